@@ -1,0 +1,63 @@
+// AcceleratorConfig: the one description of an accelerator instance. The compiler tiles for it, the
+// simulators model it and the RTL generator builds it; every derived number (line widths, buffer depths)
+// is a member function here, so no stage restates it. hash() covers every hardware-relevant field plus the
+// ISA signature, and travels with every program and every generated RTL so that mismatched pairs are refused.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace faq {
+
+enum class Dataflow { WeightStationary };
+
+struct AcceleratorConfig {
+  std::string name = "custom";  // informative only; not part of the hash
+  int rows = 16;                // PE rows: the reduction (input-channel) dimension of a weight tile
+  int cols = 16;                // PE columns: output channels computed in parallel
+  int weight_bits = 8;          // widest weight the PEs multiply (signed); layers may use fewer
+  int act_bits = 8;             // widest activation the PEs multiply; layers may use fewer
+  int acc_bits = 32;            // accumulator width; sums wrap modulo 2^acc_bits (docs/arithmetic.md)
+  int spad_kib = 256;           // activation scratchpad
+  int wbuf_kib = 64;            // weight buffer
+  int acc_kib = 64;             // accumulator buffer
+  int param_kib = 16;           // post-processing parameters (bias, multiplier, shift per channel)
+  int mem_port_bits = 128;      // external memory port width
+  Dataflow dataflow = Dataflow::WeightStationary;
+
+  // Throws InputError naming the first offending field. `origin` names the file or preset in the message.
+  void validate(std::string_view origin = "config") const;
+
+  // Derived quantities. Lines are the unit of addressing of each buffer.
+  int spad_line_bits() const { return rows * act_bits; }    // one activation vector: `rows` lanes
+  int wbuf_line_bits() const { return cols * weight_bits; }  // one weight row: `cols` lanes
+  int acc_line_bits() const { return cols * acc_bits; }      // one accumulator vector: `cols` lanes
+  static constexpr int kParamEntryBits = 72;                  // int32 a, int32 b, uint8 shift per channel
+  int param_line_bits() const { return cols * kParamEntryBits; }
+  std::int64_t spad_lines() const;
+  std::int64_t wbuf_lines() const;
+  std::int64_t acc_lines() const;
+  std::int64_t param_lines() const;
+  int pes() const { return rows * cols; }
+
+  // Canonical text of the hashed fields, e.g. "rows=16;cols=16;...;isa=<signature hash>".
+  std::string canonical() const;
+  std::uint64_t hash() const;
+  std::string hash_hex() const;
+
+  nlohmann::json to_json() const;
+  // Reads a config from JSON; unknown keys and wrong types are errors naming the key. Validates.
+  static AcceleratorConfig from_json(const nlohmann::json& j, std::string_view origin);
+  static AcceleratorConfig from_file(const std::string& path);
+  // A preset kept in arch/presets/ (compiled into the library), or a path to a JSON file.
+  static AcceleratorConfig load(const std::string& name_or_path);
+  static std::vector<std::string> preset_names();
+};
+
+std::string_view to_string(Dataflow dataflow);
+
+}  // namespace faq

@@ -1,0 +1,18 @@
+// libFuzzer entry point: any byte string given to the .faq reader either parses into a valid model or is
+// rejected with an InputError; anything else (a crash, a sanitizer report, another exception) is a bug.
+#include "faq/error.h"
+#include "faq/faq_file.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  try {
+    const faq::Model model = faq::parse_faq(std::span<const std::uint8_t>(data, size), "fuzz.faq");
+    // A model that parses must serialize and parse back.
+    (void)faq::parse_faq(faq::serialize_faq(model), "reserialized.faq");
+  } catch (const faq::InputError&) {
+  }
+  return 0;
+}

@@ -1,0 +1,108 @@
+// AcceleratorConfig: presets load and validate, each validation rule rejects with the field's name, the
+// hash is stable, covers every hardware field and ignores the name.
+#include "faq/config.h"
+#include "faq/error.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+
+namespace faq {
+namespace {
+
+TEST(Config, PresetsLoadAndValidate) {
+  const auto names = AcceleratorConfig::preset_names();
+  for (const char* required : {"tiny", "default", "edge"})
+    EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
+  for (const auto& name : names) {
+    const auto config = AcceleratorConfig::load(name);
+    EXPECT_EQ(config.name, name);
+    EXPECT_NO_THROW(config.validate(name));
+  }
+  const auto tiny = AcceleratorConfig::load("tiny");
+  EXPECT_EQ(tiny.rows, 4);
+  EXPECT_EQ(tiny.cols, 4);
+  const auto def = AcceleratorConfig::load("default");
+  EXPECT_EQ(def.rows, 16);
+  EXPECT_EQ(def.cols, 16);
+  EXPECT_EQ(def.spad_lines(), 256 * 1024 * 8 / (16 * 8));
+}
+
+TEST(Config, JsonRoundTrip) {
+  const auto config = AcceleratorConfig::load("edge");
+  const auto back = AcceleratorConfig::from_json(config.to_json(), "round trip");
+  EXPECT_EQ(back.canonical(), config.canonical());
+  EXPECT_EQ(back.name, "edge");
+}
+
+void expect_rejected(const std::function<void(nlohmann::json&)>& change, const std::string& field) {
+  nlohmann::json j = AcceleratorConfig::load("default").to_json();
+  change(j);
+  try {
+    AcceleratorConfig::from_json(j, "test.json");
+    FAIL() << "accepted a config with a bad " << field << ": " << j.dump();
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("test.json"), std::string::npos) << message;
+    EXPECT_NE(message.find("'" + field + "'"), std::string::npos) << message;
+  }
+}
+
+TEST(Config, ValidationNamesTheField) {
+  expect_rejected([](auto& j) { j["rows"] = 0; }, "rows");
+  expect_rejected([](auto& j) { j["rows"] = 1000; }, "rows");
+  expect_rejected([](auto& j) { j["cols"] = -3; }, "cols");
+  expect_rejected([](auto& j) { j["weight_bits"] = 3; }, "weight_bits");
+  expect_rejected([](auto& j) { j["act_bits"] = 32; }, "act_bits");
+  expect_rejected([](auto& j) { j["acc_bits"] = 12; }, "acc_bits");   // below weight_bits + act_bits
+  expect_rejected([](auto& j) { j["acc_bits"] = 40; }, "acc_bits");
+  expect_rejected([](auto& j) { j["rows"] = 3; j["act_bits"] = 2; }, "rows");  // 6-bit lines
+  expect_rejected([](auto& j) { j["cols"] = 3; j["weight_bits"] = 4; j["act_bits"] = 4; j["acc_bits"] = 16; }, "cols");
+  expect_rejected([](auto& j) { j["mem_port_bits"] = 100; }, "mem_port_bits");
+  expect_rejected([](auto& j) { j["wbuf_kib"] = 0; }, "wbuf_kib");
+  expect_rejected([](auto& j) { j["rows"] = 256; j["cols"] = 256; j["wbuf_kib"] = 1; }, "wbuf_kib");  // < 2 tiles
+  expect_rejected([](auto& j) { j["spad_kib"] = 65536; }, "spad_kib");  // more lines than spad_addr reaches
+  expect_rejected([](auto& j) { j["dataflow"] = "output_stationary"; }, "dataflow");
+  expect_rejected([](auto& j) { j["rows"] = "16"; }, "rows");
+  expect_rejected([](auto& j) { j["rows"] = 16.5; }, "rows");
+  expect_rejected([](auto& j) { j["colums"] = 16; }, "colums");
+}
+
+TEST(Config, RejectsMissingFileAndBadJson) {
+  EXPECT_THROW(AcceleratorConfig::load("no-such-preset"), InputError);
+  EXPECT_THROW(AcceleratorConfig::load("/nonexistent/config.json"), InputError);
+  EXPECT_THROW(AcceleratorConfig::from_json(nlohmann::json::array(), "x"), InputError);
+}
+
+TEST(Config, HashCoversEveryHardwareFieldButNotTheName) {
+  const AcceleratorConfig base = AcceleratorConfig::load("default");
+  EXPECT_EQ(base.hash(), AcceleratorConfig::load("default").hash());
+  AcceleratorConfig renamed = base;
+  renamed.name = "other";
+  EXPECT_EQ(renamed.hash(), base.hash());
+  const std::vector<int AcceleratorConfig::*> fields = {
+      &AcceleratorConfig::rows,     &AcceleratorConfig::cols,    &AcceleratorConfig::weight_bits,
+      &AcceleratorConfig::act_bits, &AcceleratorConfig::acc_bits, &AcceleratorConfig::spad_kib,
+      &AcceleratorConfig::wbuf_kib, &AcceleratorConfig::acc_kib, &AcceleratorConfig::param_kib,
+      &AcceleratorConfig::mem_port_bits};
+  for (auto field : fields) {
+    AcceleratorConfig changed = base;
+    changed.*field += 1;
+    EXPECT_NE(changed.hash(), base.hash());
+  }
+  EXPECT_EQ(base.hash_hex().size(), 16u);
+}
+
+// The hash is FNV-1a of the canonical text; this pins the canonical form so that a change to it is deliberate
+// (it invalidates every program and RTL build made before).
+TEST(Config, CanonicalTextIsStable) {
+  const auto config = AcceleratorConfig::load("tiny");
+  EXPECT_TRUE(config.canonical().starts_with(
+      "rows=4;cols=4;weight_bits=8;act_bits=8;acc_bits=32;spad_kib=16;wbuf_kib=4;acc_kib=4;param_kib=1;"
+      "mem_port_bits=64;dataflow=weight_stationary;isa="))
+      << config.canonical();
+}
+
+}  // namespace
+}  // namespace faq

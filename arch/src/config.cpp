@@ -130,8 +130,9 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
                    value.get<std::string>());
       continue;
     }
+    const std::string& name = key;  // structured bindings cannot be captured before C++20 in clang 14
     const auto* field = std::find_if(std::begin(int_fields), std::end(int_fields),
-                                     [&](const auto& f) { return f.first == key; });
+                                     [&](const auto& f) { return f.first == name; });
     if (field == std::end(int_fields)) fail_input("{}: unknown field '{}'", origin, key);
     if (!value.is_number_integer() || value.get<std::int64_t>() < -(1LL << 30) || value.get<std::int64_t>() > (1LL << 30))
       fail_input("{}: field '{}': must be an integer, got {}", origin, key, value.dump());

@@ -75,7 +75,8 @@ std::int64_t read_le(const std::uint8_t* p, const DtypeInfo& dtype) {
 
 class Reader {
  public:
-  Reader(std::span<const std::uint8_t> bytes, std::string_view origin) : bytes_(bytes), origin_(origin) {}
+  Reader(std::span<const std::uint8_t> bytes, std::string_view origin, ReadOptions options)
+      : bytes_(bytes), origin_(origin), options_(options) {}
 
   Model read() {
     const json header = read_header();
@@ -184,7 +185,7 @@ class Reader {
     const auto checksum = metadata->find("checksum");
     if (checksum == metadata->end()) fail("__metadata__ has no 'checksum'");
     const std::string computed = content_checksum(text->get<std::string>(), data_);
-    if (checksum->get<std::string>() != computed)
+    if (options_.verify_checksum && checksum->get<std::string>() != computed)
       fail("checksum mismatch (header says {}, content gives {}): the file is corrupted", checksum->get<std::string>(),
            computed);
     json graph = json::parse(text->get<std::string>(), nullptr, /*allow_exceptions=*/false);
@@ -407,6 +408,7 @@ class Reader {
 
   std::span<const std::uint8_t> bytes_;
   std::string origin_;
+  ReadOptions options_;
   std::span<const std::uint8_t> data_;
   std::map<std::string, TensorEntry> tensors_;
 };
@@ -511,7 +513,9 @@ std::string_view storage_dtype(int bits, bool is_signed) {
   return is_signed ? "I16" : "U16";
 }
 
-Model parse_faq(std::span<const std::uint8_t> bytes, std::string_view origin) { return Reader(bytes, origin).read(); }
+Model parse_faq(std::span<const std::uint8_t> bytes, std::string_view origin, ReadOptions options) {
+  return Reader(bytes, origin, options).read();
+}
 
 Model read_faq(const std::string& path) {
   std::error_code ec;

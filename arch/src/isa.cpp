@@ -133,6 +133,23 @@ Instruction parse_asm(std::string_view line) {
   return instruction;
 }
 
+std::string markdown_table() {
+  std::string text = fmt::format("ISA version {}, {}-bit instructions, opcode in bits [{}:0].\n\n", kVersion,
+                                 kInstructionBits, kOpcodeBits - 1);
+  text += "| opcode | mnemonic | purpose | used bits |\n|---|---|---|---|\n";
+  for (const auto& spec : kOpcodeSpecs)
+    text += fmt::format("| {} | `{}` | {} | {} |\n", static_cast<int>(spec.opcode), spec.mnemonic, spec.summary,
+                        spec.used_bits());
+  for (const auto& spec : kOpcodeSpecs) {
+    if (spec.field_count == 0) continue;
+    text += fmt::format("\n**{}** (opcode {})\n\n| field | bits | width |\n|---|---|---|\n", spec.mnemonic,
+                        static_cast<int>(spec.opcode));
+    for (const auto& field : spec.field_list())
+      text += fmt::format("| `{}` | [{}:{}] | {} |\n", field.name, field.lsb + field.width - 1, field.lsb, field.width);
+  }
+  return text;
+}
+
 std::string signature() {
   std::string text = fmt::format("faq-isa v{} {} bits;", kVersion, kInstructionBits);
   for (const auto& spec : kOpcodeSpecs) {

@@ -16,4 +16,7 @@ struct Subcommand {
 // faqc inspect FILE.faq [--json]: layers, shapes, precisions, parameter count and MACs.
 Subcommand add_inspect(CLI::App& app);
 
+// faqc isa: the instruction set table as markdown (docs/isa.md embeds it).
+Subcommand add_isa(CLI::App& app);
+
 }  // namespace faq::cli

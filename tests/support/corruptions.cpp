@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <functional>
 #include <limits>
@@ -55,6 +56,8 @@ std::vector<Corruption> make_corruptions(const std::vector<std::uint8_t>& good) 
   // --- raw: truncations and flips ---
   std::vector<std::size_t> cuts = {0, 1, 7, 8, 9, header_end / 2, header_end - 1, header_end, header_end + 1, good.size() - 1};
   for (std::size_t cut = 0; cut < good.size(); cut += good.size() / 48 + 1) cuts.push_back(cut);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
   for (std::size_t cut : cuts)
     out.push_back({fmt::format("truncated_at_{}", cut), std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut)), ""});
   for (std::size_t pos = 0; pos < good.size(); pos += good.size() / 40 + 1) {

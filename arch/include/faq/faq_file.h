@@ -18,9 +18,14 @@ inline constexpr int kFaqFormatVersion = 1;
 // The largest JSON header the reader accepts (the safetensors reference limit).
 inline constexpr std::uint64_t kMaxHeaderBytes = 100ULL << 20;
 
+struct ReadOptions {
+  // The fuzzer turns this off to reach the checks that lie behind the checksum; every tool keeps it on.
+  bool verify_checksum = true;
+};
+
 Model read_faq(const std::string& path);
 // `origin` is the name used in error messages (the file path).
-Model parse_faq(std::span<const std::uint8_t> bytes, std::string_view origin);
+Model parse_faq(std::span<const std::uint8_t> bytes, std::string_view origin, ReadOptions options = {});
 
 std::vector<std::uint8_t> serialize_faq(const Model& model);
 // Writes to path + ".tmp" and renames, so an interrupted write never leaves a truncated file behind.

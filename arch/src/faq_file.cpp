@@ -11,6 +11,7 @@
 
 #include "faq/error.h"
 #include "faq/hash.h"
+#include "faq/safetensors.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -33,11 +34,11 @@ using nlohmann::json;
 struct DtypeInfo {
   std::string_view name;
   int bytes;
-  bool is_integer;
   bool is_signed;
 };
-constexpr DtypeInfo kDtypes[] = {{"I8", 1, true, true},   {"U8", 1, true, false}, {"I16", 2, true, true},
-                                 {"U16", 2, true, false}, {"I32", 4, true, true}, {"F32", 4, false, true}};
+// The safetensors dtypes a .faq file uses.
+constexpr DtypeInfo kDtypes[] = {{"I8", 1, true},   {"U8", 1, false}, {"I16", 2, true},
+                                 {"U16", 2, false}, {"I32", 4, true}, {"F32", 4, true}};
 
 const DtypeInfo* find_dtype(std::string_view name) {
   for (const auto& d : kDtypes)
@@ -45,23 +46,7 @@ const DtypeInfo* find_dtype(std::string_view name) {
   return nullptr;
 }
 
-constexpr std::string_view kMetadataKey = "__metadata__";
 constexpr std::string_view kTestPrefix = "test.";
-
-struct TensorEntry {
-  std::string name;
-  const DtypeInfo* dtype = nullptr;
-  std::vector<std::int64_t> shape;
-  std::uint64_t begin = 0;
-  std::uint64_t end = 0;
-  bool used = false;
-};
-
-std::uint64_t read_u64_le(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 std::int64_t read_le(const std::uint8_t* p, const DtypeInfo& dtype) {
   std::uint32_t u = 0;
@@ -79,9 +64,13 @@ class Reader {
       : bytes_(bytes), origin_(origin), options_(options) {}
 
   Model read() {
-    const json header = read_header();
-    read_tensor_table(header);
-    const json graph = read_graph(header);
+    const SafetensorsView view = parse_safetensors(bytes_, origin_);
+    data_ = view.data;
+    for (const auto& [name, tensor] : view.tensors) {
+      if (find_dtype(tensor.dtype) == nullptr) fail("tensor '{}': dtype '{}' is not used by .faq files", name, tensor.dtype);
+      tensors_.emplace(name, TensorEntry{&tensor, false});
+    }
+    const json graph = read_graph(view.metadata);
     Model model = read_layers(graph);
     read_test_vectors(graph, model);
     for (const auto& [name, entry] : tensors_)
@@ -96,87 +85,9 @@ class Reader {
     fail_input("{}: {}", origin_, fmt::format(format, std::forward<Args>(args)...));
   }
 
-  json read_header() {
-    if (bytes_.size() < 8) fail("file is {} bytes; a .faq file starts with an 8-byte header length", bytes_.size());
-    const std::uint64_t length = read_u64_le(bytes_.data());
-    if (length < 2) fail("header length {} is too small", length);
-    if (length > kMaxHeaderBytes) fail("header length {} exceeds the limit of {} bytes", length, kMaxHeaderBytes);
-    if (length > bytes_.size() - 8)
-      fail("header length {} exceeds the {} bytes that follow it (file truncated?)", length, bytes_.size() - 8);
-    const auto* begin = reinterpret_cast<const char*>(bytes_.data() + 8);
-    json header = json::parse(begin, begin + length, nullptr, /*allow_exceptions=*/false);
-    if (header.is_discarded()) fail("header is not valid JSON (file corrupted?)");
-    if (!header.is_object()) fail("header is not a JSON object");
-    data_ = bytes_.subspan(8 + length);
-    return header;
-  }
-
-  void read_tensor_table(const json& header) {
-    for (const auto& [name, entry] : header.items()) {
-      if (name == kMetadataKey) continue;
-      tensors_.emplace(name, read_entry(name, entry));
-    }
-    std::vector<const TensorEntry*> by_offset;
-    for (const auto& [name, entry] : tensors_) by_offset.push_back(&entry);
-    std::sort(by_offset.begin(), by_offset.end(), [](const auto* a, const auto* b) {
-      return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
-    });
-    std::uint64_t expected = 0;
-    const TensorEntry* previous = nullptr;
-    for (const auto* entry : by_offset) {
-      if (entry->begin < expected)
-        fail("tensor '{}' overlaps tensor '{}'", entry->name, previous != nullptr ? previous->name : "?");
-      if (entry->begin > expected) fail("{} unused bytes before tensor '{}'", entry->begin - expected, entry->name);
-      expected = entry->end;
-      previous = entry;
-    }
-    if (expected != data_.size()) fail("{} bytes after the last tensor are not described by the header", data_.size() - expected);
-  }
-
-  TensorEntry read_entry(const std::string& name, const json& entry) {
-    if (!entry.is_object()) fail("tensor '{}': entry is not an object", name);
-    TensorEntry result;
-    result.name = name;
-    for (const auto& [key, value] : entry.items()) {
-      if (key != "dtype" && key != "shape" && key != "data_offsets") fail("tensor '{}': unknown key '{}'", name, key);
-    }
-    const auto dtype = entry.find("dtype");
-    if (dtype == entry.end() || !dtype->is_string()) fail("tensor '{}': missing dtype", name);
-    result.dtype = find_dtype(dtype->get<std::string>());
-    if (result.dtype == nullptr) fail("tensor '{}': dtype '{}' is not used by .faq files", name, dtype->get<std::string>());
-    const auto shape = entry.find("shape");
-    if (shape == entry.end() || !shape->is_array() || shape->size() > 8) fail("tensor '{}': missing or bad shape", name);
-    // numel is bounded by the data buffer: any shape that holds more elements than bytes is rejected early.
-    std::uint64_t numel = 1;
-    for (const auto& dim : *shape) {
-      if (!dim.is_number_unsigned()) fail("tensor '{}': shape {} has a non-integer or negative dimension", name, shape->dump());
-      const auto d = dim.get<std::uint64_t>();
-      if (d != 0 && numel > data_.size() / d)
-        fail("tensor '{}': shape {} holds more elements than the file has bytes", name, shape->dump());
-      numel *= d;
-      result.shape.push_back(static_cast<std::int64_t>(d));
-    }
-    const auto offsets = entry.find("data_offsets");
-    if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
-        !(*offsets)[1].is_number_unsigned())
-      fail("tensor '{}': data_offsets must be two non-negative integers", name);
-    result.begin = (*offsets)[0].get<std::uint64_t>();
-    result.end = (*offsets)[1].get<std::uint64_t>();
-    if (result.begin > result.end || result.end > data_.size())
-      fail("tensor '{}': data_offsets [{}, {}] point outside the {}-byte data section", name, result.begin, result.end,
-           data_.size());
-    const std::uint64_t size = numel * static_cast<std::uint64_t>(result.dtype->bytes);
-    if (result.end - result.begin != size)
-      fail("tensor '{}': {} bytes between its offsets, but dtype {} and shape {} need {}", name,
-           result.end - result.begin, result.dtype->name, shape->dump(), size);
-    return result;
-  }
-
-  json read_graph(const json& header) {
-    const auto metadata = header.find(kMetadataKey);
-    if (metadata == header.end() || !metadata->is_object()) fail("header has no __metadata__ object");
-    for (const auto& [key, value] : metadata->items())
-      if (!value.is_string()) fail("__metadata__ value '{}' is not a string", key);
+  json read_graph(const json& metadata_object) {
+    const json* metadata = &metadata_object;
+    if (metadata->empty()) fail("header has no __metadata__ object");
     const auto format = metadata->find("format");
     if (format == metadata->end() || format->get<std::string>() != "faq")
       fail("__metadata__ 'format' is not \"faq\" (a safetensors file, but not a .faq model)");
@@ -313,14 +224,16 @@ class Reader {
     const auto it = tensors_.find(name);
     if (it == tensors_.end()) fail("tensor '{}' is missing", name);
     TensorEntry& entry = it->second;
-    if (entry.dtype->name != dtype) fail("tensor '{}': dtype {}, expected {}", name, entry.dtype->name, dtype);
-    if (entry.shape != shape) fail("tensor '{}': shape {}, expected {}", name, fmt::format("{}", entry.shape), fmt::format("{}", shape));
+    const SafetensorsTensor& tensor = *entry.tensor;
+    if (tensor.dtype != dtype) fail("tensor '{}': dtype {}, expected {}", name, tensor.dtype, dtype);
+    if (tensor.shape != shape) fail("tensor '{}': shape {}, expected {}", name, fmt::format("{}", tensor.shape), fmt::format("{}", shape));
     entry.used = true;
-    std::vector<std::int64_t> values((entry.end - entry.begin) / static_cast<std::uint64_t>(entry.dtype->bytes));
-    const std::uint8_t* p = data_.data() + entry.begin;
+    const DtypeInfo& info = *find_dtype(tensor.dtype);
+    std::vector<std::int64_t> values(tensor.bytes.size() / static_cast<std::size_t>(info.bytes));
+    const std::uint8_t* p = tensor.bytes.data();
     for (auto& v : values) {
-      v = read_le(p, *entry.dtype);
-      p += entry.dtype->bytes;
+      v = read_le(p, info);
+      p += info.bytes;
     }
     return values;
   }
@@ -410,6 +323,10 @@ class Reader {
   std::string origin_;
   ReadOptions options_;
   std::span<const std::uint8_t> data_;
+  struct TensorEntry {
+    const SafetensorsTensor* tensor;
+    bool used;
+  };
   std::map<std::string, TensorEntry> tensors_;
 };
 
@@ -517,18 +434,7 @@ Model parse_faq(std::span<const std::uint8_t> bytes, std::string_view origin, Re
   return Reader(bytes, origin, options).read();
 }
 
-Model read_faq(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail_input("{}: no such file", path);
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) fail_input("{}: cannot read the file size ({})", path, ec.message());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_input("{}: cannot open the file", path);
-  std::vector<std::uint8_t> bytes(size);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
-  if (static_cast<std::uint64_t>(in.gcount()) != size) fail_input("{}: could not read the whole file", path);
-  return parse_faq(bytes, path);
-}
+Model read_faq(const std::string& path) { return parse_faq(read_file_bytes(path), path); }
 
 std::vector<std::uint8_t> serialize_faq(const Model& model) {
   model.validate("model to write");
@@ -547,7 +453,7 @@ std::vector<std::uint8_t> serialize_faq(const Model& model) {
     data.insert(data.end(), t.bytes.begin(), t.bytes.end());
   }
   const std::string graph_text = graph.dump();
-  header[std::string(kMetadataKey)] = {
+  header["__metadata__"] = {
       {"format", "faq"}, {"faq", graph_text}, {"checksum", content_checksum(graph_text, data)}};
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data section starts 8-byte aligned

@@ -15,8 +15,6 @@
 namespace faq {
 
 inline constexpr int kFaqFormatVersion = 1;
-// The largest JSON header the reader accepts (the safetensors reference limit).
-inline constexpr std::uint64_t kMaxHeaderBytes = 100ULL << 20;
 
 struct ReadOptions {
   // The fuzzer turns this off to reach the checks that lie behind the checksum; every tool keeps it on.

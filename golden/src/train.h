@@ -1,0 +1,54 @@
+// The training loop shared by FP32 training and FAQ fine-tuning: SGD with momentum, cosine learning-rate
+// annealing per step, a progress line (loss, accuracy, images/s, ETA), evaluation after each epoch, and a
+// checkpoint after each epoch from which a killed run resumes with the same result. Each epoch's shuffling
+// and augmentation are seeded from (seed, epoch) alone, so resuming replays exactly what would have run.
+#pragma once
+
+#include "data.h"
+#include "graph.h"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+namespace faq::golden {
+
+struct TrainOptions {
+  std::string stage = "fp32";  // checkpoint name: STAGE.pt, STAGE-optimizer.pt, STAGE.json
+  int epochs = 1;
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  int batch_size = 128;
+  std::uint64_t seed = 1;
+  std::int64_t train_limit = 0;  // 0: the whole training set; else only its first N images (smoke runs)
+  BatchOptions batch;
+  std::string run_dir;           // checkpoints go here; empty: no checkpoints
+  torch::Device device = torch::kCPU;
+  bool progress = true;
+};
+
+struct EpochResult {
+  int epoch = 0;
+  double loss = 0;
+  double train_top1 = 0;
+  double test_top1 = 0;
+  double seconds = 0;
+  double images_per_second = 0;
+  nlohmann::json to_json() const;
+};
+
+// Trains `net` for the remaining epochs of `options` (resuming from run_dir/STAGE.* when present) and
+// returns every epoch's result, resumed ones included.
+std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset& test_set, const TrainOptions& options);
+
+// Top-1 accuracy in percent and the predicted classes [N].
+struct Evaluation {
+  double top1 = 0;
+  torch::Tensor predictions;
+};
+Evaluation evaluate(Net& net, const Dataset& data, const BatchOptions& batch, int batch_size, torch::Device device,
+                    std::int64_t limit = 0);
+
+}  // namespace faq::golden

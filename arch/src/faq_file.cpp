@@ -1,8 +1,5 @@
 // .faq reader and writer. Reading proceeds in layers of trust, each checked before the next is used:
-//   1. container: header length within the file and below kMaxHeaderBytes, header is a JSON object;
-//   2. tensor table: known dtypes, shapes whose byte size (overflow-checked) equals their offsets, offsets
-//      inside the data buffer, tensors contiguous and non-overlapping, covering the buffer exactly (as every
-//      safetensors reader requires);
+//   1-2. the safetensors container and its tensor table (safetensors.h), then only the six dtypes .faq uses;
 //   3. graph: the "faq" metadata string parsed as JSON, every layer field typed and range-checked;
 //   4. parameters and test vectors: each expected tensor present with its exact dtype and shape, decoded,
 //      no tensor left unused; then Model::validate() checks shapes and value ranges.

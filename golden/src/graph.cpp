@@ -253,7 +253,7 @@ std::vector<torch::Tensor> NetImpl::forward_all(const torch::Tensor& x) {
   const bool quantized = mode_ == Mode::Quantized;
   std::vector<torch::Tensor> out(nodes_.size());
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    const Node& node = nodes_[i];
+    Node& node = nodes_[i];
     const TensorQuant& q = tensor_quant_[i];
     auto input = [&](std::size_t k) -> const torch::Tensor& { return out[static_cast<std::size_t>(node.inputs[k])]; };
     torch::Tensor y;
@@ -305,8 +305,12 @@ void NetImpl::fold_batchnorm() {
     const auto& bn = node.bn;
     const auto inv_std = torch::rsqrt(bn->running_var + bn->options.eps());
     const auto gamma = bn->weight * inv_std;
-    auto options = node.conv->options;
-    auto folded = torch::nn::Conv2d(options.bias(true));
+    const auto& o = node.conv->options;
+    auto folded = torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels(), o.out_channels(), o.kernel_size())
+                                        .stride(o.stride())
+                                        .padding(node.pad)
+                                        .groups(o.groups())
+                                        .bias(true));
     folded->to(node.conv->weight.device());
     folded->weight.copy_(node.conv->weight * gamma.view({-1, 1, 1, 1}));
     folded->bias.copy_(bn->bias - bn->running_mean * gamma);

@@ -59,11 +59,15 @@ void apply_precision(NetImpl& net, const PrecisionPlan& plan) {
       if (need > 0) bits = bits == 0 ? need : std::min(bits, need);
     }
     q.bits = bits == 0 ? plan.internal_bits : bits;
+  }
+  // Signedness flows forward: ReLU outputs are unsigned, pools keep their input's.
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    const Node& node = nodes[k];
     switch (node.op) {
-      case OpKind::Input: q.is_signed = true; break;
+      case OpKind::Input: tq[k].is_signed = true; break;
       case OpKind::MaxPool:
-      case OpKind::AvgPool: q.is_signed = tq[static_cast<std::size_t>(node.inputs[0])].is_signed; break;
-      default: q.is_signed = !node.relu; break;
+      case OpKind::AvgPool: tq[k].is_signed = tq[static_cast<std::size_t>(node.inputs[0])].is_signed; break;
+      default: tq[k].is_signed = !node.relu; break;
     }
   }
   // A max pool keeps its input's format: the tensor feeding it takes the pool's width.

@@ -126,7 +126,7 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
   const std::int64_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
   const std::int64_t total_steps = steps_per_epoch * options.epochs;
   for (int epoch = static_cast<int>(history.size()) + 1; epoch <= options.epochs; ++epoch) {
-    torch::manual_seed(options.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
+    torch::manual_seed(options.seed * std::uint64_t{1000003} + static_cast<std::uint64_t>(epoch));
     net->train();
     const auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong));
     const auto start = Clock::now();
@@ -152,7 +152,9 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
       if (!std::isfinite(loss_sum)) fail_input("[{}] epoch {}: the loss diverged (lower the learning rate)", options.stage, epoch);
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    const double test_top1 = evaluate(net, test_set, options.batch, 512, options.device).top1;
+    BatchOptions eval_batch = options.batch;
+    eval_batch.augment = false;
+    const double test_top1 = evaluate(net, test_set, eval_batch, 512, options.device, options.eval_limit).top1;
     EpochResult result{epoch, loss_sum / static_cast<double>(seen), 100.0 * static_cast<double>(correct) / static_cast<double>(seen),
                        test_top1, seconds, static_cast<double>(seen) / seconds};
     history.push_back(result);

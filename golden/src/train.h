@@ -23,6 +23,7 @@ struct TrainOptions {
   int batch_size = 128;
   std::uint64_t seed = 1;
   std::int64_t train_limit = 0;  // 0: the whole training set; else only its first N images (smoke runs)
+  std::int64_t eval_limit = 0;   // 0: the whole test set after each epoch; else its first N images
   BatchOptions batch;
   std::string run_dir;           // checkpoints go here; empty: no checkpoints
   torch::Device device = torch::kCPU;

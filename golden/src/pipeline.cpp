@@ -100,7 +100,13 @@ nlohmann::json run_faq(const RunOptions& options) {
                             {"command", options.command}, {"image_size", options.net.image_size}};
   Data data;
   const bool trained = !options.random_init;
-  if (trained) data = load_data(options);
+  if (trained) {
+    data = load_data(options);
+    for (Dataset* d : {&data.train, &data.test}) {  // kept on the training device: batches never cross the bus
+      d->images = d->images.to(device);
+      d->labels = d->labels.to(device);
+    }
+  }
   const BatchOptions eval_batch{options.net.image_size, options.net.in_channels, false};
 
   // 1. FP32 network

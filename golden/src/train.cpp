@@ -51,11 +51,14 @@ void set_lr(torch::optim::SGD& optimizer, double lr) {
 class Progress {
  public:
   Progress(bool enabled, std::string label, std::int64_t total) : enabled_(enabled && isatty(fileno(stderr))), label_(std::move(label)), total_(total), start_(Clock::now()) {}
-  void update(std::int64_t done, double loss, double top1) {
+  // `values` returns (loss, top-1); it is called (and syncs the device) only when the line is redrawn.
+  template <typename Values>
+  void update(std::int64_t done, const Values& values) {
     if (!enabled_) return;
     const auto now = Clock::now();
     if (done < total_ && now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
+    const auto [loss, top1] = values();
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double rate = static_cast<double>(done) / std::max(elapsed, 1e-9);
     const int width = 24;
@@ -130,8 +133,10 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
     net->train();
     const auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong));
     const auto start = Clock::now();
-    double loss_sum = 0;
-    std::int64_t correct = 0, seen = 0;
+    // Sums stay on the device; they are read back only for the progress line and at the end of the epoch.
+    auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(options.device));
+    auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(options.device));
+    std::int64_t seen = 0;
     Progress progress(options.progress, fmt::format("[{}] epoch {}/{}", options.stage, epoch, options.epochs), n);
     for (std::int64_t step = 0; step < steps_per_epoch; ++step) {
       const std::int64_t global = (epoch - 1) * steps_per_epoch + step;
@@ -145,17 +150,21 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
       loss.backward();
       optimizer.step();
       const auto batch = indices.size(0);
-      loss_sum += loss.item<double>() * static_cast<double>(batch);
-      correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+      loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(batch);
+      correct += logits.detach().argmax(1).eq(y).sum();
       seen += batch;
-      progress.update(seen, loss_sum / static_cast<double>(seen), 100.0 * static_cast<double>(correct) / static_cast<double>(seen));
-      if (!std::isfinite(loss_sum)) fail_input("[{}] epoch {}: the loss diverged (lower the learning rate)", options.stage, epoch);
+      progress.update(seen, [&] {
+        return std::pair{loss_sum.item<double>() / static_cast<double>(seen),
+                         100.0 * static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(seen)};
+      });
     }
+    const double mean_loss = loss_sum.item<double>() / static_cast<double>(seen);
+    if (!std::isfinite(mean_loss)) fail_input("[{}] epoch {}: the loss diverged (lower the learning rate)", options.stage, epoch);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     BatchOptions eval_batch = options.batch;
     eval_batch.augment = false;
     const double test_top1 = evaluate(net, test_set, eval_batch, 512, options.device, options.eval_limit).top1;
-    EpochResult result{epoch, loss_sum / static_cast<double>(seen), 100.0 * static_cast<double>(correct) / static_cast<double>(seen),
+    EpochResult result{epoch, mean_loss, 100.0 * static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(seen),
                        test_top1, seconds, static_cast<double>(seen) / seconds};
     history.push_back(result);
     fmt::print("[{}] epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%, {:.1f} s, {:.0f} images/s\n", options.stage, epoch,

@@ -79,6 +79,11 @@ int main(int argc, char** argv) {
     if (device == "auto") device = torch::cuda::is_available() ? "cuda" : "cpu";
     if (device != "cpu" && device != "cuda") faq::fail_input("--device '{}' is not auto, cpu or cuda", device);
     if (device == "cuda" && !torch::cuda::is_available()) faq::fail_input("--device cuda: this LibTorch has no CUDA device");
+    if (device == "cuda") {  // TF32 tensor cores for float convolutions; the integer network stays exact (float64)
+      at::globalContext().setAllowTF32CuBLAS(true);
+      at::globalContext().setAllowTF32CuDNN(true);
+      at::globalContext().setBenchmarkCuDNN(true);
+    }
     const bool eight = o.plan.weight_bits >= 8 && o.plan.act_bits >= 8;
     o.fp32.device = o.faq.device = torch::Device(device);
     o.fp32.stage = "fp32";

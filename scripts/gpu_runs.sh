@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Fashion-MNIST FAQ experiments on a CUDA machine: builds faq-train against the LibTorch inside the machine's
+# PyTorch (no Verilator/Yosys/GTest needed) and runs the runs named on the command line.
+# Results (metrics, logs, .faq files) go to $OUT (default out/gpu); results.tar.gz is refreshed after each run.
+# Usage: scripts/gpu_runs.sh [resnet20-seeds N] [resnet18] [bench]
+# The IDX files are read from .data/fashion-mnist (copied from /usr/share/datasets/fashion-mnist).
+set -uo pipefail
+out=${OUT:-out/gpu}
+mkdir -p "$out"
+runs=$out/runs
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/gpu_runs.log"; }
+pack() { tar -C "$out" -czf "$out/results.tar.gz.tmp" --exclude='*.pt' --exclude='resnet18_*.faq' runs gpu_runs.log 2>/dev/null; mv "$out/results.tar.gz.tmp" "$out/results.tar.gz"; }
+
+data=.data/fashion-mnist-raw
+mkdir -p "$data"
+for f in .data/fashion-mnist/*.gz; do [ -f "$data/$(basename "$f" .gz)" ] || gunzip -c "$f" >"$data/$(basename "$f" .gz)"; done
+
+prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+log "torch $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.compiled_with_cxx11_abi())')"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$out/gpu_runs.log"
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DFAQ_BUILD_HW=OFF -DFAQ_BUILD_TESTS=OFF \
+  -DCMAKE_PREFIX_PATH="$prefix" >"$out/configure.log" 2>&1 || { log "configure failed"; tail -30 "$out/configure.log"; exit 1; }
+cmake --build build-gpu --target faq-train -j "$(nproc)" >"$out/build.log" 2>&1 || { log "build failed"; grep -m20 error "$out/build.log"; exit 1; }
+log "built faq-train"
+train=build-gpu/golden/faq-train
+common=(--data "fashion-mnist:$data" --device cuda --no-progress)
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    resnet20-seeds)
+      for seed in $(seq 1 "$2"); do
+        r=$runs/resnet20-s$seed
+        log "resnet20 seed $seed: FP32 40 epochs + W8A8 1 epoch"
+        $train "${common[@]}" --model resnet20 --fp32-epochs 40 --bits 8 --seed "$seed" --out "$r-w8a8" >/dev/null
+        log "resnet20 seed $seed: W4A4 15 epochs from the same FP32 network"
+        $train "${common[@]}" --model resnet20 --from-fp32 "$r-w8a8/fp32-e40.pt" --bits 4 --faq-epochs 15 --seed "$seed" --out "$r-w4a4" >/dev/null
+        pack
+      done
+      shift 2 ;;
+    resnet18)
+      r=$runs/resnet18-fmnist224
+      log "resnet18 224x224x3: FP32 4 epochs + W8A8 1 epoch"
+      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 4 --batch 256 --bits 8 \
+        --name resnet18_w8a8 --test-vectors 1 --out "$r-w8a8" >/dev/null
+      log "resnet18 224x224x3: W4A4 3 epochs"
+      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --from-fp32 "$r-w8a8/fp32-e4.pt" --batch 256 \
+        --bits 4 --faq-epochs 3 --name resnet18_w4a4 --test-vectors 1 --out "$r-w4a4" >/dev/null
+      cp "$r-w8a8/resnet18_w8a8.faq" "$r-w4a4/resnet18_w4a4.faq" "$out/" 2>/dev/null
+      pack
+      shift ;;
+    bench)
+      log "bench: training images/s"
+      OUT="$out" scripts/bench_train.sh "$train" cuda "fashion-mnist:$data" | tee -a "$out/gpu_runs.log"
+      pack
+      shift ;;
+    *) log "unknown run '$1'"; exit 2 ;;
+  esac
+done
+log "done"
+pack

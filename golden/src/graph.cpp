@@ -11,6 +11,7 @@
 #include "faq/error.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 

@@ -18,7 +18,7 @@ for f in .data/fashion-mnist/*.gz; do [ -f "$data/$(basename "$f" .gz)" ] || gun
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 log "torch $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.compiled_with_cxx11_abi())')"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$out/gpu_runs.log"
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DFAQ_BUILD_HW=OFF -DFAQ_BUILD_TESTS=OFF \
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DFAQ_BUILD_HW=OFF -DFAQ_BUILD_TESTS=OFF -DFAQ_FMT_HEADER_ONLY=ON \
   -DCMAKE_PREFIX_PATH="$prefix" >"$out/configure.log" 2>&1 || { log "configure failed"; tail -30 "$out/configure.log"; exit 1; }
 cmake --build build-gpu --target faq-train -j "$(nproc)" >"$out/build.log" 2>&1 || { log "build failed"; grep -m20 error "$out/build.log"; exit 1; }
 log "built faq-train"

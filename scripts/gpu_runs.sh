@@ -6,10 +6,12 @@
 # The IDX files are read from .data/fashion-mnist (copied from /usr/share/datasets/fashion-mnist).
 set -uo pipefail
 out=${OUT:-out/gpu}
-mkdir -p "$out"
-runs=$out/runs
+work=out/gpu-work
+mkdir -p "$out" "$work"
+runs=$work/runs
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/gpu_runs.log"; }
-pack() { tar -C "$out" -czf "$out/results.tar.gz.tmp" --exclude='*.pt' --exclude='resnet18_*.faq' runs gpu_runs.log 2>/dev/null; mv "$out/results.tar.gz.tmp" "$out/results.tar.gz"; }
+# $OUT takes at most 8 files: the runs travel as one tarball (without checkpoints and the large .faq files).
+pack() { tar -C "$work" -czf "$out/results.tar.gz.tmp" --exclude='*.pt' --exclude='resnet18_*.faq' runs 2>/dev/null; mv "$out/results.tar.gz.tmp" "$out/results.tar.gz"; }
 
 data=.data/fashion-mnist-raw
 mkdir -p "$data"
@@ -30,21 +32,21 @@ while [ $# -gt 0 ]; do
     resnet20-seeds)
       for seed in $(seq 1 "$2"); do
         r=$runs/resnet20-s$seed
-        log "resnet20 seed $seed: FP32 40 epochs + W8A8 1 epoch"
-        $train "${common[@]}" --model resnet20 --fp32-epochs 40 --bits 8 --seed "$seed" --out "$r-w8a8" >/dev/null
+        log "resnet20 seed $seed: FP32 30 epochs + W8A8 1 epoch"
+        $train "${common[@]}" --model resnet20 --fp32-epochs 30 --bits 8 --seed "$seed" --out "$r-w8a8" >/dev/null
         log "resnet20 seed $seed: W4A4 15 epochs from the same FP32 network"
-        $train "${common[@]}" --model resnet20 --from-fp32 "$r-w8a8/fp32-e40.pt" --bits 4 --faq-epochs 15 --seed "$seed" --out "$r-w4a4" >/dev/null
+        $train "${common[@]}" --model resnet20 --from-fp32 "$r-w8a8/fp32-e30.pt" --bits 4 --faq-epochs 15 --seed "$seed" --out "$r-w4a4" >/dev/null
         pack
       done
       shift 2 ;;
     resnet18)
       r=$runs/resnet18-fmnist224
-      log "resnet18 224x224x3: FP32 4 epochs + W8A8 1 epoch"
-      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 4 --batch 256 --bits 8 \
+      log "resnet18 224x224x3: FP32 3 epochs + W8A8 1 epoch"
+      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 3 --batch 256 --bits 8 \
         --name resnet18_w8a8 --test-vectors 1 --out "$r-w8a8" >/dev/null
-      log "resnet18 224x224x3: W4A4 3 epochs"
-      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --from-fp32 "$r-w8a8/fp32-e4.pt" --batch 256 \
-        --bits 4 --faq-epochs 3 --name resnet18_w4a4 --test-vectors 1 --out "$r-w4a4" >/dev/null
+      log "resnet18 224x224x3: W4A4 2 epochs"
+      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --from-fp32 "$r-w8a8/fp32-e3.pt" --batch 256 \
+        --bits 4 --faq-epochs 2 --name resnet18_w4a4 --test-vectors 1 --out "$r-w4a4" >/dev/null
       cp "$r-w8a8/resnet18_w8a8.faq" "$r-w4a4/resnet18_w4a4.faq" "$out/" 2>/dev/null
       pack
       shift ;;

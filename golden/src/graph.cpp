@@ -27,15 +27,17 @@ std::string layer_name(const std::string& torch_prefix) {
 
 }  // namespace
 
+// Rounds half up, floor(x / s + 1/2), as the integer requantization does (docs/arithmetic.md §4), so that the
+// fake-quantized network and the integer network agree on ties.
 torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale, std::int64_t lo, std::int64_t hi) {
   const auto clipped = torch::clamp(x, scale * static_cast<double>(lo), scale * static_cast<double>(hi));
-  const auto quantized = torch::round(clipped / scale) * scale;
+  const auto quantized = torch::floor(clipped / scale + 0.5) * scale;
   return clipped + (quantized - clipped).detach();
 }
 
 torch::Tensor fake_quant(const torch::Tensor& x, double scale, std::int64_t lo, std::int64_t hi) {
   const auto clipped = torch::clamp(x, scale * static_cast<double>(lo), scale * static_cast<double>(hi));
-  const auto quantized = torch::round(clipped / scale) * scale;
+  const auto quantized = torch::floor(clipped / scale + 0.5) * scale;
   return clipped + (quantized - clipped).detach();
 }
 

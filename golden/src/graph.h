@@ -98,7 +98,7 @@ TORCH_MODULE(Net);
 // Output shape [C, H, W] of every node for the spec's input size.
 std::vector<Shape> node_shapes(const NetImpl& net);
 
-// Fake quantization with the straight-through estimator: forward sat(round_half_even(x / s)) * s, backward
+// Fake quantization with the straight-through estimator: forward sat(floor(x / s + 1/2)) * s, backward
 // the identity inside the clipping range and zero outside.
 // `scale` is a scalar or a tensor broadcastable to x (per-channel bias scales).
 torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale, std::int64_t lo, std::int64_t hi);

@@ -84,9 +84,33 @@ nlohmann::json EpochResult::to_json() const {
           {"seconds", seconds}, {"images_per_second", images_per_second}};
 }
 
+namespace {
+
+// TF32 (10-bit mantissa) speeds up training but changes which side of a rounding boundary a quantized value
+// falls on; evaluation runs in full float32 so that the fake-quantized network matches the integer one.
+class FullFloat32 {
+ public:
+  FullFloat32() : cudnn_(at::globalContext().allowTF32CuDNN()), cublas_(at::globalContext().allowTF32CuBLAS()) {
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
+  }
+  ~FullFloat32() {
+    at::globalContext().setAllowTF32CuDNN(cudnn_);
+    at::globalContext().setAllowTF32CuBLAS(cublas_);
+  }
+  FullFloat32(const FullFloat32&) = delete;
+  FullFloat32& operator=(const FullFloat32&) = delete;
+
+ private:
+  bool cudnn_, cublas_;
+};
+
+}  // namespace
+
 Evaluation evaluate(Net& net, const Dataset& data, const BatchOptions& batch, int batch_size, torch::Device device,
                     std::int64_t limit) {
   torch::NoGradGuard no_grad;
+  const FullFloat32 exact;
   net->eval();
   const std::int64_t n = limit > 0 ? std::min(limit, data.size()) : data.size();
   std::vector<torch::Tensor> predictions;

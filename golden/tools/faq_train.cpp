@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   app.add_option("--pretrained", o.pretrained, "torchvision-named FP32 weights (.safetensors), e.g. ImageNet ResNet-18");
   app.add_flag("--random-init", o.random_init, "no data: random weights, calibrated on generated inputs (marked untrained)");
   app.add_option("--calib-batches", o.calib_batches, "calibration batches")->capture_default_str();
-  app.add_option("--calib-percentile", o.calib_percentile, "calibration percentile of |activation|")->capture_default_str();
+  double percentile = 0;
+  app.add_option("--calib-percentile", percentile, "calibration percentile of |activation| (default: 99.99 at 8 bits, 99.9 below)");
   app.add_option("--test-vectors", o.test_vectors, "test vectors stored in the .faq")->capture_default_str();
   app.add_option("--train-limit", o.fp32.train_limit, "use only the first N training images (smoke runs)");
   app.add_option("--eval-limit", o.fp32.eval_limit, "evaluate on the first N test images only");
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
     o.eval_limit = o.fp32.eval_limit;
     o.faq = o.fp32;
     o.faq.stage = "faq";
+    o.calib_percentile = percentile > 0 ? percentile : (eight ? 99.99 : 99.9);
     o.faq.epochs = faq_epochs >= 0 ? faq_epochs : (eight ? 1 : 10);
     o.faq.lr = faq_lr > 0 ? faq_lr : o.fp32.lr / (eight ? 100 : 200);
     o.faq.weight_decay = faq_wd >= 0 ? faq_wd : 1e-4;

@@ -41,13 +41,15 @@ while [ $# -gt 0 ]; do
       shift 2 ;;
     resnet18)
       r=$runs/resnet18-fmnist224
-      log "resnet18 224x224x3: FP32 3 epochs + W8A8 1 epoch"
-      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 3 --batch 256 --bits 8 \
+      e=${R18_FP32_EPOCHS:-3} q=${R18_W4_EPOCHS:-2}
+      log "resnet18 224x224x3: FP32 $e epochs + W8A8 1 epoch"
+      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs "$e" --batch 256 --bits 8 \
         --name resnet18_w8a8 --test-vectors 1 --out "$r-w8a8" >/dev/null
-      log "resnet18 224x224x3: W4A4 2 epochs"
-      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --from-fp32 "$r-w8a8/fp32-e3.pt" --batch 256 \
-        --bits 4 --faq-epochs 2 --name resnet18_w4a4 --test-vectors 1 --out "$r-w4a4" >/dev/null
-      cp "$r-w8a8/resnet18_w8a8.faq" "$r-w4a4/resnet18_w4a4.faq" "$out/" 2>/dev/null
+      cp "$r-w8a8/resnet18_w8a8.faq" "$out/" 2>/dev/null; pack
+      log "resnet18 224x224x3: W4A4 $q epochs"
+      $train "${common[@]}" --model resnet18 --image-size 224 --channels 3 --from-fp32 "$r-w8a8/fp32-e$e.pt" --batch 256 \
+        --bits 4 --faq-epochs "$q" --name resnet18_w4a4 --test-vectors 1 --out "$r-w4a4" >/dev/null
+      cp "$r-w4a4/resnet18_w4a4.faq" "$out/" 2>/dev/null
       pack
       shift ;;
     bench)

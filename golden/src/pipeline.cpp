@@ -119,6 +119,10 @@ nlohmann::json run_faq(const RunOptions& options) {
     metrics["fp32_source"] = options.pretrained;
   } else if (trained) {
     const auto history = train(net, data.train, data.test, options.fp32);
+    if (static_cast<int>(history.size()) < options.fp32.epochs) {
+      fmt::print("[fp32] stopped after epoch {} of {}; run the same command again to resume\n", history.size(), options.fp32.epochs);
+      return {{"stopped", "fp32"}};
+    }
     metrics["fp32_epochs"] = nlohmann::json::array();
     for (const auto& h : history) metrics["fp32_epochs"].push_back(h.to_json());
     metrics["fp32_source"] = "trained";
@@ -154,6 +158,10 @@ nlohmann::json run_faq(const RunOptions& options) {
   // 4. FAQ fine-tuning
   if (trained && options.faq.epochs > 0) {
     const auto history = train(net, data.train, data.test, options.faq);
+    if (static_cast<int>(history.size()) < options.faq.epochs) {
+      fmt::print("[faq] stopped after epoch {} of {}; run the same command again to resume\n", history.size(), options.faq.epochs);
+      return {{"stopped", "faq"}};
+    }
     metrics["faq_epochs"] = nlohmann::json::array();
     for (const auto& h : history) metrics["faq_epochs"].push_back(h.to_json());
   }

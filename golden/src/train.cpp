@@ -152,7 +152,9 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
   const std::int64_t n = options.train_limit > 0 ? std::min(options.train_limit, train_set.size()) : train_set.size();
   const std::int64_t steps_per_epoch = (n + options.batch_size - 1) / options.batch_size;
   const std::int64_t total_steps = steps_per_epoch * options.epochs;
-  for (int epoch = static_cast<int>(history.size()) + 1; epoch <= options.epochs; ++epoch) {
+  const int first = static_cast<int>(history.size()) + 1;
+  const int last = options.stop_after > 0 ? std::min(options.epochs, first + options.stop_after - 1) : options.epochs;
+  for (int epoch = first; epoch <= last; ++epoch) {
     torch::manual_seed(options.seed * std::uint64_t{1000003} + static_cast<std::uint64_t>(epoch));
     net->train();
     const auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong));

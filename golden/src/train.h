@@ -25,6 +25,7 @@ struct TrainOptions {
   std::int64_t train_limit = 0;  // 0: the whole training set; else only its first N images (smoke runs)
   std::int64_t eval_limit = 0;   // 0: the whole test set after each epoch; else its first N images
   BatchOptions batch;
+  int stop_after = 0;            // >0: stop after this many epochs in this invocation (time-boxed jobs); rerun to resume
   std::string run_dir;           // checkpoints go here; empty: no checkpoints
   torch::Device device = torch::kCPU;
   bool progress = true;

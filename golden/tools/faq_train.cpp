@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   app.add_option("--test-vectors", o.test_vectors, "test vectors stored in the .faq")->capture_default_str();
   app.add_option("--train-limit", o.fp32.train_limit, "use only the first N training images (smoke runs)");
   app.add_option("--eval-limit", o.fp32.eval_limit, "evaluate on the first N test images only");
+  app.add_option("--stop-after", o.fp32.stop_after, "stop after N epochs of this invocation (time-boxed jobs); rerun to resume");
   app.add_option("--device", device, "auto | cpu | cuda")->capture_default_str();
   app.add_flag("--no-progress", no_progress, "no progress bar");
   try {

@@ -175,9 +175,12 @@ nlohmann::json run_faq(const RunOptions& options) {
 
   // 5. export, integer network, test vectors
   nlohmann::json provenance = {{"dataset", trained ? options.data : "generated (random init)"},
-                               {"recipe", fmt::format("FAQ: fp32 {} epochs lr {}; fine-tune {} epochs lr {} wd {}; calib {} batches p{}",
-                                                      options.fp32.epochs, options.fp32.lr, options.faq.epochs, options.faq.lr,
-                                                      options.faq.weight_decay, options.calib_batches, options.calib_percentile)},
+                               {"recipe", fmt::format("FAQ: fp32 from {}; fine-tune {} epochs lr {} wd {} batch {}; calib {} batches p{}",
+                                                      metrics["fp32_source"] == "trained"
+                                                          ? fmt::format("{} epochs lr {}", options.fp32.epochs, options.fp32.lr)
+                                                          : metrics["fp32_source"].get<std::string>(),
+                                                      options.faq.epochs, options.faq.lr, options.faq.weight_decay,
+                                                      options.faq.batch_size, options.calib_batches, options.calib_percentile)},
                                {"seed", options.fp32.seed},
                                {"trained", trained},
                                {"command", options.command}};

@@ -190,3 +190,35 @@ TEST(Golden, SmokeTrainingAndResumeAfterKill) {
 
 }  // namespace
 }  // namespace faq::golden
+
+#ifdef FAQ_HAVE_OPENCV
+#include <opencv2/imgcodecs.hpp>
+
+namespace faq::golden {
+namespace {
+
+// An ImageFolder of two classes with generated PNG and JPEG images of different sizes.
+TEST(Golden, ImageFolderLoader) {
+  const auto dir = fs::temp_directory_path() / "faq_imagefolder";
+  fs::remove_all(dir);
+  for (const char* cls : {"cat", "dog"}) fs::create_directories(dir / cls);
+  cv::imwrite((dir / "cat" / "a.png").string(), cv::Mat(40, 60, CV_8UC3, cv::Scalar(10, 20, 30)));
+  cv::imwrite((dir / "cat" / "b.jpg").string(), cv::Mat(50, 50, CV_8UC3, cv::Scalar(0, 0, 255)));
+  cv::imwrite((dir / "dog" / "c.png").string(), cv::Mat(32, 16, CV_8UC3, cv::Scalar(200, 100, 0)));
+  const Dataset data = load_image_folder(dir.string(), 16);
+  EXPECT_EQ(data.num_classes, 2);
+  EXPECT_EQ(data.images.sizes(), (std::vector<std::int64_t>{3, 3, 16, 16}));
+  EXPECT_TRUE(torch::equal(data.labels, torch::tensor({0, 0, 1}, torch::kLong)));
+  EXPECT_EQ(data.images[0][0][8][8].item<int>(), 30);   // BGR (10, 20, 30) becomes RGB: red channel first
+  EXPECT_EQ(data.images[2][2][8][8].item<int>(), 200);
+  const auto batch = make_batch(data, torch::tensor({0, 2}, torch::kLong), {32, 3, true}, torch::kCPU);
+  EXPECT_EQ(batch.sizes(), (std::vector<std::int64_t>{2, 3, 32, 32}));
+  fs::remove_all(dir / "dog");
+  fs::remove_all(dir / "cat");
+  EXPECT_THROW(load_image_folder(dir.string(), 16), InputError);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace faq::golden
+#endif

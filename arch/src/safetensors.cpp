@@ -46,7 +46,9 @@ SafetensorsView parse_safetensors(std::span<const std::uint8_t> bytes, std::stri
 
   SafetensorsView view;
   view.data = bytes.subspan(8 + length);
-  for (const auto& [name, entry] : header.items()) {
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();  // not a structured binding: clang 14 cannot capture those
+    const auto& entry = item.value();
     if (name == "__metadata__") {
       if (!entry.is_object()) fail("__metadata__ is not an object");
       for (const auto& [key, value] : entry.items())

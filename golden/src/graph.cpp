@@ -29,16 +29,23 @@ std::string layer_name(const std::string& torch_prefix) {
 
 // Rounds half up, floor(x / s + 1/2), as the integer requantization does (docs/arithmetic.md §4), so that the
 // fake-quantized network and the integer network agree on ties.
-torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale, std::int64_t lo, std::int64_t hi) {
+namespace {
+
+template <typename Scale>
+torch::Tensor fake_quant_impl(const torch::Tensor& x, const Scale& scale, std::int64_t lo, std::int64_t hi) {
   const auto clipped = torch::clamp(x, scale * static_cast<double>(lo), scale * static_cast<double>(hi));
   const auto quantized = torch::floor(clipped / scale + 0.5) * scale;
   return clipped + (quantized - clipped).detach();
 }
 
+}  // namespace
+
+torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale, std::int64_t lo, std::int64_t hi) {
+  return fake_quant_impl(x, scale, lo, hi);
+}
+
 torch::Tensor fake_quant(const torch::Tensor& x, double scale, std::int64_t lo, std::int64_t hi) {
-  const auto clipped = torch::clamp(x, scale * static_cast<double>(lo), scale * static_cast<double>(hi));
-  const auto quantized = torch::floor(clipped / scale + 0.5) * scale;
-  return clipped + (quantized - clipped).detach();
+  return fake_quant_impl(x, scale, lo, hi);
 }
 
 torch::Tensor weight_scales(const torch::Tensor& w, int bits) {
@@ -95,10 +102,8 @@ int NetImpl::conv(const std::string& name, const std::string& prefix, int from, 
   return add_node(std::move(node));
 }
 
-int NetImpl::basic_block(const std::string& prefix, int from, int in_c, int out_c, int stride) {
+int NetImpl::residual(const std::string& prefix, int from, int branch, int in_c, int out_c, int stride) {
   const std::string p = layer_name(prefix);
-  const int a = conv(p + "_conv1", prefix + ".conv1", from, in_c, out_c, 3, stride, 1, true, prefix + ".bn1");
-  const int b = conv(p + "_conv2", prefix + ".conv2", a, out_c, out_c, 3, 1, 1, false, prefix + ".bn2");
   int shortcut = from;
   if (stride != 1 || in_c != out_c)
     shortcut = conv(p + "_downsample", prefix + ".downsample.0", from, in_c, out_c, 1, stride, 0, false,
@@ -106,9 +111,16 @@ int NetImpl::basic_block(const std::string& prefix, int from, int in_c, int out_
   Node add;
   add.name = p + "_add";
   add.op = OpKind::Add;
-  add.inputs = {b, shortcut};
+  add.inputs = {branch, shortcut};
   add.relu = true;
   return add_node(std::move(add));
+}
+
+int NetImpl::basic_block(const std::string& prefix, int from, int in_c, int out_c, int stride) {
+  const std::string p = layer_name(prefix);
+  const int a = conv(p + "_conv1", prefix + ".conv1", from, in_c, out_c, 3, stride, 1, true, prefix + ".bn1");
+  const int b = conv(p + "_conv2", prefix + ".conv2", a, out_c, out_c, 3, 1, 1, false, prefix + ".bn2");
+  return residual(prefix, from, b, in_c, out_c, stride);
 }
 
 int NetImpl::bottleneck(const std::string& prefix, int from, int in_c, int mid_c, int stride) {
@@ -117,16 +129,7 @@ int NetImpl::bottleneck(const std::string& prefix, int from, int in_c, int mid_c
   const int a = conv(p + "_conv1", prefix + ".conv1", from, in_c, mid_c, 1, 1, 0, true, prefix + ".bn1");
   const int b = conv(p + "_conv2", prefix + ".conv2", a, mid_c, mid_c, 3, stride, 1, true, prefix + ".bn2");
   const int c = conv(p + "_conv3", prefix + ".conv3", b, mid_c, out_c, 1, 1, 0, false, prefix + ".bn3");
-  int shortcut = from;
-  if (stride != 1 || in_c != out_c)
-    shortcut = conv(p + "_downsample", prefix + ".downsample.0", from, in_c, out_c, 1, stride, 0, false,
-                    prefix + ".downsample.1");
-  Node add;
-  add.name = p + "_add";
-  add.op = OpKind::Add;
-  add.inputs = {c, shortcut};
-  add.relu = true;
-  return add_node(std::move(add));
+  return residual(prefix, from, c, in_c, out_c, stride);
 }
 
 namespace {

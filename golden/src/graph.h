@@ -79,6 +79,8 @@ class NetImpl : public torch::nn::Module {
   int add_node(Node node);
   int conv(const std::string& name, const std::string& prefix, int from, int in_c, int out_c, int kernel, int stride,
            int pad, bool relu, const std::string& bn_prefix);
+  // The shortcut (a 1x1 projection where the shape changes) and the ReLU'd sum with `branch`.
+  int residual(const std::string& prefix, int from, int branch, int in_c, int out_c, int stride);
   int basic_block(const std::string& prefix, int from, int in_c, int out_c, int stride);
   int bottleneck(const std::string& prefix, int from, int in_c, int mid_c, int stride);
   void build_resnet_imagenet(const std::vector<int>& blocks, bool bottleneck_blocks);

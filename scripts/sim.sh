@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# The main flow on the built-in default model. Stages that exist run; stages not built yet say so.
+# The main flow on the built-in default model: inspect, compile, run bit-exactly on the instruction-level
+# simulator. Stages not built yet say so.
 # Usage: scripts/sim.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
 model=models/fmnist_resnet20_w4a4.faq
+mkdir -p out/sim
 
 echo "== model: $model (resnet20 trained with FAQ on Fashion-MNIST, W4A4, first/last layer 8-bit; docs/results.md)"
 "$build/compiler/faqc" inspect "$model"
 echo
-echo "== compile: not built yet (faqc compile, issue 4)"
-echo "== simulate: not built yet (instruction-level simulator, issue 4; Verilator co-simulation, issue 5)"
+echo "== compile for the default 16x16 array"
+"$build/compiler/faqc" compile "$model" --config default -o out/sim/resnet20_w4a4 --emit asm
+echo
+echo "== instruction-level simulation, every layer compared with the model's test vectors"
+for config in tiny default wide; do "$build/compiler/faqc" run "$model" --config "$config"; done
+echo
+echo "== cycle model: not built yet (issue 4)"
+echo "== RTL generation and Verilator co-simulation: not built yet (issue 5)"

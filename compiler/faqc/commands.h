@@ -16,6 +16,10 @@ struct Subcommand {
 // faqc inspect FILE.faq [--json]: layers, shapes, precisions, parameter count and MACs.
 Subcommand add_inspect(CLI::App& app);
 
+// faqc compile MODEL.faq [--config NAME|FILE] [-o PREFIX] [--emit asm]; faqc run MODEL.faq [--config ...].
+Subcommand add_compile(CLI::App& app);
+Subcommand add_run(CLI::App& app);
+
 // faqc isa: the instruction set table as markdown (docs/isa.md embeds it).
 Subcommand add_isa(CLI::App& app);
 

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   CLI::App app{"faqc: the FAQ toolchain (quantized models -> accelerator programs -> bit-exact simulation)", "faqc"};
   app.set_version_flag("--version", std::string("faqc ") + FAQ_VERSION);
   app.require_subcommand(1);
-  const std::vector<faq::cli::Subcommand> subcommands = {faq::cli::add_inspect(app), faq::cli::add_isa(app)};
+  const std::vector<faq::cli::Subcommand> subcommands = {faq::cli::add_inspect(app), faq::cli::add_compile(app),
+                                                           faq::cli::add_run(app), faq::cli::add_isa(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

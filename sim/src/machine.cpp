@@ -3,6 +3,7 @@
 #include "faq/sim/machine.h"
 
 #include "faq/error.h"
+#include "faq/packing.h"
 
 #include <fmt/format.h>
 
@@ -42,32 +43,13 @@ void Machine::check_line(std::int64_t line, std::int64_t lines, const char* buff
 }
 
 void Machine::read_line(std::uint64_t address, int lanes, int bits, bool is_signed, std::int64_t* out) const {
-  const std::uint64_t bytes = static_cast<std::uint64_t>(lanes * bits / 8);
-  check_dram(address, bytes);
-  const std::uint8_t* p = dram_.data() + address;
-  for (int lane = 0; lane < lanes; ++lane) {
-    std::uint64_t raw = 0;
-    const int first_bit = lane * bits;
-    for (int b = 0; b < bits; ++b) {
-      const int bit = first_bit + b;
-      raw |= static_cast<std::uint64_t>((p[bit / 8] >> (bit % 8)) & 1u) << b;
-    }
-    out[lane] = is_signed ? arith::wrap(static_cast<std::int64_t>(raw), bits) : static_cast<std::int64_t>(raw);
-  }
+  check_dram(address, static_cast<std::uint64_t>(lanes * bits / 8));
+  packing::read_lanes(dram_.data() + address, out, lanes, bits, is_signed);
 }
 
 void Machine::write_line(std::uint64_t address, int lanes, int bits, const std::int64_t* values) {
-  const std::uint64_t bytes = static_cast<std::uint64_t>(lanes * bits / 8);
-  check_dram(address, bytes);
-  std::uint8_t* p = dram_.data() + address;
-  std::fill(p, p + bytes, std::uint8_t{0});
-  for (int lane = 0; lane < lanes; ++lane) {
-    const auto raw = static_cast<std::uint64_t>(values[lane]);
-    for (int b = 0; b < bits; ++b) {
-      const int bit = lane * bits + b;
-      if ((raw >> b) & 1u) p[bit / 8] = static_cast<std::uint8_t>(p[bit / 8] | (1u << (bit % 8)));
-    }
-  }
+  check_dram(address, static_cast<std::uint64_t>(lanes * bits / 8));
+  packing::write_lanes(dram_.data() + address, values, lanes, bits);
 }
 
 std::int64_t Machine::post(std::int64_t value, const ParamEntry& e, arith::Range out) const {

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <numeric>
 
@@ -29,6 +30,13 @@ using isa::Opcode;
 
 std::uint64_t align(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 
+// The narrowest lane width (2, 4, 8, 16, 32) that holds `bits` and makes lines of every one of `lanes` whole bytes.
+int lane_width(int bits, std::initializer_list<int> lanes) {
+  int width = packing::lane_bits(bits);
+  while (width < 32 && std::any_of(lanes.begin(), lanes.end(), [&](int n) { return (n * width) % 8 != 0; })) width *= 2;
+  return width;
+}
+
 class Lowering {
  public:
   Lowering(const Model& model, const AcceleratorConfig& config) : model_(model), cfg_(config) {}
@@ -39,7 +47,7 @@ class Lowering {
     for (const Layer& layer : model_.layers) {  // parameters first, then activations
       TensorPlacement t;
       t.c_pad = (layer.out.shape.c + block - 1) / block * block;
-      t.lane_bits = packing::lane_bits(layer.out.bits);
+      t.lane_bits = lane_width(layer.out.bits, {cfg_.rows, cfg_.cols});
       t.is_signed = layer.out.is_signed;
       program_.tensors.push_back(t);
     }
@@ -116,6 +124,7 @@ class Lowering {
     i[F::res_signed] = t[res].is_signed;
     i[F::in_pixel_stride] = t[in].pixel_stride();
     i[F::out_pixel_stride] = t[out].pixel_stride();
+    i[F::out_range_bits] = static_cast<std::uint64_t>(model_.layers[out].out.bits);
     return i;
   }
 
@@ -128,7 +137,7 @@ class Lowering {
     if (!linear && L.groups != 1) fail_input("grouped convolution (groups {}) is not supported yet", L.groups);
     const TensorPlacement& src = program_.tensors[in_index];
     if (src.lane_bits > cfg_.act_bits) fail_input("input is {}-bit, the array multiplies at most {}-bit activations", src.lane_bits, cfg_.act_bits);
-    const int wbits = packing::lane_bits(L.weight_bits);
+    const int wbits = lane_width(L.weight_bits, {cfg_.cols});
     if (wbits > cfg_.weight_bits) fail_input("weights are {}-bit, the array multiplies at most {}-bit weights", L.weight_bits, cfg_.weight_bits);
     check_accumulator(in_index);
     const int R = cfg_.rows, C = cfg_.cols;

@@ -85,13 +85,14 @@ void Machine::config_registers(const isa::Instruction& i) {
   using F = isa::Config;
   for (int f : {F::in_bits, F::weight_bits, F::out_bits, F::res_bits})
     if (!valid_bits(i[f])) fault(fmt::format("{} = {} is not 2, 4, 8 or 16", isa::spec_of(Opcode::Config).fields[static_cast<std::size_t>(f)].name, i[f]));
-  if (static_cast<int>(i[F::in_bits]) > config_.act_bits)
-    fault(fmt::format("in_bits {} exceeds the array's act_bits {}", i[F::in_bits], config_.act_bits));
   if (static_cast<int>(i[F::weight_bits]) > config_.weight_bits)
     fault(fmt::format("weight_bits {} exceeds the array's weight_bits {}", i[F::weight_bits], config_.weight_bits));
+  if (i[F::out_range_bits] < 2 || i[F::out_range_bits] > i[F::out_bits])
+    fault(fmt::format("out_range_bits {} is outside [2, out_bits = {}]", i[F::out_range_bits], i[F::out_bits]));
   registers_ = {static_cast<int>(i[F::in_bits]),  i[F::in_signed] != 0, static_cast<int>(i[F::weight_bits]),
                 static_cast<int>(i[F::out_bits]), i[F::out_signed] != 0, static_cast<int>(i[F::res_bits]),
-                i[F::res_signed] != 0,            i[F::in_pixel_stride], i[F::out_pixel_stride]};
+                i[F::res_signed] != 0,            i[F::in_pixel_stride], i[F::out_pixel_stride],
+                static_cast<int>(i[F::out_range_bits])};
 }
 
 void Machine::load(const isa::Instruction& i) {
@@ -106,6 +107,8 @@ void Machine::load(const isa::Instruction& i) {
   switch (buffer) {
     case isa::Buffer::Spad:
       lanes = rows;
+      if (registers_.in_bits > config_.act_bits)
+        fault(fmt::format("in_bits {} exceeds the array's act_bits {}", registers_.in_bits, config_.act_bits));
       if ((rows * registers_.in_bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", rows, registers_.in_bits));
       pitch = registers_.in_pixel_stride;
       lines = config_.spad_lines();
@@ -214,7 +217,7 @@ void Machine::store(const isa::Instruction& i) {
   if ((cols * registers_.out_bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", cols, registers_.out_bits));
   const auto param_line = static_cast<std::int64_t>(i[F::param_addr]);
   check_line(param_line, config_.param_lines(), "PARAM");
-  const auto range = arith::activation_range(registers_.out_bits, registers_.out_signed);
+  const auto range = arith::activation_range(registers_.out_range_bits, registers_.out_signed);
   std::vector<std::int64_t> out(static_cast<std::size_t>(cols));
   for (std::int64_t y = 0; y < static_cast<std::int64_t>(i[F::count_y]); ++y) {
     for (std::int64_t x = 0; x < static_cast<std::int64_t>(i[F::count_x]); ++x) {
@@ -236,7 +239,7 @@ void Machine::vadd(const isa::Instruction& i) {
     if ((cols * bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", cols, bits));
   const auto param_line = static_cast<std::int64_t>(i[F::param_addr]);
   check_line(param_line, config_.param_lines(), "PARAM");
-  const auto range = arith::activation_range(r.out_bits, r.out_signed);
+  const auto range = arith::activation_range(r.out_range_bits, r.out_signed);
   std::vector<std::int64_t> a(static_cast<std::size_t>(cols)), b(a.size()), out(a.size());
   for (std::uint64_t n = 0; n < i[F::count]; ++n) {
     read_line(i[F::a_addr] + n * static_cast<std::uint64_t>(cols * r.in_bits / 8), cols, r.in_bits, r.in_signed, a.data());
@@ -259,7 +262,7 @@ void Machine::pool(const isa::Instruction& i) {
   if (i[F::kernel] < 1 || i[F::stride] < 1 || i[F::pad] >= i[F::kernel]) fault("kernel and stride must be >= 1 and pad < kernel");
   const auto param_line = static_cast<std::int64_t>(i[F::param_addr]);
   if (average) check_line(param_line, config_.param_lines(), "PARAM");
-  const auto range = arith::activation_range(r.out_bits, r.out_signed);
+  const auto range = arith::activation_range(r.out_range_bits, r.out_signed);
   const auto in_h = static_cast<std::int64_t>(i[F::in_h]), in_w = static_cast<std::int64_t>(i[F::in_w]);
   const auto k = static_cast<std::int64_t>(i[F::kernel]), s = static_cast<std::int64_t>(i[F::stride]), p = static_cast<std::int64_t>(i[F::pad]);
   std::vector<std::int64_t> line(static_cast<std::size_t>(cols)), acc(line.size());

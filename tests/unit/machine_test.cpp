@@ -26,7 +26,7 @@ Instruction config(int in_bits, bool in_signed, int out_bits, bool out_signed, s
   using F = isa::Config;
   return make(Opcode::Config, {{F::in_bits, in_bits}, {F::in_signed, in_signed}, {F::weight_bits, 8}, {F::out_bits, out_bits},
                                {F::out_signed, out_signed}, {F::res_bits, res_bits}, {F::res_signed, res_signed},
-                               {F::in_pixel_stride, in_stride}, {F::out_pixel_stride, out_stride}});
+                               {F::in_pixel_stride, in_stride}, {F::out_pixel_stride, out_stride}, {F::out_range_bits, out_bits}});
 }
 
 // Packs a [C, H, W] tensor into HWC with channels padded to `c_pad`, values of `bits` bits.

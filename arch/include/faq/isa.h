@@ -24,7 +24,7 @@ inline constexpr int kOpcodeBits = 6;
 // X-macro table: OP(Name, mnemonic, opcode value, fields) with fields as F(name, width).
 #define FAQ_ISA_CONFIG_FIELDS(F) \
   F(in_bits, 5) F(in_signed, 1) F(weight_bits, 5) F(out_bits, 5) F(out_signed, 1) F(res_bits, 5) \
-  F(res_signed, 1) F(in_pixel_stride, 20) F(out_pixel_stride, 20)
+  F(res_signed, 1) F(in_pixel_stride, 20) F(out_pixel_stride, 20) F(out_range_bits, 5)
 #define FAQ_ISA_LOAD_FIELDS(F) \
   F(buffer, 2) F(dram_addr, 32) F(sram_addr, 16) F(count_y, 10) F(count_x, 10) F(dram_stride_y, 24) \
   F(sram_stride_y, 12) F(pad_top, 4) F(pad_bottom, 4) F(pad_left, 4) F(pad_right, 4)

@@ -31,6 +31,7 @@ struct Registers {
   bool res_signed = true;
   std::uint64_t in_pixel_stride = 0;
   std::uint64_t out_pixel_stride = 0;
+  int out_range_bits = 8;  // results saturate to this width; lanes are out_bits wide
 };
 
 class Machine {

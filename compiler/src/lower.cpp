@@ -111,6 +111,17 @@ class Lowering {
     return at;
   }
 
+  // One PARAM line from DRAM into PARAM line 0.
+  void load_params(std::uint64_t address) {
+    using F = isa::Load;
+    Instruction load(Opcode::Load);
+    load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Param);
+    load[F::dram_addr] = address;
+    load[F::count_y] = 1;
+    load[F::count_x] = 1;
+    emit(load);
+  }
+
   Instruction config(std::size_t in, std::size_t out, int weight_bits, std::size_t res = 0) const {
     using F = isa::Config;
     const auto& t = program_.tensors;
@@ -241,14 +252,8 @@ class Lowering {
               first = false;
               bank ^= 1;
             }
-        using F = isa::Load;
         using S = isa::Store;
-        Instruction load(Opcode::Load);
-        load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Param);
-        load[F::dram_addr] = params[static_cast<std::size_t>(nb)];
-        load[F::count_y] = 1;
-        load[F::count_x] = 1;
-        emit(load);
+        load_params(params[static_cast<std::size_t>(nb)]);
         Instruction store(Opcode::Store);
         store[S::acc_addr] = 0;
         store[S::acc_stride_y] = static_cast<std::uint64_t>(out_w);
@@ -290,13 +295,7 @@ class Lowering {
     }
     emit(config(in_index, l, cfg_.weight_bits));
     if (average) {
-      using F = isa::Load;
-      Instruction load(Opcode::Load);
-      load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Param);
-      load[F::dram_addr] = params;
-      load[F::count_y] = 1;
-      load[F::count_x] = 1;
-      emit(load);
+      load_params(params);
     }
     const TensorPlacement& src = program_.tensors[in_index];
     const TensorPlacement& dst = program_.tensors[l];
@@ -323,13 +322,7 @@ class Lowering {
     const std::array<std::int64_t, 3> entry = {L.add.multiplier_a, L.add.multiplier_b, L.add.shift};
     const std::uint64_t params = append_params(std::vector<std::array<std::int64_t, 3>>(static_cast<std::size_t>(cfg_.cols), entry));
     emit(config(a, l, cfg_.weight_bits, b));
-    using F = isa::Load;
-    Instruction load(Opcode::Load);
-    load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Param);
-    load[F::dram_addr] = params;
-    load[F::count_y] = 1;
-    load[F::count_x] = 1;
-    emit(load);
+    load_params(params);
     using V = isa::Vadd;
     Instruction vadd(Opcode::Vadd);
     vadd[V::count] = static_cast<std::uint64_t>(L.out.shape.h * L.out.shape.w * program_.tensors[l].c_pad / cfg_.cols);

@@ -167,14 +167,7 @@ void NetImpl::build_resnet_imagenet(const std::vector<int>& blocks, bool bottlen
       }
     }
   }
-  x = add_node(pool_node("avgpool", OpKind::AvgPool, x, feature_size(), 1, 0));
-  Node fc;
-  fc.name = "fc";
-  fc.torch_prefix = "fc";
-  fc.op = OpKind::Linear;
-  fc.inputs = {x};
-  fc.fc = register_module("fc", torch::nn::Linear(in_c, spec_.num_classes));
-  add_node(std::move(fc));
+  classifier(x, in_c);
 }
 
 void NetImpl::build_resnet_cifar(int blocks_per_stage) {
@@ -188,27 +181,24 @@ void NetImpl::build_resnet_cifar(int blocks_per_stage) {
       in_c = widths[stage];
     }
   }
-  x = add_node(pool_node("avgpool", OpKind::AvgPool, x, feature_size(), 1, 0));
-  Node fc;
-  fc.name = "fc";
-  fc.torch_prefix = "fc";
-  fc.op = OpKind::Linear;
-  fc.inputs = {x};
-  fc.fc = register_module("fc", torch::nn::Linear(in_c, spec_.num_classes));
-  add_node(std::move(fc));
+  classifier(x, in_c);
 }
 
 void NetImpl::build_tiny() {
   int x = conv("conv1", "conv1", 0, spec_.in_channels, 16, 3, 1, 1, true, "bn1");
   x = add_node(pool_node("pool1", OpKind::MaxPool, x, 2, 2, 0));
   x = conv("conv2", "conv2", x, 16, 32, 3, 1, 1, true, "bn2");
-  x = add_node(pool_node("avgpool", OpKind::AvgPool, x, feature_size(), 1, 0));
+  classifier(x, 32);
+}
+
+void NetImpl::classifier(int from, int channels) {
+  const int pooled = add_node(pool_node("avgpool", OpKind::AvgPool, from, feature_size(), 1, 0));
   Node fc;
   fc.name = "fc";
   fc.torch_prefix = "fc";
   fc.op = OpKind::Linear;
-  fc.inputs = {x};
-  fc.fc = register_module("fc", torch::nn::Linear(32, spec_.num_classes));
+  fc.inputs = {pooled};
+  fc.fc = register_module("fc", torch::nn::Linear(channels, spec_.num_classes));
   add_node(std::move(fc));
 }
 

@@ -86,7 +86,8 @@ class NetImpl : public torch::nn::Module {
   void build_resnet_imagenet(const std::vector<int>& blocks, bool bottleneck_blocks);
   void build_resnet_cifar(int blocks_per_stage);
   void build_tiny();
-  int feature_size() const;  // height of the last node's output (the global pooling window)
+  int feature_size() const;
+  void classifier(int from, int channels);  // global average pool and the fully connected layer  // height of the last node's output (the global pooling window)
 
   NetSpec spec_;
   std::vector<Node> nodes_;

@@ -11,6 +11,7 @@
 #include "faq/sim/machine.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -25,7 +26,23 @@ struct Options {
   std::string config = "default";
   std::string output;
   std::string emit;
+  bool json = false;
 };
+
+// Per layer: op, output shape, MACs and the instructions the compiler emitted for it.
+nlohmann::json layer_summary(const Model& model, const compiler::Program& program) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (std::size_t l = 0; l < model.layers.size(); ++l) {
+    const std::size_t end = l + 1 < model.layers.size() ? program.layer_first[l + 1] : program.code.size() - 1;
+    const Layer& layer = model.layers[l];
+    layers.push_back({{"name", layer.name},
+                      {"op", to_string(layer.op)},
+                      {"shape", {layer.out.shape.c, layer.out.shape.h, layer.out.shape.w}},
+                      {"macs", layer_macs(layer)},
+                      {"instructions", end - program.layer_first[l]}});
+  }
+  return layers;
+}
 
 void write_file(const std::string& path, const void* data, std::size_t size) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -42,6 +59,7 @@ Subcommand add_compile(CLI::App& app) {
   sub->add_option("--config", o->config, "preset name or JSON file")->capture_default_str();
   sub->add_option("-o,--output", o->output, "output prefix: PREFIX.prog (program), PREFIX.dram (DRAM image)");
   sub->add_option("--emit", o->emit, "asm: also write PREFIX.s, the readable listing")->check(CLI::IsMember({"asm"}));
+  sub->add_flag("--json", o->json, "print the summary as JSON (keys: model, config, config_hash, instructions, dram_bytes, layers)");
   return {sub, [o] {
             const Model model = read_faq(o->model);
             const AcceleratorConfig config = AcceleratorConfig::load(o->config);
@@ -71,6 +89,18 @@ Subcommand add_compile(CLI::App& app) {
                 listing << isa::to_asm(program.code[pc]) << "\n";
               }
             }
+            const auto layers = layer_summary(model, program);
+            if (o->json) {
+              fmt::print("{}\n", nlohmann::json{{"model", o->model}, {"config", config.name}, {"config_hash", config.hash_hex()},
+                                                {"instructions", program.code.size()}, {"dram_bytes", program.dram.size()},
+                                                {"compile_seconds", seconds}, {"layers", layers}}
+                                    .dump(2));
+              return 0;
+            }
+            fmt::print("{:<24} {:<8} {:<18} {:>12} {:>12}\n", "layer", "op", "output [C,H,W]", "MACs", "instructions");
+            for (const auto& layer : layers)
+              fmt::print("{:<24} {:<8} {:<18} {:>12} {:>12}\n", layer["name"].get<std::string>(), layer["op"].get<std::string>(),
+                         layer["shape"].dump(), layer["macs"].get<std::int64_t>(), layer["instructions"].get<std::size_t>());
             fmt::print("{}: {} layers, {} MACs -> {} instructions, {} bytes of DRAM image, for {} ({}x{}, hash {}) in {:.3f} s\n",
                        o->model, model.layers.size(), model.mac_count(), program.code.size(), program.dram.size(), config.name,
                        config.rows, config.cols, config.hash_hex(), seconds);

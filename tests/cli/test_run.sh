@@ -19,6 +19,8 @@ done
 "$faqc" compile "$models/fmnist_resnet20_w4a4.faq" --config default -o "$work/r20" --emit asm >/dev/null || fail "compile"
 [ -s "$work/r20.prog" ] && [ -s "$work/r20.dram" ] && grep -q "^MATMUL " "$work/r20.s" && ok || fail "compile outputs"
 [ "$(head -c 4 "$work/r20.prog")" = FAQP ] && ok || fail "program magic"
+json=$("$faqc" compile "$models/fmnist_resnet20_w4a4.faq" --config tiny -o "$work/r20t" --json)
+for key in '"layers"' '"instructions"' '"config_hash"' '"macs"'; do grep -q "$key" <<<"$json" && ok || fail "compile --json lacks $key"; done
 
 # Refusals: a grouped convolution (the sample model) and 8-bit first-layer activations on the 4-bit edge array.
 "$sample" "$work/sample.faq" >/dev/null

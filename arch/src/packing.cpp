@@ -28,4 +28,16 @@ void read_lanes(const std::uint8_t* line, std::int64_t* values, int lanes, int b
   }
 }
 
+void write_param_entry(std::uint8_t* at, const ParamEntry& entry) {
+  const std::int64_t words[2] = {entry.a, entry.b};
+  write_lanes(at, words, 2, 32);
+  at[8] = entry.shift;
+}
+
+ParamEntry read_param_entry(const std::uint8_t* at) {
+  std::int64_t words[2];
+  read_lanes(at, words, 2, 32, true);
+  return {static_cast<std::int32_t>(words[0]), static_cast<std::int32_t>(words[1]), at[8]};
+}
+
 }  // namespace faq::packing

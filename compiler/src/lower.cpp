@@ -9,7 +9,7 @@
 //     1x1 input.
 //   maxpool / avgpool: one POOL per block of C channels.  add: one VADD over the dense tensors.
 // DRAM holds every tensor as H x W x c_pad (channels innermost, padded with zeros to a multiple of R and C),
-// lanes of 2/4/8/16 bits; weights as R x C tiles, parameters as 9-byte entries per channel.
+// lanes of 2/4/8/16 bits; weights as R x C tiles, parameters as 9-byte entries per channel (packing::kParamEntryBytes).
 #include "lower.h"
 
 #include "faq/error.h"
@@ -100,14 +100,10 @@ class Lowering {
   }
 
   // One PARAM line of C entries.
-  std::uint64_t append_params(const std::vector<std::array<std::int64_t, 3>>& entries) {
-    const std::uint64_t at = append_bytes(static_cast<std::size_t>(9 * cfg_.cols));
-    for (std::size_t c = 0; c < entries.size(); ++c) {
-      std::uint8_t* p = program_.dram.data() + at + 9 * c;
-      const std::int64_t words[2] = {entries[c][0], entries[c][1]};
-      packing::write_lanes(p, words, 2, 32);
-      p[8] = static_cast<std::uint8_t>(entries[c][2]);
-    }
+  std::uint64_t append_params(const std::vector<packing::ParamEntry>& entries) {
+    const std::uint64_t at = append_bytes(static_cast<std::size_t>(packing::kParamEntryBytes * cfg_.cols));
+    for (std::size_t c = 0; c < entries.size(); ++c)
+      packing::write_param_entry(program_.dram.data() + at + packing::kParamEntryBytes * c, entries[c]);
     return at;
   }
 
@@ -180,10 +176,10 @@ class Lowering {
             }
     std::vector<std::uint64_t> params;
     for (std::int64_t nb = 0; nb < nb_count; ++nb) {
-      std::vector<std::array<std::int64_t, 3>> entries;
+      std::vector<packing::ParamEntry> entries;
       for (std::int64_t co = nb * C; co < std::min(c_out, (nb + 1) * C); ++co) {
         const auto& q = L.requant[static_cast<std::size_t>(co)];
-        entries.push_back({L.bias[static_cast<std::size_t>(co)], q.multiplier, q.shift});
+        entries.push_back({L.bias[static_cast<std::size_t>(co)], q.multiplier, static_cast<std::uint8_t>(q.shift)});
       }
       params.push_back(append_params(entries));
     }
@@ -290,8 +286,8 @@ class Lowering {
     const bool average = L.op == OpKind::AvgPool;
     std::uint64_t params = 0;
     if (average) {
-      const std::array<std::int64_t, 3> entry = {0, L.requant[0].multiplier, L.requant[0].shift};
-      params = append_params(std::vector<std::array<std::int64_t, 3>>(static_cast<std::size_t>(cfg_.cols), entry));
+      const packing::ParamEntry entry{0, L.requant[0].multiplier, static_cast<std::uint8_t>(L.requant[0].shift)};
+      params = append_params(std::vector<packing::ParamEntry>(static_cast<std::size_t>(cfg_.cols), entry));
     }
     emit(config(in_index, l, cfg_.weight_bits));
     if (average) {
@@ -319,8 +315,8 @@ class Lowering {
   void lower_add(std::size_t l) {
     const Layer& L = *layer_;
     const auto a = static_cast<std::size_t>(L.inputs[0]), b = static_cast<std::size_t>(L.inputs[1]);
-    const std::array<std::int64_t, 3> entry = {L.add.multiplier_a, L.add.multiplier_b, L.add.shift};
-    const std::uint64_t params = append_params(std::vector<std::array<std::int64_t, 3>>(static_cast<std::size_t>(cfg_.cols), entry));
+    const packing::ParamEntry entry{L.add.multiplier_a, L.add.multiplier_b, static_cast<std::uint8_t>(L.add.shift)};
+    const std::uint64_t params = append_params(std::vector<packing::ParamEntry>(static_cast<std::size_t>(cfg_.cols), entry));
     emit(config(a, l, cfg_.weight_bits, b));
     load_params(params);
     using V = isa::Vadd;

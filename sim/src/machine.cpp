@@ -129,7 +129,7 @@ void Machine::load(const isa::Instruction& i) {
       name = "ACC";
       break;
     case isa::Buffer::Param:
-      pitch = static_cast<std::uint64_t>(9 * cols);
+      pitch = static_cast<std::uint64_t>(packing::kParamEntryBytes * cols);
       lines = config_.param_lines();
       name = "PARAM";
       break;
@@ -150,11 +150,9 @@ void Machine::load(const isa::Instruction& i) {
         for (int lane = 0; lane < lanes; ++lane) {
           ParamEntry e;
           if (inside) {
-            std::int64_t word[2];
-            read_line(address + static_cast<std::uint64_t>(9 * lane), 2, 32, true, word);
-            std::int64_t shift = 0;
-            read_line(address + static_cast<std::uint64_t>(9 * lane + 8), 1, 8, false, &shift);
-            e = {static_cast<std::int32_t>(word[0]), static_cast<std::int32_t>(word[1]), static_cast<std::uint8_t>(shift)};
+            const std::uint64_t at = address + static_cast<std::uint64_t>(packing::kParamEntryBytes * lane);
+            check_dram(at, packing::kParamEntryBytes);
+            e = packing::read_param_entry(dram_.data() + at);
             if (e.shift > arith::kMaxShift) fault(fmt::format("PARAM entry shift {} above 63", e.shift));
           }
           param_[index(line, lane, cols)] = e;

@@ -4,6 +4,7 @@
 #include "corruptions.h"
 
 #include "faq/faq_file.h"
+#include "faq/safetensors.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -160,7 +161,7 @@ std::vector<Corruption> make_corruptions(const std::vector<std::uint8_t>& good) 
     edit(std::move(name), std::move(expect), true, [&](Parts& p) {
       const auto& entry = p.header[tensor];
       const std::string dtype = entry["dtype"];
-      const std::size_t size = dtype == "I32" || dtype == "F32" ? 4 : (dtype == "I16" || dtype == "U16" ? 2 : 1);
+      const auto size = static_cast<std::size_t>(safetensors_dtype_bytes(dtype));
       change(p.data.data() + entry["data_offsets"][0].get<std::size_t>() + element * size);
     });
   };

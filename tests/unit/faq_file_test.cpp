@@ -5,6 +5,7 @@
 
 #include "faq/error.h"
 #include "faq/faq_file.h"
+#include "faq/safetensors.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -71,7 +72,7 @@ TEST(FaqFile, IsValidSafetensors) {
     if (name == "__metadata__") continue;
     const auto begin = entry["data_offsets"][0].get<std::uint64_t>();
     const std::string dtype = entry["dtype"];
-    const std::uint64_t size = dtype == "I32" || dtype == "F32" ? 4 : (dtype == "I16" || dtype == "U16" ? 2 : 1);
+    const auto size = static_cast<std::uint64_t>(safetensors_dtype_bytes(dtype));
     EXPECT_EQ(begin % size, 0u) << name;
     ranges.emplace_back(begin, entry["data_offsets"][1].get<std::uint64_t>());
   }

@@ -2,6 +2,7 @@
 // (several kernels, strides, paddings, channel counts that need several tiles), residual addition and
 // pooling produce in DRAM exactly what faq::run_layer computes; faults are reported, never ignored.
 #include "faq/error.h"
+#include "faq/packing.h"
 #include "faq/reference.h"
 #include "faq/sim/machine.h"
 
@@ -29,36 +30,36 @@ Instruction config(int in_bits, bool in_signed, int out_bits, bool out_signed, s
                                {F::in_pixel_stride, in_stride}, {F::out_pixel_stride, out_stride}, {F::out_range_bits, out_bits}});
 }
 
-// Packs a [C, H, W] tensor into HWC with channels padded to `c_pad`, values of `bits` bits.
+// A [C, H, W] tensor as H x W x c_pad pixels of `bits`-bit lanes, and back.
 void pack_hwc(std::vector<std::uint8_t>& dram, std::uint64_t base, const IntTensor& t, std::int64_t c_pad, int bits) {
   const auto c = t.shape[0], h = t.shape[1], w = t.shape[2];
+  std::vector<std::int64_t> pixel(static_cast<std::size_t>(c_pad), 0);
   for (std::int64_t y = 0; y < h; ++y)
-    for (std::int64_t x = 0; x < w; ++x)
-      for (std::int64_t ch = 0; ch < c; ++ch) {
-        const auto bit0 = static_cast<std::uint64_t>(((y * w + x) * c_pad + ch) * bits);
-        const auto raw = static_cast<std::uint64_t>(t.data[static_cast<std::size_t>((ch * h + y) * w + x)]);
-        for (int b = 0; b < bits; ++b)
-          if ((raw >> b) & 1u) dram[base + (bit0 + static_cast<std::uint64_t>(b)) / 8] |= static_cast<std::uint8_t>(1u << ((bit0 + static_cast<std::uint64_t>(b)) % 8));
-      }
+    for (std::int64_t x = 0; x < w; ++x) {
+      for (std::int64_t ch = 0; ch < c; ++ch) pixel[static_cast<std::size_t>(ch)] = t.data[static_cast<std::size_t>((ch * h + y) * w + x)];
+      packing::write_lanes(dram.data() + base + static_cast<std::uint64_t>((y * w + x) * c_pad * bits / 8), pixel.data(),
+                           static_cast<int>(c_pad), bits);
+    }
 }
 
 IntTensor unpack_hwc(const std::vector<std::uint8_t>& dram, std::uint64_t base, std::int64_t c, std::int64_t h, std::int64_t w,
                      std::int64_t c_pad, int bits, bool is_signed) {
   IntTensor t{{c, h, w}, std::vector<std::int32_t>(static_cast<std::size_t>(c * h * w))};
+  std::vector<std::int64_t> pixel(static_cast<std::size_t>(c_pad));
   for (std::int64_t y = 0; y < h; ++y)
-    for (std::int64_t x = 0; x < w; ++x)
-      for (std::int64_t ch = 0; ch < c; ++ch) {
-        const auto bit0 = static_cast<std::uint64_t>(((y * w + x) * c_pad + ch) * bits);
-        std::uint64_t raw = 0;
-        for (int b = 0; b < bits; ++b) raw |= static_cast<std::uint64_t>((dram[base + (bit0 + static_cast<std::uint64_t>(b)) / 8] >> ((bit0 + static_cast<std::uint64_t>(b)) % 8)) & 1u) << b;
-        t.data[static_cast<std::size_t>((ch * h + y) * w + x)] =
-            static_cast<std::int32_t>(is_signed ? arith::wrap(static_cast<std::int64_t>(raw), bits) : static_cast<std::int64_t>(raw));
-      }
+    for (std::int64_t x = 0; x < w; ++x) {
+      packing::read_lanes(dram.data() + base + static_cast<std::uint64_t>((y * w + x) * c_pad * bits / 8), pixel.data(),
+                          static_cast<int>(c_pad), bits, is_signed);
+      for (std::int64_t ch = 0; ch < c; ++ch)
+        t.data[static_cast<std::size_t>((ch * h + y) * w + x)] = static_cast<std::int32_t>(pixel[static_cast<std::size_t>(ch)]);
+    }
   return t;
 }
 
-void put_le(std::vector<std::uint8_t>& dram, std::uint64_t at, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) dram[at + static_cast<std::uint64_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
+// `count` PARAM entries, all equal to `entry`, from DRAM address `at`.
+void put_params(std::vector<std::uint8_t>& dram, std::uint64_t at, int count, const packing::ParamEntry& entry) {
+  for (int c = 0; c < count; ++c)
+    packing::write_param_entry(dram.data() + at + static_cast<std::uint64_t>(packing::kParamEntryBytes * c), entry);
 }
 
 IntTensor random_tensor(std::mt19937_64& rng, std::vector<std::int64_t> shape, arith::Range range) {
@@ -101,7 +102,7 @@ void check_conv(const AcceleratorConfig& cfg, std::int64_t c_in, std::int64_t c_
   const std::uint64_t w_addr = in_addr + static_cast<std::uint64_t>(size * size) * pixel;
   const std::uint64_t tile_bytes = static_cast<std::uint64_t>(R * C);
   const std::uint64_t p_addr = w_addr + static_cast<std::uint64_t>(kb_count * nb_count * kernel * kernel) * tile_bytes;
-  const std::uint64_t out_addr = p_addr + static_cast<std::uint64_t>(nb_count * 9 * C);
+  const std::uint64_t out_addr = p_addr + static_cast<std::uint64_t>(nb_count * packing::kParamEntryBytes * C);
   std::vector<std::uint8_t> dram(out_addr + static_cast<std::uint64_t>(out * out) * pixel, 0);
   pack_hwc(dram, in_addr, input, c_pad, 8);
   for (std::int64_t kb = 0; kb < kb_count; ++kb)
@@ -116,11 +117,10 @@ void check_conv(const AcceleratorConfig& cfg, std::int64_t c_in, std::int64_t c_
               dram[tile + static_cast<std::uint64_t>(r * C + c)] = static_cast<std::uint8_t>(w);
             }
         }
-  for (std::int64_t co = 0; co < c_out; ++co) {
-    const std::uint64_t at = p_addr + static_cast<std::uint64_t>((co / C) * 9 * C + (co % C) * 9);
-    put_le(dram, at, static_cast<std::uint32_t>(layer.bias[static_cast<std::size_t>(co)]), 4);
-    put_le(dram, at + 4, static_cast<std::uint32_t>(layer.requant[static_cast<std::size_t>(co)].multiplier), 4);
-    dram[at + 8] = static_cast<std::uint8_t>(layer.requant[static_cast<std::size_t>(co)].shift);
+  for (std::int64_t co = 0; co < c_out; ++co) {  // channel co is entry co % C of PARAM line co / C
+    const auto& q = layer.requant[static_cast<std::size_t>(co)];
+    put_params(dram, p_addr + static_cast<std::uint64_t>(co * packing::kParamEntryBytes), 1,
+               {layer.bias[static_cast<std::size_t>(co)], q.multiplier, static_cast<std::uint8_t>(q.shift)});
   }
 
   std::vector<Instruction> program;
@@ -153,7 +153,7 @@ void check_conv(const AcceleratorConfig& cfg, std::int64_t c_in, std::int64_t c_
         }
     using L = isa::Load;
     using S = isa::Store;
-    program.push_back(make(Opcode::Load, {{L::buffer, 3}, {L::dram_addr, p_addr + static_cast<std::uint64_t>(nb * 9 * C)}, {L::count_y, 1}, {L::count_x, 1}}));
+    program.push_back(make(Opcode::Load, {{L::buffer, 3}, {L::dram_addr, p_addr + static_cast<std::uint64_t>(nb * packing::kParamEntryBytes * C)}, {L::count_y, 1}, {L::count_x, 1}}));
     program.push_back(make(Opcode::Store, {{S::acc_addr, 0}, {S::acc_stride_y, out}, {S::count_y, out}, {S::count_x, out}, {S::param_addr, 0},
                                            {S::dram_addr, out_addr + static_cast<std::uint64_t>(nb * C)},
                                            {S::dram_stride_y, static_cast<std::uint64_t>(out) * pixel}}));
@@ -195,11 +195,7 @@ TEST(Machine, ResidualAddAndPooling) {
   std::vector<std::uint8_t> dram(1024, 0);
   pack_hwc(dram, 0, a, 4, 4);      // 2 bytes per pixel
   pack_hwc(dram, 64, b, 4, 8);     // 4 bytes per pixel
-  for (int c = 0; c < 4; ++c) {
-    put_le(dram, 512 + static_cast<std::uint64_t>(9 * c), static_cast<std::uint32_t>(add.add.multiplier_a), 4);
-    put_le(dram, 512 + static_cast<std::uint64_t>(9 * c + 4), static_cast<std::uint32_t>(add.add.multiplier_b), 4);
-    dram[512 + static_cast<std::uint64_t>(9 * c + 8)] = static_cast<std::uint8_t>(add.add.shift);
-  }
+  put_params(dram, 512, 4, {add.add.multiplier_a, add.add.multiplier_b, static_cast<std::uint8_t>(add.add.shift)});
   using L = isa::Load;
   using V = isa::Vadd;
   using P = isa::Pool;
@@ -215,10 +211,7 @@ TEST(Machine, ResidualAddAndPooling) {
       Instruction(Opcode::Halt)};
   // PARAM line 1: average pooling by 1/9 (bias 0)
   const auto avg_q = arith::quantize_multiplier(1.0 / 9);
-  for (int c = 0; c < 4; ++c) {
-    put_le(dram, 600 + static_cast<std::uint64_t>(9 * c + 4), static_cast<std::uint32_t>(avg_q.multiplier), 4);
-    dram[600 + static_cast<std::uint64_t>(9 * c + 8)] = static_cast<std::uint8_t>(avg_q.shift);
-  }
+  put_params(dram, 600, 4, {0, avg_q.multiplier, static_cast<std::uint8_t>(avg_q.shift)});
   program.insert(program.begin() + 4, make(Opcode::Load, {{L::buffer, 3}, {L::dram_addr, 600}, {L::sram_addr, 1}, {L::count_y, 1}, {L::count_x, 1}}));
   Machine machine(cfg, dram);
   machine.run(program, 100);

@@ -36,7 +36,7 @@ struct AcceleratorConfig {
   int spad_line_bits() const { return rows * act_bits; }    // one activation vector: `rows` lanes
   int wbuf_line_bits() const { return cols * weight_bits; }  // one weight row: `cols` lanes
   int acc_line_bits() const { return cols * acc_bits; }      // one accumulator vector: `cols` lanes
-  static constexpr int kParamEntryBits = 72;                  // int32 a, int32 b, uint8 shift per channel
+  static constexpr int kParamEntryBits = 8 * 9;               // int32 a, int32 b, uint8 shift (packing::kParamEntryBytes)
   int param_line_bits() const { return cols * kParamEntryBits; }
   std::int64_t spad_lines() const;
   std::int64_t wbuf_lines() const;

@@ -7,6 +7,7 @@
 #include "faq/arithmetic.h"
 #include "faq/config.h"
 #include "faq/isa.h"
+#include "faq/packing.h"
 
 #include <cstdint>
 #include <span>
@@ -14,11 +15,7 @@
 
 namespace faq::sim {
 
-struct ParamEntry {
-  std::int32_t a = 0;
-  std::int32_t b = 0;
-  std::uint8_t shift = 0;
-};
+using packing::ParamEntry;
 
 // The registers CONFIG sets.
 struct Registers {

@@ -168,7 +168,7 @@ nlohmann::json run_faq(const RunOptions& options) {
   metrics["epochs"] = trained ? options.faq.epochs : 0;
   Evaluation fake_quant;
   if (trained) {
-    fake_quant = evaluate(net, data.test, eval_batch, 512, device, options.eval_limit);
+    fake_quant = evaluate(net, data.test, eval_batch, 512, device, options.eval_limit, /*float64=*/true);
     metrics["top1"] = fake_quant.top1;
     fmt::print("FAQ W{}A{} top-1 (fake-quantized): {:.2f}%\n", options.plan.weight_bits, options.plan.act_bits, fake_quant.top1);
   }

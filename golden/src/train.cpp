@@ -108,17 +108,27 @@ class FullFloat32 {
 }  // namespace
 
 Evaluation evaluate(Net& net, const Dataset& data, const BatchOptions& batch, int batch_size, torch::Device device,
-                    std::int64_t limit) {
+                    std::int64_t limit, bool float64) {
   torch::NoGradGuard no_grad;
   const FullFloat32 exact;
   net->eval();
+  // Converting back restores the float32 parameters exactly (float32 -> float64 -> float32 is lossless).
+  struct Precision {
+    Net& net;
+    bool on;
+    Precision(Net& n, bool f) : net(n), on(f) { if (on) net->to(torch::kFloat64); }
+    ~Precision() { if (on) net->to(torch::kFloat32); }
+    Precision(const Precision&) = delete;
+    Precision& operator=(const Precision&) = delete;
+  } const precision(net, float64);
+  const auto dtype = float64 ? torch::kFloat64 : torch::kFloat32;
   const std::int64_t n = limit > 0 ? std::min(limit, data.size()) : data.size();
   std::vector<torch::Tensor> predictions;
   std::int64_t correct = 0;
   const auto long_options = torch::TensorOptions().dtype(torch::kLong);
   for (std::int64_t begin = 0; begin < n; begin += batch_size) {
     const auto indices = torch::arange(begin, std::min(n, begin + batch_size), long_options);
-    const auto prediction = net->forward(make_batch(data, indices, batch, device)).argmax(1).cpu();
+    const auto prediction = net->forward(make_batch(data, indices, batch, device).to(dtype)).argmax(1).cpu();
     correct += prediction.eq(data.labels.index_select(0, indices.to(data.labels.device())).cpu()).sum().item<std::int64_t>();
     predictions.push_back(prediction);
   }

@@ -45,12 +45,15 @@ struct EpochResult {
 // returns every epoch's result, resumed ones included.
 std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset& test_set, const TrainOptions& options);
 
-// Top-1 accuracy in percent and the predicted classes [N].
+// Top-1 accuracy in percent and the predicted classes [N]. `float64` evaluates the network in double precision: the
+// final measurement of a fake-quantized network, whose values are then exact multiples of its scales up to 2^-53,
+// so that its predictions differ from the integer network's only where requantization rounds a true tie differently
+// (float32 accumulation otherwise moves near-ties across rounding boundaries, one LSB at a time).
 struct Evaluation {
   double top1 = 0;
   torch::Tensor predictions;
 };
 Evaluation evaluate(Net& net, const Dataset& data, const BatchOptions& batch, int batch_size, torch::Device device,
-                    std::int64_t limit = 0);
+                    std::int64_t limit = 0, bool float64 = false);
 
 }  // namespace faq::golden

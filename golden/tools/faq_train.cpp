@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--wd", o.fp32.weight_decay, "FP32 weight decay")->capture_default_str();
   app.add_option("--batch", o.fp32.batch_size, "FP32 batch size")->capture_default_str();
   app.add_option("--faq-epochs", faq_epochs, "fine-tuning epochs (default: 1 at 8 bits, 10 below)");
-  app.add_option("--faq-lr", faq_lr, "fine-tuning peak learning rate (default: fp32-lr/100 at 8 bits, fp32-lr/200 below)");
+  app.add_option("--faq-lr", faq_lr, "fine-tuning peak learning rate (default: fp32-lr/1000 at 8 bits, fp32-lr/200 below)");
   app.add_option("--faq-wd", faq_wd, "fine-tuning weight decay (default: 1e-4)");
   app.add_option("--faq-batch", faq_batch, "fine-tuning batch size (default: --batch)");
   app.add_option("--seed", o.fp32.seed, "random seed")->capture_default_str();
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     o.faq.stage = "faq";
     o.calib_percentile = percentile > 0 ? percentile : (eight ? 99.99 : 99.9);
     o.faq.epochs = faq_epochs >= 0 ? faq_epochs : (eight ? 1 : 10);
-    o.faq.lr = faq_lr > 0 ? faq_lr : o.fp32.lr / (eight ? 100 : 200);
+    o.faq.lr = faq_lr > 0 ? faq_lr : o.fp32.lr / (eight ? 1000 : 200);
     o.faq.weight_decay = faq_wd >= 0 ? faq_wd : 1e-4;
     if (faq_batch > 0) o.faq.batch_size = faq_batch;
     o.net.num_classes = classes > 0 ? classes : (o.random_init ? 1000 : 10);

@@ -1,18 +1,22 @@
-// faqc compile: lowers a .faq model for a configuration and writes the program (binary and listing) and the
-// DRAM image.  faqc run: compiles, executes every test vector of the model on the instruction-level
-// simulator and compares every layer's output with the vector; one verdict line, exit 0 only when all match.
+// faqc compile: runs the pass pipeline for a configuration, writes the program (binary and listing) and the
+// DRAM image, and prints the per-layer summary from the cycle model (MACs, instructions, DRAM bytes moved,
+// cycles, utilization). faqc run: executes every test vector of the model on the instruction-level simulator
+// (the freshly compiled program, or the files of an earlier compile, refused when made for another
+// configuration) and compares every layer's output with the vector; one verdict line, exit 0 only when all match.
 #include "commands.h"
 
-#include "lower.h"
+#include "passes.h"
 
 #include "faq/error.h"
 #include "faq/faq_file.h"
 #include "faq/reference.h"
+#include "faq/sim/cycle_model.h"
 #include "faq/sim/machine.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -26,28 +30,73 @@ struct Options {
   std::string config = "default";
   std::string output;
   std::string emit;
+  std::string dump_after;
+  std::string program;
+  int mem_latency = sim::TimingOptions{}.mem_latency;
   bool json = false;
+  bool layers = false;
 };
 
-// Per layer: op, output shape, MACs and the instructions the compiler emitted for it.
-nlohmann::json layer_summary(const Model& model, const compiler::Program& program) {
+void add_common(CLI::App* sub, Options& o) {
+  sub->add_option("model", o.model, "the .faq model")->required();
+  sub->add_option("--config", o.config, "preset name (tiny, default, wide, edge) or JSON file")->capture_default_str();
+  sub->add_option("--mem-latency", o.mem_latency, "cycle model: cycles from a DRAM read request to its data")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+}
+
+// Per layer: op, output shape, MACs, instructions and the cycle model's account.
+nlohmann::json layer_summary(const Model& model, const compiler::Program& program, const AcceleratorConfig& config,
+                             const std::vector<sim::LayerTiming>& timing) {
   nlohmann::json layers = nlohmann::json::array();
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const std::size_t end = l + 1 < model.layers.size() ? program.layer_first[l + 1] : program.code.size() - 1;
     const Layer& layer = model.layers[l];
+    const sim::LayerTiming& t = timing[l];
+    const auto macs = layer_macs(layer);
     layers.push_back({{"name", layer.name},
                       {"op", to_string(layer.op)},
                       {"shape", {layer.out.shape.c, layer.out.shape.h, layer.out.shape.w}},
-                      {"macs", layer_macs(layer)},
-                      {"instructions", end - program.layer_first[l]}});
+                      {"macs", macs},
+                      {"instructions", end - program.layer_first[l]},
+                      {"dram_read", t.dram_read},
+                      {"dram_written", t.dram_written},
+                      {"cycles", t.cycles},
+                      {"utilization", t.cycles == 0 ? 0.0 : static_cast<double>(macs) / (static_cast<double>(config.pes()) * static_cast<double>(t.cycles))},
+                      {"busy", {{"LD", t.busy[0]}, {"PL", t.busy[1]}, {"EX", t.busy[2]}, {"ST", t.busy[3]}}}});
   }
   return layers;
 }
 
-void write_file(const std::string& path, const void* data, std::size_t size) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  if (!out) fail_input("{}: cannot write", path);
+struct Totals {
+  std::uint64_t cycles = 0, dram = 0;
+  double utilization = 0;
+};
+
+Totals totals(const Model& model, const AcceleratorConfig& config, const std::vector<sim::LayerTiming>& timing) {
+  Totals t;
+  for (const auto& l : timing) {
+    t.cycles += l.cycles;
+    t.dram += l.dram_read + l.dram_written;
+  }
+  t.utilization = t.cycles == 0 ? 0.0 : static_cast<double>(model.mac_count()) / (static_cast<double>(config.pes()) * static_cast<double>(t.cycles));
+  return t;
+}
+
+std::string human_bytes(double b) {
+  if (b >= 1 << 20) return fmt::format("{:.1f} MiB", b / (1 << 20));
+  if (b >= 1 << 10) return fmt::format("{:.1f} KiB", b / (1 << 10));
+  return fmt::format("{:.0f} B", b);
+}
+
+void print_layers(const nlohmann::json& layers) {
+  fmt::print("{:<22} {:<8} {:<16} {:>13} {:>7} {:>11} {:>11} {:>6}\n", "layer", "op", "output [C,H,W]", "MACs", "instrs", "DRAM moved",
+             "cycles", "util");
+  for (const auto& l : layers)
+    fmt::print("{:<22} {:<8} {:<16} {:>13} {:>7} {:>11} {:>11} {:>5.1f}%\n", l["name"].get<std::string>(), l["op"].get<std::string>(),
+               l["shape"].dump(), l["macs"].get<std::int64_t>(), l["instructions"].get<std::size_t>(),
+               human_bytes(static_cast<double>(l["dram_read"].get<std::uint64_t>() + l["dram_written"].get<std::uint64_t>())),
+               l["cycles"].get<std::uint64_t>(), 100.0 * l["utilization"].get<double>());
 }
 
 }  // namespace
@@ -55,32 +104,25 @@ void write_file(const std::string& path, const void* data, std::size_t size) {
 Subcommand add_compile(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("compile", "Lower a .faq model into a program for an accelerator configuration");
-  sub->add_option("model", o->model, "the .faq model")->required();
-  sub->add_option("--config", o->config, "preset name or JSON file")->capture_default_str();
+  add_common(sub, *o);
   sub->add_option("-o,--output", o->output, "output prefix: PREFIX.prog (program), PREFIX.dram (DRAM image)");
   sub->add_option("--emit", o->emit, "asm: also write PREFIX.s, the readable listing")->check(CLI::IsMember({"asm"}));
-  sub->add_flag("--json", o->json, "print the summary as JSON (keys: model, config, config_hash, instructions, dram_bytes, layers)");
+  std::vector<std::string> passes = {"all"};
+  for (const auto& p : compiler::pipeline()) passes.emplace_back(p.name);
+  sub->add_option("--dump-after", o->dump_after, "print the IR as text after this pass (or after every pass: all)")->check(CLI::IsMember(passes));
+  sub->add_flag("--json", o->json, "print the summary as JSON (keys: model, config, config_hash, instructions, dram_bytes, cycles, "
+                                   "utilization, dram_moved, layers)");
   return {sub, [o] {
             const Model model = read_faq(o->model);
             const AcceleratorConfig config = AcceleratorConfig::load(o->config);
             const auto start = std::chrono::steady_clock::now();
-            const compiler::Program program = compiler::compile(model, config);
+            const compiler::Program program = compiler::compile(model, config, [&](const compiler::Pass& pass, const compiler::Module& m) {
+              if (o->dump_after == "all" || o->dump_after == pass.name) fmt::print("; IR after {}\n{}", pass.name, compiler::to_text(m));
+            });
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const std::string prefix = o->output.empty() ? o->model.substr(0, o->model.rfind('.')) + "." + config.name : o->output;
-            // Program file: "FAQP", ISA version (u32), config hash (u64), instruction count (u64), instructions.
-            std::vector<std::uint8_t> bytes = {'F', 'A', 'Q', 'P'};
-            auto put = [&bytes](std::uint64_t v, int n) {
-              for (int i = 0; i < n; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-            };
-            put(static_cast<std::uint64_t>(isa::kVersion), 4);
-            put(program.config_hash, 8);
-            put(program.code.size(), 8);
-            for (const auto& i : program.code) {
-              const auto word = isa::encode(i);
-              bytes.insert(bytes.end(), word.begin(), word.end());
-            }
-            write_file(prefix + ".prog", bytes.data(), bytes.size());
-            write_file(prefix + ".dram", program.dram.data(), program.dram.size());
+            compiler::write_program(prefix + ".prog", program);
+            compiler::write_dram(prefix + ".dram", program);
             if (o->emit == "asm") {
               std::ofstream listing(prefix + ".s");
               listing << fmt::format("; {} for {} (config hash {})\n", o->model, config.name, config.hash_hex());
@@ -88,22 +130,25 @@ Subcommand add_compile(CLI::App& app) {
                 while (l < model.layers.size() && program.layer_first[l] == pc) listing << fmt::format("; layer {}\n", model.layers[l++].name);
                 listing << isa::to_asm(program.code[pc]) << "\n";
               }
+              if (!listing) fail_input("{}.s: cannot write", prefix);
             }
-            const auto layers = layer_summary(model, program);
+            const auto timing = sim::time_layers(program.code, program.layer_first, config, {.mem_latency = o->mem_latency});
+            const auto layers = layer_summary(model, program, config, timing);
+            const Totals t = totals(model, config, timing);
             if (o->json) {
               fmt::print("{}\n", nlohmann::json{{"model", o->model}, {"config", config.name}, {"config_hash", config.hash_hex()},
                                                 {"instructions", program.code.size()}, {"dram_bytes", program.dram.size()},
+                                                {"cycles", t.cycles}, {"utilization", t.utilization}, {"dram_moved", t.dram},
                                                 {"compile_seconds", seconds}, {"layers", layers}}
                                     .dump(2));
               return 0;
             }
-            fmt::print("{:<24} {:<8} {:<18} {:>12} {:>12}\n", "layer", "op", "output [C,H,W]", "MACs", "instructions");
-            for (const auto& layer : layers)
-              fmt::print("{:<24} {:<8} {:<18} {:>12} {:>12}\n", layer["name"].get<std::string>(), layer["op"].get<std::string>(),
-                         layer["shape"].dump(), layer["macs"].get<std::int64_t>(), layer["instructions"].get<std::size_t>());
-            fmt::print("{}: {} layers, {} MACs -> {} instructions, {} bytes of DRAM image, for {} ({}x{}, hash {}) in {:.3f} s\n",
-                       o->model, model.layers.size(), model.mac_count(), program.code.size(), program.dram.size(), config.name,
-                       config.rows, config.cols, config.hash_hex(), seconds);
+            print_layers(layers);
+            fmt::print("{}: {} layers, {} MACs -> {} instructions, {} DRAM image, for {} ({}x{}, hash {}) in {:.3f} s\n", o->model,
+                       model.layers.size(), model.mac_count(), program.code.size(), human_bytes(static_cast<double>(program.dram.size())),
+                       config.name, config.rows, config.cols, config.hash_hex(), seconds);
+            fmt::print("cycle model: {} cycles, utilization {:.1f}%, {} DRAM moved per inference\n", t.cycles, 100.0 * t.utilization,
+                       human_bytes(static_cast<double>(t.dram)));
             fmt::print("wrote {}.prog, {}.dram{}\n", prefix, prefix, o->emit == "asm" ? fmt::format(", {}.s", prefix) : "");
             return 0;
           }};
@@ -111,23 +156,33 @@ Subcommand add_compile(CLI::App& app) {
 
 Subcommand add_run(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  CLI::App* sub = app.add_subcommand("run", "Compile and execute on the instruction-level simulator; compare every layer with the test vectors");
-  sub->add_option("model", o->model, "the .faq model (with test vectors)")->required();
-  sub->add_option("--config", o->config, "preset name or JSON file")->capture_default_str();
+  CLI::App* sub = app.add_subcommand("run", "Execute on the instruction-level simulator; compare every layer with the test vectors");
+  add_common(sub, *o);
+  sub->add_option("--program", o->program, "run PREFIX.prog and PREFIX.dram of an earlier faqc compile instead of compiling");
+  sub->add_flag("--layers", o->layers, "print the cycle model's per-layer table");
   return {sub, [o] {
             const Model model = read_faq(o->model);
             if (model.test_vectors.empty()) fail_input("{}: the model has no test vectors to compare with", o->model);
             const AcceleratorConfig config = AcceleratorConfig::load(o->config);
-            const compiler::Program program = compiler::compile(model, config);
+            compiler::Program program = compiler::compile(model, config);
+            if (!o->program.empty()) {
+              program.code = compiler::read_program(o->program + ".prog", config);
+              auto dram = compiler::read_dram(o->program + ".dram", config);
+              if (dram.size() != program.dram.size())
+                fail_input("{}.dram: {} bytes, but {} on {} needs {}: made from another model?", o->program, dram.size(), o->model, config.name,
+                           program.dram.size());
+              program.dram = std::move(dram);
+            }
             const auto start = std::chrono::steady_clock::now();
             for (std::size_t t = 0; t < model.test_vectors.size(); ++t) {
-              const auto& expected = model.test_vectors[t].outputs;
+              auto expected = model.test_vectors[t].outputs;
+              expected[0] = compiler::stored_input(program, expected[0]);
               std::vector<std::uint8_t> dram = program.dram;
-              compiler::place_input(model, program, expected[0], dram);
+              compiler::place_input(program, model.test_vectors[t].outputs[0], dram);
               sim::Machine machine(config, std::move(dram));
               machine.run(program.code, program.code.size() + 1);
               std::vector<IntTensor> actual;
-              for (std::size_t l = 0; l < model.layers.size(); ++l) actual.push_back(compiler::read_tensor(model, program, l, machine.dram()));
+              for (std::size_t l = 0; l < model.layers.size(); ++l) actual.push_back(compiler::read_tensor(program, l, machine.dram()));
               const std::string mismatch = first_mismatch(model, expected, actual);
               if (!mismatch.empty()) {
                 fmt::print("bit-exact: NO, test vector {}: {}\n", t, mismatch);
@@ -135,9 +190,14 @@ Subcommand add_run(CLI::App& app) {
               }
             }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            fmt::print("bit-exact: {}/{} layers, {} test vectors, {} on {} ({} instructions, {:.0f} MAC/s simulated)\n", model.layers.size(),
-                       model.layers.size(), model.test_vectors.size(), o->model, config.name, program.code.size(),
-                       static_cast<double>(model.mac_count() * static_cast<std::int64_t>(model.test_vectors.size())) / seconds);
+            const auto timing = sim::time_layers(program.code, program.layer_first, config, {.mem_latency = o->mem_latency});
+            if (o->layers) print_layers(layer_summary(model, program, config, timing));
+            const Totals t = totals(model, config, timing);
+            fmt::print("bit-exact: {}/{} layers, {} test vectors, {} on {} ({} instructions, {:.0f} MAC/s simulated); "
+                       "{} cycles, utilization {:.1f}%\n",
+                       model.layers.size(), model.layers.size(), model.test_vectors.size(), o->model, config.name, program.code.size(),
+                       static_cast<double>(model.mac_count() * static_cast<std::int64_t>(model.test_vectors.size())) / seconds, t.cycles,
+                       100.0 * t.utilization);
             return 0;
           }};
 }

@@ -1,0 +1,235 @@
+// docs/cycle-model.md: the rules, one function. Every instruction is reduced to (unit, resources read, resources
+// written, cycles its unit is occupied, latency until its results are complete, the memory channels it holds).
+#include "faq/sim/cycle_model.h"
+
+#include "faq/packing.h"
+
+#include <algorithm>
+
+namespace faq::sim {
+
+std::string_view to_string(Unit u) {
+  switch (u) {
+    case Unit::Ld: return "LD";
+    case Unit::Pl: return "PL";
+    case Unit::Ex: return "EX";
+    case Unit::St: return "ST";
+  }
+  return "?";
+}
+
+CycleModel::CycleModel(const AcceleratorConfig& config, TimingOptions options) : config_(config), options_(options) {}
+
+std::uint64_t CycleModel::beats(std::uint64_t bytes) const {
+  const auto port = static_cast<std::uint64_t>(config_.mem_port_bits / 8);
+  return std::max<std::uint64_t>(1, (bytes + port - 1) / port);
+}
+
+// The halves of a buffer of `lines` lines that the line range [first, last] touches.
+CycleModel::Set CycleModel::halves(Resource lower, std::int64_t first, std::int64_t last, std::int64_t lines) const {
+  const std::int64_t half = std::max<std::int64_t>(1, lines / 2);
+  Set s = 0;
+  if (first < half) s |= bit(lower);
+  if (last >= half) s |= bit(static_cast<Resource>(lower + 1));
+  return s;
+}
+
+std::uint64_t CycleModel::now() const {
+  return std::max(*std::max_element(unit_done_.begin(), unit_done_.end()), started_ ? last_issue_ + 1 : 0);
+}
+
+Timing CycleModel::issue(const isa::Instruction& i) {
+  using isa::Opcode;
+  const auto R = static_cast<std::int64_t>(config_.rows), C = static_cast<std::int64_t>(config_.cols);
+  const std::uint64_t earliest = started_ ? last_issue_ + 1 : 0;
+  Timing t;
+  if (i.opcode == Opcode::Config || i.opcode == Opcode::Halt) {  // barriers
+    t.issue = std::max(earliest, *std::max_element(unit_done_.begin(), unit_done_.end()));
+    t.busy_until = t.done = t.issue + (i.opcode == Opcode::Config ? 1 : 0);
+    if (i.opcode == Opcode::Config) {
+      using F = isa::Config;
+      in_bits_ = static_cast<int>(i[F::in_bits]);
+      weight_bits_ = static_cast<int>(i[F::weight_bits]);
+      out_bits_ = static_cast<int>(i[F::out_bits]);
+      res_bits_ = static_cast<int>(i[F::res_bits]);
+      in_pixel_stride_ = i[F::in_pixel_stride];
+      out_pixel_stride_ = i[F::out_pixel_stride];
+    }
+    totals_.stall_cycles += t.issue - earliest;
+    totals_.cycles = std::max(totals_.cycles, t.done);
+    last_issue_ = t.issue;
+    started_ = true;
+    return t;
+  }
+
+  Set reads = 0, writes = 0;
+  std::uint64_t occupancy = 1, latency = 0;
+  bool reads_port = false, writes_port = false;
+  switch (i.opcode) {
+    case Opcode::Load: {
+      using F = isa::Load;
+      t.unit = Unit::Ld;
+      reads_port = true;
+      latency = static_cast<std::uint64_t>(options_.mem_latency);
+      std::uint64_t line_bytes = 0;
+      std::int64_t lines = 0;
+      Resource lower = Param;
+      switch (static_cast<isa::Buffer>(i[F::buffer])) {
+        case isa::Buffer::Spad: line_bytes = static_cast<std::uint64_t>(R * in_bits_ / 8); lines = config_.spad_lines(); lower = Spad0; break;
+        case isa::Buffer::Wbuf: line_bytes = static_cast<std::uint64_t>(C * weight_bits_ / 8); lines = config_.wbuf_lines(); lower = Wbuf0; break;
+        case isa::Buffer::Acc: line_bytes = static_cast<std::uint64_t>(4 * C); lines = config_.acc_lines(); lower = Acc0; break;
+        case isa::Buffer::Param: line_bytes = static_cast<std::uint64_t>(packing::kParamEntryBytes * C); lines = config_.param_lines(); break;
+      }
+      const auto h = static_cast<std::int64_t>(i[F::pad_top] + i[F::count_y] + i[F::pad_bottom]);
+      const auto w = static_cast<std::int64_t>(i[F::pad_left] + i[F::count_x] + i[F::pad_right]);
+      const std::uint64_t from_dram = i[F::count_y] * i[F::count_x];
+      const auto padding = static_cast<std::uint64_t>(h * w) - from_dram;
+      occupancy = std::max<std::uint64_t>(1, from_dram * beats(line_bytes) + padding);
+      t.dram_read = from_dram * line_bytes;
+      const auto first = static_cast<std::int64_t>(i[F::sram_addr]);
+      const std::int64_t last = first + (h - 1) * static_cast<std::int64_t>(i[F::sram_stride_y]) + w - 1;
+      writes = lower == Param ? bit(Param) : halves(lower, first, std::max(first, last), lines);
+      break;
+    }
+    case Opcode::Preload: {
+      t.unit = Unit::Pl;
+      const auto first = static_cast<std::int64_t>(i[isa::Preload::wbuf_addr]);
+      reads = halves(Wbuf0, first, first + R - 1, config_.wbuf_lines());
+      writes = bit(i[isa::Preload::bank] != 0 ? Bank1 : Bank0);
+      occupancy = static_cast<std::uint64_t>(R);
+      break;
+    }
+    case Opcode::Matmul: {
+      using F = isa::Matmul;
+      t.unit = Unit::Ex;
+      const auto cy = static_cast<std::int64_t>(i[F::count_y]), cx = static_cast<std::int64_t>(i[F::count_x]);
+      const std::int64_t lines = cy * cx;
+      if (lines > 0) {
+        const auto a = static_cast<std::int64_t>(i[F::spad_addr]);
+        reads = halves(Spad0, a, a + (cy - 1) * static_cast<std::int64_t>(i[F::spad_stride_y]) + (cx - 1) * static_cast<std::int64_t>(i[F::spad_stride_x]),
+                       config_.spad_lines());
+        const auto acc = static_cast<std::int64_t>(i[F::acc_addr]);
+        writes = halves(Acc0, acc, acc + (cy - 1) * static_cast<std::int64_t>(i[F::acc_stride_y]) + cx - 1, config_.acc_lines());
+      }
+      reads |= bit(i[F::bank] != 0 ? Bank1 : Bank0);
+      occupancy = static_cast<std::uint64_t>(std::max<std::int64_t>(1, lines));
+      latency = static_cast<std::uint64_t>(R + C);
+      t.macs = static_cast<std::uint64_t>(lines * R * C);
+      t.array_lines = static_cast<std::uint64_t>(lines);
+      totals_.array_lines += static_cast<std::uint64_t>(lines);
+      break;
+    }
+    case Opcode::Store: {
+      using F = isa::Store;
+      t.unit = Unit::St;
+      writes_port = true;
+      const auto cy = static_cast<std::int64_t>(i[F::count_y]), cx = static_cast<std::int64_t>(i[F::count_x]);
+      const auto acc = static_cast<std::int64_t>(i[F::acc_addr]);
+      reads = bit(Param) | (cy * cx > 0 ? halves(Acc0, acc, acc + (cy - 1) * static_cast<std::int64_t>(i[F::acc_stride_y]) + cx - 1, config_.acc_lines()) : 0);
+      const auto line_bytes = static_cast<std::uint64_t>(C * out_bits_ / 8);
+      const auto lines = static_cast<std::uint64_t>(cy * cx);
+      occupancy = std::max<std::uint64_t>(1, lines * beats(line_bytes));
+      latency = static_cast<std::uint64_t>(options_.post_latency);
+      t.dram_written = lines * line_bytes;
+      break;
+    }
+    case Opcode::Vadd: {
+      using F = isa::Vadd;
+      t.unit = Unit::St;
+      reads_port = writes_port = true;
+      reads = bit(Param);
+      const auto a = static_cast<std::uint64_t>(C * in_bits_ / 8), b = static_cast<std::uint64_t>(C * res_bits_ / 8),
+                 o = static_cast<std::uint64_t>(C * out_bits_ / 8);
+      occupancy = std::max<std::uint64_t>(1, i[F::count] * (beats(a) + beats(b) + beats(o)));
+      latency = static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency);
+      t.dram_read = i[F::count] * (a + b);
+      t.dram_written = i[F::count] * o;
+      break;
+    }
+    case Opcode::Pool: {
+      using F = isa::Pool;
+      t.unit = Unit::St;
+      reads_port = writes_port = true;
+      if (i[F::average] != 0) reads = bit(Param);
+      // Window taps inside the input, summed over the output: separable into rows and columns.
+      auto inside = [&](std::uint64_t out, std::uint64_t in) {
+        std::uint64_t n = 0;
+        for (std::uint64_t o = 0; o < out; ++o)
+          for (std::uint64_t k = 0; k < i[F::kernel]; ++k) {
+            const auto at = static_cast<std::int64_t>(o * i[F::stride] + k) - static_cast<std::int64_t>(i[F::pad]);
+            n += at >= 0 && at < static_cast<std::int64_t>(in) ? 1 : 0;
+          }
+        return n;
+      };
+      const std::uint64_t taps = inside(i[F::out_h], i[F::in_h]) * inside(i[F::out_w], i[F::in_w]);
+      const std::uint64_t outputs = i[F::out_h] * i[F::out_w];
+      const auto in_line = static_cast<std::uint64_t>(C * in_bits_ / 8), out_line = static_cast<std::uint64_t>(C * out_bits_ / 8);
+      occupancy = std::max<std::uint64_t>(1, taps * beats(in_line) + outputs * beats(out_line));
+      latency = static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency);
+      t.dram_read = taps * in_line;
+      t.dram_written = outputs * out_line;
+      break;
+    }
+    case Opcode::Config:
+    case Opcode::Halt: break;
+  }
+
+  const auto u = static_cast<std::size_t>(t.unit);
+  std::uint64_t start = std::max(earliest, unit_free_[u]);
+  if (reads_port) start = std::max(start, read_port_free_);
+  if (writes_port) start = std::max(start, write_port_free_);
+  for (std::size_t r = 0; r < kResources; ++r) {
+    const bool reads_r = (reads >> r) & 1U, writes_r = (writes >> r) & 1U;
+    if (!reads_r && !writes_r) continue;
+    for (std::size_t v = 0; v < kUnits; ++v) {
+      if (v == u) continue;  // a unit executes its own instructions in order
+      start = std::max(start, write_done_[r][v]);
+      if (writes_r) start = std::max(start, read_done_[r][v]);
+    }
+  }
+  t.issue = start;
+  t.busy_until = start + occupancy;
+  t.done = t.busy_until + latency;
+  unit_free_[u] = t.busy_until;
+  unit_done_[u] = std::max(unit_done_[u], t.done);
+  if (reads_port) read_port_free_ = t.busy_until;
+  if (writes_port) write_port_free_ = t.busy_until;
+  for (std::size_t r = 0; r < kResources; ++r) {
+    if ((reads >> r) & 1U) read_done_[r][u] = std::max(read_done_[r][u], t.done);
+    if ((writes >> r) & 1U) write_done_[r][u] = std::max(write_done_[r][u], t.done);
+  }
+  totals_.busy[u] += occupancy;
+  totals_.stall_cycles += start - earliest;
+  totals_.dram_read += t.dram_read;
+  totals_.dram_written += t.dram_written;
+  totals_.cycles = std::max(totals_.cycles, t.done);
+  last_issue_ = start;
+  started_ = true;
+  return t;
+}
+
+std::vector<LayerTiming> time_layers(std::span<const isa::Instruction> code, std::span<const std::size_t> layer_first,
+                                     const AcceleratorConfig& config, TimingOptions options) {
+  CycleModel model(config, options);
+  std::vector<LayerTiming> layers(layer_first.size());
+  std::uint64_t previous_end = 0;
+  for (std::size_t l = 0; l < layer_first.size(); ++l) {
+    const std::size_t end = l + 1 < layer_first.size() ? layer_first[l + 1] : code.size();
+    LayerTiming& t = layers[l];
+    std::uint64_t finish = previous_end;
+    for (std::size_t pc = layer_first[l]; pc < end; ++pc) {
+      if (code[pc].opcode == isa::Opcode::Halt) break;
+      const Timing i = model.issue(code[pc]);
+      finish = std::max(finish, i.done);
+      t.array_lines += i.array_lines;
+      t.dram_read += i.dram_read;
+      t.dram_written += i.dram_written;
+      t.busy[static_cast<std::size_t>(i.unit)] += i.busy_until - i.issue;
+    }
+    t.cycles = finish - previous_end;
+    previous_end = finish;
+  }
+  return layers;
+}
+
+}  // namespace faq::sim

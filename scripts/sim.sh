@@ -10,11 +10,10 @@ mkdir -p out/sim
 echo "== model: $model (resnet20 trained with FAQ on Fashion-MNIST, W4A4, first/last layer 8-bit; docs/results.md)"
 "$build/compiler/faqc" inspect "$model"
 echo
-echo "== compile for the default 16x16 array"
+echo "== compile for the default 16x16 array (per-layer cycles and utilization from the cycle model)"
 "$build/compiler/faqc" compile "$model" --config default -o out/sim/resnet20_w4a4 --emit asm
 echo
-echo "== instruction-level simulation, every layer compared with the model's test vectors"
+echo "== instruction-level simulation, every layer compared with the model's test vectors; cycles from the cycle model"
 for config in tiny default wide; do "$build/compiler/faqc" run "$model" --config "$config"; done
 echo
-echo "== cycle model: not built yet (issue 4)"
 echo "== RTL generation and Verilator co-simulation: not built yet (issue 5)"

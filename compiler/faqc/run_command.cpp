@@ -137,7 +137,7 @@ Subcommand add_compile(CLI::App& app) {
             const Totals t = totals(model, config, timing);
             if (o->json) {
               fmt::print("{}\n", nlohmann::json{{"model", o->model}, {"config", config.name}, {"config_hash", config.hash_hex()},
-                                                {"instructions", program.code.size()}, {"dram_bytes", program.dram.size()},
+                                                {"pes", config.pes()}, {"instructions", program.code.size()}, {"dram_bytes", program.dram.size()},
                                                 {"cycles", t.cycles}, {"utilization", t.utilization}, {"dram_moved", t.dram},
                                                 {"compile_seconds", seconds}, {"layers", layers}}
                                     .dump(2));

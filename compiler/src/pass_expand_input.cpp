@@ -1,7 +1,8 @@
 // Pass expand-input: a first convolution over few channels (an RGB or grayscale image) would fill only C of the
 // array's rows; as a 1x1 convolution over the im2col-expanded input (every output pixel's k x k x C window as
 // channels, zero outside the image) it fills ceil(k*k*C / rows) row blocks instead of k*k blocks of C rows.
-// The host stores the expanded input (place_input); the result is identical.
+// The host stores the expanded input (place_input); the result is identical. Skipped where the expanded input
+// would not tile (small SPAD), or would not fill fewer row blocks.
 #include "passes.h"
 
 namespace faq::compiler {
@@ -18,6 +19,8 @@ void expand_input(Module& m) {
   const std::int64_t c = layers[0].out.shape.c, k = L.kernel_h, R = m.config.rows;
   const std::int64_t window = k * k * c;
   if ((window + R - 1) / R >= (c + R - 1) / R * k * k) return;  // no fewer row blocks: keep it
+  // The 1x1 convolution must still tile: one output row of every row block in SPAD (pass tile needs it).
+  if ((window + R - 1) / R * L.out.shape.w > m.config.spad_lines()) return;
 
   InputExpansion& e = m.program.input;
   e = {.active = true, .image = layers[0].out.shape, .kernel = L.kernel_h, .stride = L.stride_h, .pad = L.pad_h};

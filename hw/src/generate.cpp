@@ -1,0 +1,187 @@
+// Generators of the datapath modules. Each function builds one module through the Verilog builder; widths come
+// from Widths, the arithmetic is the contract's (docs/arithmetic.md) and is checked against faq/arithmetic.h by
+// the Verilator tests in tests/hw/.
+#include "faq/hw/generate.h"
+
+#include <fmt/format.h>
+
+namespace faq::hw {
+
+Widths::Widths(const AcceleratorConfig& c) : act(c.act_bits + 1), weight(c.weight_bits), psum(c.acc_bits) {}
+
+// Edges from the one that captures an input line to the one that registers its output line: one input register, r
+// skew stages and c right moves to reach PE (r, c), R rows down, C - c de-skew stages.
+int array_latency(const AcceleratorConfig& config) { return config.rows + config.cols + 1; }
+
+Module pe_module(const AcceleratorConfig& config) {
+  const Widths w(config);
+  Module m("faq_pe", "processing element: weight-stationary MAC, two weight banks");
+  const auto clk = m.input("clk");
+  const auto a_in = m.input("a_in", w.act, true);
+  const auto a_valid_in = m.input("a_valid_in");
+  const auto a_bank_in = m.input("a_bank_in");
+  const auto psum_in = m.input("psum_in", w.psum, true);
+  const auto w_in = m.input("w_in", w.weight, true);
+  const auto w_shift = m.input("w_shift");
+  const auto w_bank = m.input("w_bank");
+  const auto a_out = m.output_reg("a_out", w.act, true);
+  const auto a_valid_out = m.output_reg("a_valid_out");
+  const auto a_bank_out = m.output_reg("a_bank_out");
+  const auto psum_out = m.output_reg("psum_out", w.psum, true);
+  const auto w_out = m.output("w_out", w.weight, true);
+  const auto w0 = m.reg("w0", w.weight, true);
+  const auto w1 = m.reg("w1", w.weight, true);
+  const int product_width = w.act + w.weight;
+  const auto weight = m.wire("weight", w.weight, true);
+  const auto product = m.wire("product", product_width, true);
+  m.assign(weight, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
+  m.assign(product, fmt::format("{} ? {} * {} : {}", a_valid_in.name, a_in.name, weight.name, lit(product_width, 0, true)));
+  m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
+  // The sum wraps at the accumulator width, like the contract's accumulators (the product is sign-extended, or
+  // keeps its low bits where it is wider).
+  const auto extended = m.wire("product_ext", w.psum, true);
+  m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
+                                              : "{{" + std::to_string(w.psum - product_width) + "{" + product.name + "[" +
+                                                    std::to_string(product_width - 1) + "]}}, " + product.name + "}");
+  m.always_ff(clk, [&](Block& b) {
+    b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
+    b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended.name));
+    b.if_(w_shift, [&](Block& t) {
+      t.if_(w_bank, [&](Block& x) { x.assign(w1, w_in); }, [&](Block& x) { x.assign(w0, w_in); });
+    });
+  });
+  return m;
+}
+
+Module array_module(const AcceleratorConfig& config) {
+  const Widths w(config);
+  const int R = config.rows, C = config.cols;
+  Module m("faq_array", fmt::format("{}x{} weight-stationary systolic array with input skew and output de-skew", R, C));
+  const auto clk = m.input("clk");
+  const auto a_line = m.input("a_line", R * w.act);
+  const auto a_valid = m.input("a_valid");
+  const auto a_bank = m.input("a_bank");
+  const auto w_line = m.input("w_line", C * w.weight);
+  const auto w_shift = m.input("w_shift");
+  const auto w_bank = m.input("w_bank");
+  const auto out_line = m.output("out_line", C * w.psum);
+  const auto out_valid = m.output("out_valid");
+  // Horizontal nets: a/valid/bank entering PE (r, c) from the left; column C is the right edge (unused).
+  m.lint_off("UNUSEDSIGNAL");
+  const auto a_h = m.wire("a_h", R * (C + 1) * w.act);
+  const auto v_h = m.wire("v_h", R * (C + 1));
+  const auto b_h = m.wire("b_h", R * (C + 1));
+  // Vertical nets: partial sums and weights entering PE (r, c) from above; row R is the bottom edge.
+  const auto p_v = m.wire("p_v", (R + 1) * C * w.psum);
+  const auto w_v = m.wire("w_v", (R + 1) * C * w.weight);
+  m.lint_on("UNUSEDSIGNAL");
+  m.comment("input skew: row r's lane passes r + 1 registers (one common input register, r of skew)");
+  for (int r = 0; r < R; ++r) {
+    // One shift register per row holding (activation, valid, bank) per stage; stage r feeds the row.
+    const int stage = w.act + 2, stages = r + 1;
+    const auto d = m.reg(fmt::format("skew_{}", r), stage * stages);
+    const std::string fresh = fmt::format("{{{}, {}, {}[{}+:{}]}}", a_bank.name, a_valid.name, a_line.name, r * w.act, w.act);
+    m.always_ff(clk, [&](Block& b) {
+      b.assign(d, stages == 1 ? fresh : fmt::format("{{{}[{}:0], {}}}", d.name, stage * (stages - 1) - 1, fresh));
+    });
+    const int top = stage * stages;  // the last stage: bits [top-1 : top-stage]
+    m.assign(fmt::format("{}[{}+:{}]", a_h.name, r * (C + 1) * w.act, w.act), fmt::format("{}[{}+:{}]", d.name, top - stage, w.act));
+    m.assign(fmt::format("{}[{}]", v_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - 2));
+    m.assign(fmt::format("{}[{}]", b_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - 1));
+  }
+  m.comment("the top edge: no partial sum; the weight line enters every column");
+  m.generate_for("c", C, "top", [&](Module& g) {
+    g.assign(fmt::format("{}[c*{}+:{}]", p_v.name, w.psum, w.psum), lit(w.psum, 0, true));
+    g.assign(fmt::format("{}[c*{}+:{}]", w_v.name, w.weight, w.weight), fmt::format("{}[c*{}+:{}]", w_line.name, w.weight, w.weight));
+  });
+  m.generate_for("r", R, "row", [&](Module& g) {
+    g.generate_for("c", C, "col", [&](Module& h) {
+      const auto idx = fmt::format("(r*{}+c)", C + 1), idx_next = fmt::format("(r*{}+c+1)", C + 1);
+      const auto vin = fmt::format("(r*{}+c)", C), vout = fmt::format("((r+1)*{}+c)", C);
+      h.instance("faq_pe", "pe",
+                 {{"clk", clk},
+                  {"a_in", fmt::format("{}[{}*{}+:{}]", a_h.name, idx, w.act, w.act)},
+                  {"a_valid_in", fmt::format("{}[{}]", v_h.name, idx)},
+                  {"a_bank_in", fmt::format("{}[{}]", b_h.name, idx)},
+                  {"psum_in", fmt::format("{}[{}*{}+:{}]", p_v.name, vin, w.psum, w.psum)},
+                  {"w_in", fmt::format("{}[{}*{}+:{}]", w_v.name, vin, w.weight, w.weight)},
+                  {"w_shift", w_shift},
+                  {"w_bank", w_bank},
+                  {"a_out", fmt::format("{}[{}*{}+:{}]", a_h.name, idx_next, w.act, w.act)},
+                  {"a_valid_out", fmt::format("{}[{}]", v_h.name, idx_next)},
+                  {"a_bank_out", fmt::format("{}[{}]", b_h.name, idx_next)},
+                  {"psum_out", fmt::format("{}[{}*{}+:{}]", p_v.name, vout, w.psum, w.psum)},
+                  {"w_out", fmt::format("{}[{}*{}+:{}]", w_v.name, vout, w.weight, w.weight)}});
+    });
+  });
+  m.comment("output de-skew: column c passes C - c registers, so that the whole line leaves together");
+  for (int c = 0; c < C; ++c) {
+    const int stages = C - c;
+    const auto d = m.reg(fmt::format("deskew_{}", c), w.psum * stages);
+    const std::string fresh = fmt::format("{}[{}+:{}]", p_v.name, (R * C + c) * w.psum, w.psum);
+    m.always_ff(clk, [&](Block& b) {
+      b.assign(d, stages == 1 ? fresh : fmt::format("{{{}[{}:0], {}}}", d.name, w.psum * (stages - 1) - 1, fresh));
+    });
+    m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * w.psum, w.psum), fmt::format("{}[{}+:{}]", d.name, w.psum * (stages - 1), w.psum));
+  }
+  // The valid bit of the last column travels with its partial sum (the PE's output register, then d[0]).
+  const auto last_valid = m.reg("last_valid"), out_valid_reg = m.reg("out_valid_reg");
+  m.always_ff(clk, [&](Block& b) {
+    b.assign(last_valid, fmt::format("{}[{}]", v_h.name, (R - 1) * (C + 1) + C - 1));
+    b.assign(out_valid_reg, last_valid);
+  });
+  m.assign(out_valid, out_valid_reg);
+  return m;
+}
+
+Module post_module() {
+  Module m("faq_post", "post-processing lane: requantize (STORE, average POOL) or residual add (VADD), 4 stages");
+  const auto clk = m.input("clk");
+  const auto mode_add = m.input("mode_add");
+  const auto x = m.input("x", 32, true);
+  const auto y = m.input("y", 32, true);
+  const auto a = m.input("a", 32, true);
+  const auto b = m.input("b", 32, true);
+  const auto shift = m.input("shift", 6);
+  const auto lo = m.input("lo", 64, true);
+  const auto hi = m.input("hi", 64, true);
+  const auto out = m.output_reg("out", 64, true);
+  // stage 1: operands of the two products
+  const auto s1_p = m.reg("s1_p", 32, true), s1_q = m.reg("s1_q", 32, true), s1_r = m.reg("s1_r", 32, true), s1_s = m.reg("s1_s", 32, true);
+  const auto s1_shift = m.reg("s1_shift", 6), s2_shift = m.reg("s2_shift", 6);
+  const auto s1_lo = m.reg("s1_lo", 64, true), s1_hi = m.reg("s1_hi", 64, true);
+  const auto s2_lo = m.reg("s2_lo", 64, true), s2_hi = m.reg("s2_hi", 64, true);
+  const auto s3_lo = m.reg("s3_lo", 64, true), s3_hi = m.reg("s3_hi", 64, true);
+  const auto biased = m.wire("biased", 32, true);
+  m.assign(biased, fmt::format("{} + {}", x.name, a.name));  // 32-bit: wraps like the contract's wrap32
+  // stage 2: the sum of products, exact in 64 bits
+  const auto s2_sum = m.reg("s2_sum", 64, true);
+  const auto product_1 = m.wire("product_1", 64, true), product_2 = m.wire("product_2", 64, true);
+  m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, 64-bit context: exact
+  m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));
+  // stage 3: rounding shift right (round half up): (v >>> s) + bit s-1 of v
+  const auto s3_v = m.reg("s3_v", 64, true);
+  const auto round_bit = m.wire("round_bit", 64, true);
+  m.assign(round_bit, fmt::format("({} == 6'd0) ? 64'sd0 : (({} >>> ({} - 6'd1)) & 64'sd1)", s2_shift.name, s2_sum.name, s2_shift.name));
+  m.always_ff(clk, [&](Block& blk) {
+    blk.if_(mode_add, [&](Block& t) { t.assign(s1_p, x).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
+            [&](Block& t) { t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(32, 0, true)).assign(s1_s, lit(32, 0, true)); });
+    blk.assign(s1_shift, shift).assign(s1_lo, lo).assign(s1_hi, hi);
+    blk.assign(s2_sum, fmt::format("{} + {}", product_1.name, product_2.name));
+    blk.assign(s2_shift, s1_shift).assign(s2_lo, s1_lo).assign(s2_hi, s1_hi);
+    blk.assign(s3_v, fmt::format("({} >>> {}) + {}", s2_sum.name, s2_shift.name, round_bit.name));
+    blk.assign(s3_lo, s2_lo).assign(s3_hi, s2_hi);
+    blk.assign(out, fmt::format("({0} < {1}) ? {1} : (({0} > {2}) ? {2} : {0})", s3_v.name, s3_lo.name, s3_hi.name));
+  });
+  return m;
+}
+
+std::vector<std::pair<std::string, std::string>> generate_verilog(const AcceleratorConfig& config) {
+  const std::string header = fmt::format(
+      "Generated by faq-hwgen for configuration '{}' (hash {}): do not edit.\n{}", config.name, config.hash_hex(), config.canonical());
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const Module& m : {pe_module(config), array_module(config), post_module()}) files.emplace_back(m.name() + ".v", render_file(header, m));
+  return files;
+}
+
+}  // namespace faq::hw

@@ -1,0 +1,215 @@
+// The generated datapath modules, Verilated, against the contract's arithmetic: the systolic array (skew,
+// weight preload into both banks, bank switching while the other bank is reloaded, wrapping partial sums, the
+// latency the cycle model assumes) and the post-processing lane (requantize and residual add, every shift,
+// saturation bounds), on random and corner-case values. Configurations: tiny (4x4, 8-bit, 32-bit accumulators)
+// and edge (8x8, 4-bit, 20-bit accumulators).
+#include "Vfaq_array_edge.h"
+#include "Vfaq_array_tiny.h"
+#include "Vfaq_post.h"
+
+#include "faq/arithmetic.h"
+#include "faq/config.h"
+#include "faq/hw/generate.h"
+
+#include <gtest/gtest.h>
+#include <verilated.h>
+
+#include <deque>
+#include <random>
+#include <type_traits>
+
+namespace faq::hw {
+namespace {
+
+// Bit fields of Verilated ports of any width (CData ... QData, or VlWide words).
+template <typename T>
+void set_bits(T& port, int lsb, int width, std::uint64_t value) {
+  if constexpr (std::is_integral_v<T>) {
+    const T mask = static_cast<T>(width >= 64 ? ~0ULL : ((1ULL << width) - 1));
+    port = static_cast<T>((port & ~static_cast<T>(mask << lsb)) | static_cast<T>((value & mask) << lsb));
+  } else {
+    for (int i = 0; i < width; ++i) {
+      const int bit = lsb + i;
+      auto& word = port[static_cast<std::size_t>(bit / 32)];
+      const std::uint32_t m = 1U << (bit % 32);
+      word = ((value >> i) & 1U) != 0 ? (word | m) : (word & ~m);
+    }
+  }
+}
+
+template <typename T>
+std::int64_t get_signed(const T& port, int lsb, int width) {
+  std::uint64_t v = 0;
+  if constexpr (std::is_integral_v<T>) {
+    v = static_cast<std::uint64_t>(port) >> lsb;
+  } else {
+    for (int i = 0; i < width; ++i) {
+      const int bit = lsb + i;
+      v |= static_cast<std::uint64_t>((port[static_cast<std::size_t>(bit / 32)] >> (bit % 32)) & 1U) << i;
+    }
+  }
+  return arith::wrap(static_cast<std::int64_t>(v), width);
+}
+
+template <typename Model>
+void tick(Model& m) {
+  m.clk = 0;
+  m.eval();
+  m.clk = 1;
+  m.eval();
+}
+
+template <typename Model>
+void check_array(const char* preset, std::uint64_t seed) {
+  const AcceleratorConfig cfg = AcceleratorConfig::load(preset);
+  const Widths w(cfg);
+  const int R = cfg.rows, C = cfg.cols;
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  const auto wr = arith::weight_range(cfg.weight_bits);
+  // Activations: signed lanes down to -2^(act-1), unsigned lanes up to 2^act - 1.
+  const std::int64_t a_lo = -(std::int64_t{1} << (cfg.act_bits - 1)), a_hi = (std::int64_t{1} << cfg.act_bits) - 1;
+  using Tile = std::vector<std::vector<std::int64_t>>;
+  auto random_tile = [&] {
+    Tile t(static_cast<std::size_t>(R), std::vector<std::int64_t>(static_cast<std::size_t>(C)));
+    for (auto& row : t)
+      for (auto& v : row) v = uniform(wr.lo, wr.hi);
+    return t;
+  };
+  Model m;
+  m.a_valid = 0;
+  m.w_shift = 0;
+  tick(m);
+  // Preload: lines enter the top and shift down, so the tile's last row goes first.
+  auto shift_in = [&](int k, const Tile& t, int bank) {
+    for (int c = 0; c < C; ++c) set_bits(m.w_line, c * w.weight, w.weight, static_cast<std::uint64_t>(t[static_cast<std::size_t>(R - 1 - k)][static_cast<std::size_t>(c)]));
+    m.w_shift = 1;
+    m.w_bank = static_cast<std::uint8_t>(bank);
+  };
+  Tile bank[2] = {random_tile(), random_tile()};
+  for (int b = 0; b < 2; ++b)
+    for (int k = 0; k < R; ++k) {
+      shift_in(k, bank[b], b);
+      tick(m);
+    }
+  m.w_shift = 0;
+
+  struct Expected {
+    std::uint64_t cycle;
+    std::vector<std::int64_t> sums;
+  };
+  std::deque<Expected> pending;
+  std::uint64_t cycle = 0;
+  int checked = 0;
+  const int lines = 12 * R;
+  Tile next = random_tile();
+  for (int n = 0; n < lines + R + C + 2; ++n, ++cycle) {
+    const bool send = n < lines;
+    // Lines 0..4R-1 alternate banks; then bank 0 only, while bank 1 is reloaded with `next` once its last line has
+    // left the array (the cycle model's rule: a PRELOAD waits until the MATMUL using that bank is done); then bank 1.
+    const int drained = 4 * R + array_latency(cfg);
+    ASSERT_LE(drained + R, 8 * R) << preset << ": the reload must end within the bank-0 phase";
+    int use = n % 2;
+    if (n >= 4 * R) use = n < 8 * R ? 0 : 1;
+    m.w_shift = 0;
+    if (n >= drained && n < drained + R) shift_in(n - drained, next, 1);
+    if (n == drained + R) bank[1] = next;
+    std::vector<std::int64_t> a(static_cast<std::size_t>(R));
+    for (int r = 0; r < R; ++r) {
+      a[static_cast<std::size_t>(r)] = uniform(a_lo, a_hi);
+      if (uniform(0, 7) == 0) a[static_cast<std::size_t>(r)] = uniform(0, 1) != 0 ? a_lo : a_hi;
+      set_bits(m.a_line, r * w.act, w.act, static_cast<std::uint64_t>(a[static_cast<std::size_t>(r)]));
+    }
+    m.a_valid = send;
+    m.a_bank = static_cast<std::uint8_t>(use);
+    if (send) {
+      std::vector<std::int64_t> sums(static_cast<std::size_t>(C), 0);
+      for (int c = 0; c < C; ++c) {
+        std::int64_t s = 0;
+        for (int r = 0; r < R; ++r) s += a[static_cast<std::size_t>(r)] * bank[use][static_cast<std::size_t>(r)][static_cast<std::size_t>(c)];
+        sums[static_cast<std::size_t>(c)] = arith::wrap(s, cfg.acc_bits);
+      }
+      pending.push_back({cycle + static_cast<std::uint64_t>(array_latency(cfg)), sums});
+    }
+    tick(m);
+    // After the edge that ends cycle `cycle`, outputs of lines sent `latency` cycles earlier are visible.
+    if (m.out_valid) {
+      ASSERT_FALSE(pending.empty()) << preset << ": output without input at cycle " << cycle;
+      ASSERT_EQ(pending.front().cycle, cycle + 1) << preset << ": latency (edges) differs from array_latency()";
+      for (int c = 0; c < C; ++c)
+        ASSERT_EQ(get_signed(m.out_line, c * w.psum, w.psum), pending.front().sums[static_cast<std::size_t>(c)])
+            << preset << ": line " << checked << " column " << c;
+      pending.pop_front();
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, lines) << preset;
+  EXPECT_TRUE(pending.empty());
+}
+
+TEST(HwArray, TinyMatchesDotProducts) { check_array<Vfaq_array_tiny>("tiny", 1); }
+TEST(HwArray, EdgeMatchesDotProductsWrappingAt20Bits) { check_array<Vfaq_array_edge>("edge", 2); }
+
+std::int64_t post_reference(bool add, std::int64_t x, std::int64_t y, std::int64_t a, std::int64_t b, int shift, std::int64_t lo, std::int64_t hi) {
+  const std::int64_t v = add ? x * a + y * b : arith::wrap(x + a, 32) * b;
+  return arith::saturate(arith::rounding_shift_right(v, shift), {lo, hi});
+}
+
+TEST(HwPost, RequantizeAndAddMatchTheContract) {
+  std::mt19937_64 rng(3);
+  auto uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  Vfaq_post m;
+  struct In {
+    bool add;
+    std::int64_t x, y, a, b;
+    int shift;
+    std::int64_t lo, hi;
+  };
+  std::deque<In> inflight;
+  const std::int64_t i32lo = arith::kInt32Range.lo, i32hi = arith::kInt32Range.hi;
+  int checked = 0;
+  for (int n = 0; n < 20000 + kPostLatency; ++n) {
+    In in{};
+    in.add = uniform(0, 1) != 0;
+    const int bits = static_cast<int>(uniform(2, 32));
+    const bool is_signed = uniform(0, 1) != 0 && bits <= 32;
+    const auto range = arith::activation_range(bits, is_signed);
+    in.lo = range.lo;
+    in.hi = range.hi;
+    in.shift = static_cast<int>(uniform(0, 63));
+    if (in.add) {  // VADD operands: tensors of at most 16 bits, multipliers of the contract (int32)
+      in.x = uniform(-32768, 65535);
+      in.y = uniform(-32768, 65535);
+      in.a = uniform(i32lo, i32hi);
+      in.b = uniform(i32lo, i32hi);
+    } else {
+      in.x = uniform(i32lo, i32hi);
+      in.y = 0;
+      in.a = uniform(i32lo, i32hi);
+      in.b = uniform(0, arith::kMaxMultiplier);
+      if (uniform(0, 9) == 0) in.x = uniform(0, 1) != 0 ? i32lo : i32hi;  // bias-add wrap corners
+    }
+    if (uniform(0, 9) == 0) in.shift = static_cast<int>(uniform(0, 1) != 0 ? 0 : 63);
+    m.mode_add = in.add;
+    m.x = static_cast<std::uint32_t>(in.x);
+    m.y = static_cast<std::uint32_t>(in.y);
+    m.a = static_cast<std::uint32_t>(in.a);
+    m.b = static_cast<std::uint32_t>(in.b);
+    m.shift = static_cast<std::uint8_t>(in.shift);
+    m.lo = static_cast<std::uint64_t>(in.lo);
+    m.hi = static_cast<std::uint64_t>(in.hi);
+    inflight.push_back(in);
+    tick(m);
+    if (inflight.size() > static_cast<std::size_t>(kPostLatency)) inflight.pop_front();
+    if (inflight.size() == static_cast<std::size_t>(kPostLatency)) {
+      const In& e = inflight.front();
+      ASSERT_EQ(static_cast<std::int64_t>(m.out), post_reference(e.add, e.x, e.y, e.a, e.b, e.shift, e.lo, e.hi))
+          << (e.add ? "add" : "requantize") << " x=" << e.x << " y=" << e.y << " a=" << e.a << " b=" << e.b << " shift=" << e.shift;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 19000);
+}
+
+}  // namespace
+}  // namespace faq::hw

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The generated RTL of every preset passes `verilator --lint-only -Wall` without a warning, Yosys
+# `hierarchy -check; proc; check -assert`, and compiles in Icarus; every file names the configuration hash.
+# Usage: test_lint.sh FAQ_HWGEN WORKDIR
+set -u
+hwgen=$1 work=$2
+rm -rf "$work" && mkdir -p "$work"
+pass=0 failures=0
+ok() { pass=$((pass + 1)); }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+for preset in tiny default wide edge; do
+  dir=$work/$preset
+  "$hwgen" --config "$preset" -o "$dir" >/dev/null || { fail "$preset: faq-hwgen"; continue; }
+  files=$(tr '\n' ' ' <"$dir/files.f")
+  for f in $files; do grep -q "hash [0-9a-f]\{16\}" "$f" && ok || fail "$f: no configuration hash"; done
+  for top in faq_array faq_post; do
+    out=$(verilator --lint-only -Wall $files --top-module "$top" 2>&1) && [ -z "$out" ] && ok || fail "$preset $top: verilator: $out"
+    out=$(yosys -q -p "read_verilog $files; hierarchy -check -top $top; proc; check -assert" 2>&1) && ok || fail "$preset $top: yosys: $out"
+  done
+  out=$(iverilog -o "$dir/a.out" $files 2>&1) && ok || fail "$preset: iverilog: $out"
+done
+"$hwgen" --config nosuchpreset -o "$work/x" >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok || fail "unknown preset: $(cat "$work/err")"
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]

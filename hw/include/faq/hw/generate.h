@@ -32,6 +32,10 @@ int array_latency(const AcceleratorConfig& config);
 Module post_module();
 inline constexpr int kPostLatency = 4;
 
+// The top level, faq_accel: fetch, decode (from the ISA table), scoreboarded issue, LD/PL/EX/ST units, buffers,
+// memory channels and performance counters (hw/src/accel.cpp, docs/hw.md).
+Module accel_module(const AcceleratorConfig& config);
+
 // The whole generated design: one file per module (name.v -> text), each with a header naming the configuration
 // and its hash; the order is bottom-up, so that a tool can read the files as listed.
 std::vector<std::pair<std::string, std::string>> generate_verilog(const AcceleratorConfig& config);

@@ -1,0 +1,37 @@
+# Verilator as a build step: the RTL is generated at build time by faq-hwgen, so `verilate()` (which runs
+# Verilator at configure time) cannot be used. faq_verilate(TARGET PREFIX TOP FILES...) Verilates FILES with top
+# module TOP into PREFIX__ALL.a and links it, with the Verilator runtime (faq_verilated), into TARGET.
+find_program(VERILATOR_BIN verilator REQUIRED)
+execute_process(COMMAND ${VERILATOR_BIN} --getenv VERILATOR_ROOT OUTPUT_VARIABLE VERILATOR_ROOT OUTPUT_STRIP_TRAILING_WHITESPACE)
+find_package(Threads REQUIRED)
+add_library(faq_verilated STATIC ${VERILATOR_ROOT}/include/verilated.cpp ${VERILATOR_ROOT}/include/verilated_threads.cpp)
+target_include_directories(faq_verilated SYSTEM PUBLIC ${VERILATOR_ROOT}/include ${VERILATOR_ROOT}/include/vltstd)
+target_link_libraries(faq_verilated PUBLIC Threads::Threads)
+
+function(faq_verilate target prefix top)
+  set(mdir ${CMAKE_CURRENT_BINARY_DIR}/verilated/${prefix})
+  add_custom_command(OUTPUT ${mdir}/${prefix}__ALL.a
+                     COMMAND ${VERILATOR_BIN} --cc --build -j 2 -Mdir ${mdir} --prefix ${prefix} --top-module ${top} -O3
+                             -CFLAGS "-fPIC -O1" ${ARGN} > ${mdir}.log 2>&1 || (cat ${mdir}.log && false)
+                     DEPENDS ${ARGN}
+                     COMMENT "verilator ${prefix}")
+  add_custom_target(${prefix}_model DEPENDS ${mdir}/${prefix}__ALL.a)
+  add_dependencies(${target} ${prefix}_model)
+  target_include_directories(${target} SYSTEM PRIVATE ${mdir})
+  target_link_libraries(${target} PRIVATE ${mdir}/${prefix}__ALL.a faq_verilated)
+endfunction()
+
+# faq_rtl(PRESET): the generated RTL of a preset under ${CMAKE_BINARY_DIR}/rtl/PRESET; sets FAQ_RTL_<PRESET>
+# to its files in dependency order.
+function(faq_rtl preset)
+  set(rtl ${CMAKE_BINARY_DIR}/rtl/${preset})
+  set(files ${rtl}/faq_pe.v ${rtl}/faq_array.v ${rtl}/faq_post.v ${rtl}/faq_accel.v)
+  if(NOT TARGET rtl_${preset})
+    add_custom_command(OUTPUT ${files}
+                       COMMAND faq-hwgen --config ${preset} -o ${rtl} > /dev/null
+                       DEPENDS faq-hwgen
+                       COMMENT "faq-hwgen --config ${preset}")
+    add_custom_target(rtl_${preset} DEPENDS ${files})
+  endif()
+  set(FAQ_RTL_${preset} ${files} PARENT_SCOPE)
+endfunction()

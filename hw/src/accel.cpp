@@ -1,0 +1,840 @@
+// The accelerator's top level, faq_accel: instruction fetch, the decoder generated from the ISA table, the issue
+// stage with the scoreboard of docs/cycle-model.md, and the four units with their buffers:
+//   LD  LOAD: a request generator walks the (padded) 2-D block and sends one read request per beat (padding
+//       lines need none); a metadata FIFO in request order tells the response side where each beat goes, so the
+//       generator runs ahead of the DRAM latency. Lines are assembled from beats, unpacked by CONFIG's lane
+//       widths and written to SPAD / WBUF / ACC / PARAM.
+//   PL  PRELOAD: `rows` WBUF lines shift into the array's shadow bank, the tile's last row first.
+//   EX  MATMUL: one SPAD line per cycle into the array; the ACC line address travels beside it through a delay
+//       line as long as the array's latency, and the result is accumulated into ACC (read-modify-write).
+//   ST  STORE / VADD / POOL: lines into `cols` post-processing lanes (faq_post), packed by CONFIG's output width,
+//       then written beat by beat through an output FIFO; VADD and POOL read DRAM through the same response
+//       FIFO as LD (the issue stage gives the read channel to one of them at a time).
+// Every unit reports the completion of each instruction; the scoreboard counts, per unit and resource, the
+// instructions in flight that read or write it, and an instruction issues only when no other unit holds what it
+// touches (RAW, WAR, WAW), exactly as the cycle model times it. CONFIG and HALT wait until nothing is in flight.
+// Memories are register arrays with asynchronous reads (Verilator/Yosys friendly; FPGA block RAM mapping is
+// fpga/'s concern).
+#include "faq/hw/generate.h"
+
+#include "faq/isa.h"
+#include "faq/packing.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+
+namespace faq::hw {
+
+namespace {
+
+int clog2(std::int64_t n) { return n <= 1 ? 1 : static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n - 1))); }
+
+// Lane widths a LOAD or STORE may use for a buffer whose widest lane is `max_bits` (CONFIG checks the rest).
+std::vector<int> lane_widths(int max_bits) {
+  std::vector<int> widths;
+  for (int b : {2, 4, 8, 16, 32})
+    if (b <= max_bits) widths.push_back(b);
+  return widths;
+}
+
+std::string field(isa::Opcode op, std::string_view name) {
+  for (const auto& f : isa::spec_of(op).field_list())
+    if (f.name == name) return fmt::format("ins[{}:{}]", f.lsb + f.width - 1, f.lsb);
+  throw std::logic_error(fmt::format("ISA has no field {}.{}", isa::spec_of(op).mnemonic, name));
+}
+
+}  // namespace
+
+Module accel_module(const AcceleratorConfig& cfg) {
+  using isa::Opcode;
+  const Widths w(cfg);
+  const int R = cfg.rows, C = cfg.cols, P = cfg.mem_port_bits / 8, PB = cfg.mem_port_bits;
+  const int spad_aw = clog2(cfg.spad_lines()), wbuf_aw = clog2(cfg.wbuf_lines()), acc_aw = clog2(cfg.acc_lines()),
+            param_aw = clog2(cfg.param_lines());
+  const int param_entry = 70;  // a (32), b (32), shift (6)
+  const int max_line_bytes = std::max({R * 16 / 8, C * 16 / 8, 4 * C, packing::kParamEntryBytes * C, C * 32 / 8});
+  const int max_beats = (max_line_bytes + P - 1) / P;
+  const int beat_w = clog2(max_beats + 1);
+  Module m("faq_accel", fmt::format("the FAQ accelerator: {}x{} weight-stationary array, LD/PL/EX/ST units, scoreboarded in-order issue", R, C));
+  // ---- ports ---------------------------------------------------------------------------------------------
+  const auto clk = m.input("clk");
+  const auto rst = m.input("rst");
+  const auto start = m.input("start");
+  const auto prog_addr = m.input("prog_addr", 32);
+  const auto done = m.output_reg("done");
+  const auto error = m.output_reg("error");
+  const auto imem_req = m.output("imem_req");
+  const auto imem_addr = m.output("imem_addr", 32);
+  const auto imem_valid = m.input("imem_valid");
+  const auto imem_data = m.input("imem_data", 128);
+  const auto rd_req = m.output("rd_req");
+  const auto rd_addr = m.output("rd_addr", 32);
+  const auto rd_ready = m.input("rd_ready");
+  const auto rd_valid = m.input("rd_valid");
+  const auto rd_data = m.input("rd_data", PB);
+  const auto wr_req = m.output("wr_req");
+  const auto wr_addr = m.output("wr_addr", 32);
+  const auto wr_data = m.output("wr_data", PB);
+  const auto wr_strb = m.output("wr_strb", P);
+  const auto wr_ready = m.input("wr_ready");
+  const auto perf_cycles = m.output_reg("perf_cycles", 64);
+  const auto perf_stall = m.output_reg("perf_stall", 64);
+  const auto perf_busy = m.output_reg("perf_busy", 4 * 32);  // LD, PL, EX, ST (32 bits each)
+  const auto perf_configs = m.output_reg("perf_configs", 32);
+  const auto perf_lines = m.output_reg("perf_lines", 64);  // activation lines through the array
+
+  // ---- fetch: a 4-entry instruction queue over a 1-cycle instruction port -----------------------------------
+  const auto running = m.reg("running");
+  const auto pc = m.reg("pc", 32);
+  const auto fetch_stop = m.reg("fetch_stop");
+  const auto q = m.memory("q", 128, 4);
+  const auto q_head = m.reg("q_head", 2), q_tail = m.reg("q_tail", 2);
+  const auto q_count = m.reg("q_count", 3);
+  const auto inflight = m.reg("inflight");
+  const auto fetch = m.wire("fetch");
+  const auto issue = m.wire("issue");  // the head issues this cycle
+  m.assign(fetch, fmt::format("{} && !{} && ({} + {{2'b0, {}}} < 3'd4) && !{}", running.name, fetch_stop.name, q_count.name, inflight.name, rst.name));
+  m.assign(imem_req, fetch);
+  m.assign(imem_addr, pc);
+  const auto ins = m.wire("ins", 128);
+  const auto head_valid = m.wire("head_valid");
+  m.assign(ins, fmt::format("{}[{}]", q.name, q_head.name));
+  m.assign(head_valid, fmt::format("{} != 3'd0", q_count.name));
+  const auto opcode = m.wire("opcode", 6);
+  m.assign(opcode, "ins[5:0]");
+  auto is = [&](Opcode op) { return fmt::format("(opcode == 6'd{})", static_cast<int>(op)); };
+
+  // ---- CONFIG registers ---------------------------------------------------------------------------------------
+  const auto in_bits = m.reg("in_bits", 5), weight_bits = m.reg("weight_bits", 5), out_bits = m.reg("out_bits", 5),
+             res_bits = m.reg("res_bits", 5), range_bits = m.reg("range_bits", 5);
+  const auto in_signed = m.reg("in_signed"), out_signed = m.reg("out_signed"), res_signed = m.reg("res_signed");
+  const auto in_stride = m.reg("in_stride", 20), out_stride = m.reg("out_stride", 20);
+  const auto sat_lo = m.reg("sat_lo", 64, true), sat_hi = m.reg("sat_hi", 64, true);
+
+  // ---- resources and the scoreboard ---------------------------------------------------------------------------
+  // bits: 0 SPAD0, 1 SPAD1, 2 WBUF0, 3 WBUF1, 4 BANK0, 5 BANK1, 6 ACC0, 7 ACC1, 8 PARAM
+  const int NR = 9;
+  auto halves = [&](const std::string& name, int lower, const std::string& first, const std::string& last, std::int64_t lines) {
+    const std::int64_t half = std::max<std::int64_t>(1, lines / 2);
+    const auto s = m.wire(name, NR);
+    m.assign(s, fmt::format("({{{}'d0, {} >= 32'd{}, {} < 32'd{}}} << {})", NR - 2, last, half, first, half, lower));
+    return s.name;
+  };
+  auto w32 = [](const std::string& e, int width) { return width >= 32 ? e : fmt::format("{{{}'d0, {}}}", 32 - width, e); };
+  // LOAD
+  const auto ld_h = m.wire("ld_h", 32), ld_w = m.wire("ld_w", 32);
+  m.assign(ld_h, fmt::format("{} + {} + {}", w32(field(Opcode::Load, "pad_top"), 4), w32(field(Opcode::Load, "count_y"), 10), w32(field(Opcode::Load, "pad_bottom"), 4)));
+  m.assign(ld_w, fmt::format("{} + {} + {}", w32(field(Opcode::Load, "pad_left"), 4), w32(field(Opcode::Load, "count_x"), 10), w32(field(Opcode::Load, "pad_right"), 4)));
+  const auto ld_first = m.wire("ld_first", 32), ld_last = m.wire("ld_last", 32);
+  m.assign(ld_first, w32(field(Opcode::Load, "sram_addr"), 16));
+  m.assign(ld_last, fmt::format("(ld_h == 32'd0 || ld_w == 32'd0) ? ld_first : ld_first + (ld_h - 32'd1) * {} + ld_w - 32'd1",
+                                w32(field(Opcode::Load, "sram_stride_y"), 12)));
+  const std::string ld_buf = field(Opcode::Load, "buffer");
+  const auto ld_spad = halves("ld_spad_res", 0, "ld_first", "ld_last", cfg.spad_lines());
+  const auto ld_wbuf = halves("ld_wbuf_res", 2, "ld_first", "ld_last", cfg.wbuf_lines());
+  const auto ld_acc = halves("ld_acc_res", 6, "ld_first", "ld_last", cfg.acc_lines());
+  // PRELOAD
+  const auto pl_first = m.wire("pl_first", 32);
+  m.assign(pl_first, w32(field(Opcode::Preload, "wbuf_addr"), 16));
+  const auto pl_last = m.wire("pl_last", 32);
+  m.assign(pl_last, fmt::format("pl_first + 32'd{}", R - 1));
+  const auto pl_wbuf = halves("pl_wbuf_res", 2, "pl_first", "pl_last", cfg.wbuf_lines());
+  // MATMUL
+  const auto mm_lines = m.wire("mm_lines", 32);
+  m.assign(mm_lines, fmt::format("{} * {}", w32(field(Opcode::Matmul, "count_y"), 10), w32(field(Opcode::Matmul, "count_x"), 10)));
+  const auto mm_sfirst = m.wire("mm_sfirst", 32), mm_slast = m.wire("mm_slast", 32), mm_afirst = m.wire("mm_afirst", 32), mm_alast = m.wire("mm_alast", 32);
+  m.assign(mm_sfirst, w32(field(Opcode::Matmul, "spad_addr"), 16));
+  m.assign(mm_slast, fmt::format("mm_sfirst + ({} - 32'd1) * {} + ({} - 32'd1) * {}", w32(field(Opcode::Matmul, "count_y"), 10),
+                                 w32(field(Opcode::Matmul, "spad_stride_y"), 12), w32(field(Opcode::Matmul, "count_x"), 10),
+                                 w32(field(Opcode::Matmul, "spad_stride_x"), 4)));
+  m.assign(mm_afirst, w32(field(Opcode::Matmul, "acc_addr"), 16));
+  m.assign(mm_alast, fmt::format("mm_afirst + ({} - 32'd1) * {} + {} - 32'd1", w32(field(Opcode::Matmul, "count_y"), 10),
+                                 w32(field(Opcode::Matmul, "acc_stride_y"), 12), w32(field(Opcode::Matmul, "count_x"), 10)));
+  const auto mm_spad = halves("mm_spad_res", 0, "mm_sfirst", "mm_slast", cfg.spad_lines());
+  const auto mm_acc = halves("mm_acc_res", 6, "mm_afirst", "mm_alast", cfg.acc_lines());
+  // STORE
+  const auto st_afirst = m.wire("st_afirst", 32), st_alast = m.wire("st_alast", 32), st_lines = m.wire("st_lines", 32);
+  m.assign(st_lines, fmt::format("{} * {}", w32(field(Opcode::Store, "count_y"), 10), w32(field(Opcode::Store, "count_x"), 10)));
+  m.assign(st_afirst, w32(field(Opcode::Store, "acc_addr"), 16));
+  m.assign(st_alast, fmt::format("st_afirst + ({} - 32'd1) * {} + {} - 32'd1", w32(field(Opcode::Store, "count_y"), 10),
+                                 w32(field(Opcode::Store, "acc_stride_y"), 12), w32(field(Opcode::Store, "count_x"), 10)));
+  const auto st_acc = halves("st_acc_res", 6, "st_afirst", "st_alast", cfg.acc_lines());
+
+  const auto rd_mask = m.reg("rd_mask", NR), wr_mask = m.reg("wr_mask", NR);
+  const auto unit = m.reg("unit", 2);  // 0 LD, 1 PL, 2 EX, 3 ST
+  m.always_comb([&](Block& b) {
+    b.assign(rd_mask, fmt::format("{}'d0", NR)).assign(wr_mask, fmt::format("{}'d0", NR)).assign(unit, "2'd0");
+    b.case_("opcode",
+            {{fmt::format("6'd{}", static_cast<int>(Opcode::Load)),
+              [&](Block& x) {
+                x.case_(ld_buf, {{"2'd0", [&](Block& y) { y.assign(wr_mask, ld_spad); }},
+                                 {"2'd1", [&](Block& y) { y.assign(wr_mask, ld_wbuf); }},
+                                 {"2'd2", [&](Block& y) { y.assign(wr_mask, ld_acc); }}},
+                        [&](Block& y) { y.assign(wr_mask, fmt::format("{}'d{}", NR, 1 << 8)); });
+              }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)),
+              [&](Block& x) {
+                x.assign(unit, "2'd1").assign(rd_mask, pl_wbuf);
+                x.assign(wr_mask, fmt::format("{} ? {}'d{} : {}'d{}", field(Opcode::Preload, "bank"), NR, 1 << 5, NR, 1 << 4));
+              }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)),
+              [&](Block& x) {
+                x.assign(unit, "2'd2");
+                x.assign(rd_mask, fmt::format("((mm_lines != 32'd0) ? {} : {}'d0) | ({} ? {}'d{} : {}'d{})", mm_spad, NR,
+                                              field(Opcode::Matmul, "bank"), NR, 1 << 5, NR, 1 << 4));
+                x.assign(wr_mask, fmt::format("(mm_lines != 32'd0) ? {} : {}'d0", mm_acc, NR));
+              }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
+              [&](Block& x) {
+                x.assign(unit, "2'd3");
+                x.assign(rd_mask, fmt::format("{}'d{} | ((st_lines != 32'd0) ? {} : {}'d0)", NR, 1 << 8, st_acc, NR));
+              }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(unit, "2'd3").assign(rd_mask, fmt::format("{}'d{}", NR, 1 << 8)); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)),
+              [&](Block& x) {
+                x.assign(unit, "2'd3");
+                x.assign(rd_mask, fmt::format("{} ? {}'d{} : {}'d0", field(Opcode::Pool, "average"), NR, 1 << 8, NR));
+              }}},
+            [&](Block&) {});
+  });
+  // Per unit: in-flight counters per resource, and a FIFO of the masks of its instructions in flight.
+  const int cnt_w = 8, fifo_aw = 6;
+  std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
+  for (const auto& u : unit_names) {
+    m.memory(u + "_mfifo", 2 * NR, 1 << fifo_aw);
+    m.reg(u + "_mhead", fifo_aw);
+    m.reg(u + "_mtail", fifo_aw);
+    m.reg(u + "_inflight", fifo_aw + 1);
+    m.wire(u + "_complete");  // a unit's instruction completes this cycle
+    for (int r = 0; r < NR; ++r) {
+      m.reg(fmt::format("{}_rc{}", u, r), cnt_w);
+      m.reg(fmt::format("{}_wc{}", u, r), cnt_w);
+    }
+    const auto busy_r = m.wire(u + "_rbusy", NR), busy_w = m.wire(u + "_wbusy", NR);
+    std::string rb, wb;
+    for (int r = NR - 1; r >= 0; --r) {
+      rb += fmt::format("{}{}_rc{} != {}'d0", r == NR - 1 ? "" : ", ", u, r, cnt_w);
+      wb += fmt::format("{}{}_wc{} != {}'d0", r == NR - 1 ? "" : ", ", u, r, cnt_w);
+    }
+    m.assign(busy_r, "{" + rb + "}");
+    m.assign(busy_w, "{" + wb + "}");
+  }
+  const auto hazard = m.wire("hazard");
+  {
+    std::vector<std::string> terms;
+    for (int u = 0; u < 4; ++u) {
+      std::string others_r, others_w;
+      for (int v = 0; v < 4; ++v) {
+        if (v == u) continue;
+        others_r += (others_r.empty() ? "" : " | ") + unit_names[static_cast<std::size_t>(v)] + "_rbusy";
+        others_w += (others_w.empty() ? "" : " | ") + unit_names[static_cast<std::size_t>(v)] + "_wbusy";
+      }
+      terms.push_back(fmt::format("((unit == 2'd{}) && (|((({}) & (rd_mask | wr_mask)) | (({}) & wr_mask))))", u, others_w, others_r));
+    }
+    m.assign(hazard, fmt::format("{} || {} || {} || {}", terms[0], terms[1], terms[2], terms[3]));
+  }
+  const auto nothing_in_flight = m.wire("nothing_in_flight");
+  m.assign(nothing_in_flight, "ld_inflight == 7'd0 && pl_inflight == 7'd0 && ex_inflight == 7'd0 && st_inflight == 7'd0");
+
+  // Unit state (declared here, driven below).
+  const auto ld_gen = m.reg("ld_gen");        // LD request generator active
+  const auto pl_busy = m.reg("pl_busy");
+  const auto ex_busy = m.reg("ex_busy");      // EX streaming
+  const auto st_busy = m.reg("st_busy");
+  const auto st_reads = m.reg("st_reads");    // ST holds the read channel (VADD, POOL requests)
+  const auto can_issue = m.reg("can_issue");
+  m.always_comb([&](Block& b) {
+    b.assign(can_issue, "1'b0");
+    b.case_("opcode",
+            {{fmt::format("6'd{}", static_cast<int>(Opcode::Config)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Halt)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Load)), [&](Block& x) { x.assign(can_issue, "!ld_gen && !st_reads && !hazard && ld_inflight != 7'd63"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)), [&](Block& x) { x.assign(can_issue, "!pl_busy && !hazard && pl_inflight != 7'd63"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)), [&](Block& x) { x.assign(can_issue, "!ex_busy && !hazard && ex_inflight != 7'd63"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Store)), [&](Block& x) { x.assign(can_issue, "!st_busy && !hazard"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(can_issue, "!st_busy && !ld_gen && !hazard"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)), [&](Block& x) { x.assign(can_issue, "!st_busy && !ld_gen && !hazard"); }}},
+            [&](Block&) {});
+  });
+  m.assign(issue, "running && head_valid && can_issue && !done");
+  const auto issue_to = m.wire("issue_to", 4);  // one-hot: LD, PL, EX, ST
+  m.assign(issue_to, fmt::format("(issue && !{} && !{}) ? (4'd1 << unit) : 4'd0", is(Opcode::Config), is(Opcode::Halt)));
+
+  // Scoreboard bookkeeping per unit.
+  for (int u = 0; u < 4; ++u) {
+    const std::string n = unit_names[static_cast<std::size_t>(u)];
+    const auto popped = m.wire(n + "_popped", 2 * NR);
+    m.assign(popped, fmt::format("{}_mfifo[{}_mhead]", n, n));
+    m.always_ff(clk, [&](Block& b) {
+      b.if_(fmt::format("rst || start"),
+            [&](Block& t) {
+              t.assign(n + "_mhead", fmt::format("{}'d0", fifo_aw)).assign(n + "_mtail", fmt::format("{}'d0", fifo_aw));
+              t.assign(n + "_inflight", fmt::format("{}'d0", fifo_aw + 1));
+              for (int r = 0; r < NR; ++r) t.assign(fmt::format("{}_rc{}", n, r), fmt::format("{}'d0", cnt_w)).assign(fmt::format("{}_wc{}", n, r), fmt::format("{}'d0", cnt_w));
+            },
+            [&](Block& e) {
+              const std::string inc = fmt::format("issue_to[{}]", u), dec = n + "_complete";
+              e.if_(inc, [&](Block& t) {
+                t.assign(fmt::format("{}_mfifo[{}_mtail]", n, n), "{wr_mask, rd_mask}");
+                t.assign(n + "_mtail", fmt::format("{}_mtail + {}'d1", n, fifo_aw));
+              });
+              e.if_(dec, [&](Block& t) { t.assign(n + "_mhead", fmt::format("{}_mhead + {}'d1", n, fifo_aw)); });
+              e.assign(n + "_inflight", fmt::format("{0}_inflight + {{{1}'d0, {2}}} - {{{1}'d0, {3}}}", n, fifo_aw, inc, dec));
+              for (int r = 0; r < NR; ++r) {
+                e.assign(fmt::format("{}_rc{}", n, r), fmt::format("{0}_rc{1} + {{{2}'d0, {3} && rd_mask[{1}]}} - {{{2}'d0, {4} && {0}_popped[{1}]}}", n, r, cnt_w - 1, inc, dec));
+                e.assign(fmt::format("{}_wc{}", n, r), fmt::format("{0}_wc{1} + {{{2}'d0, {3} && wr_mask[{1}]}} - {{{2}'d0, {4} && {0}_popped[{5}]}}", n, r, cnt_w - 1, inc, dec, NR + r));
+              }
+            });
+    });
+  }
+
+  // ---- control: start, fetch queue, CONFIG, HALT, counters ------------------------------------------------------
+  const auto fetched_halt = m.wire("fetched_halt");
+  m.assign(fetched_halt, fmt::format("imem_data[5:0] == 6'd{}", static_cast<int>(Opcode::Halt)));
+  m.always_ff(clk, [&](Block& b) {
+    b.if_("rst", [&](Block& t) {
+      t.assign(running, "1'b0").assign(done, "1'b0").assign(error, "1'b0").assign(q_count, "3'd0").assign(inflight, "1'b0");
+    }, [&](Block& e) {
+      e.if_("start", [&](Block& t) {
+        t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
+        t.assign(q_head, "2'd0").assign(q_tail, "2'd0").assign(q_count, "3'd0").assign(inflight, "1'b0");
+        t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
+      }, [&](Block& t) {
+        t.if_("fetch", [&](Block& x) { x.assign(pc, "pc + 32'd16"); });
+        t.assign(inflight, "fetch");
+        t.if_("imem_valid && inflight", [&](Block& x) {
+          x.assign("q[q_tail]", "imem_data").assign(q_tail, "q_tail + 2'd1");
+          x.if_("fetched_halt", [&](Block& y) { y.assign(fetch_stop, "1'b1"); });
+        });
+        t.assign(q_count, "q_count + {2'd0, imem_valid && inflight} - {2'd0, issue}");
+        t.if_("issue", [&](Block& x) { x.assign(q_head, "q_head + 2'd1"); });
+        t.if_(fmt::format("issue && {}", is(Opcode::Config)), [&](Block& x) {
+          x.assign(in_bits, field(Opcode::Config, "in_bits")).assign(in_signed, field(Opcode::Config, "in_signed"));
+          x.assign(weight_bits, field(Opcode::Config, "weight_bits")).assign(out_bits, field(Opcode::Config, "out_bits"));
+          x.assign(out_signed, field(Opcode::Config, "out_signed")).assign(res_bits, field(Opcode::Config, "res_bits"));
+          x.assign(res_signed, field(Opcode::Config, "res_signed")).assign(in_stride, field(Opcode::Config, "in_pixel_stride"));
+          x.assign(out_stride, field(Opcode::Config, "out_pixel_stride")).assign(range_bits, field(Opcode::Config, "out_range_bits"));
+          const std::string rb = field(Opcode::Config, "out_range_bits");
+          x.assign(sat_hi, fmt::format("{0} ? ((64'sd1 <<< ({1} - 5'd1)) - 64'sd1) : ((64'sd1 <<< {1}) - 64'sd1)", field(Opcode::Config, "out_signed"), rb));
+          x.assign(sat_lo, fmt::format("{0} ? -(64'sd1 <<< ({1} - 5'd1)) : 64'sd0", field(Opcode::Config, "out_signed"), rb));
+          x.assign(perf_configs, "perf_configs + 32'd1");
+        });
+        t.if_(fmt::format("issue && {}", is(Opcode::Halt)), [&](Block& x) { x.assign(done, "1'b1").assign(running, "1'b0"); });
+        t.if_(fmt::format("running && head_valid && !can_issue && !({} || {} || {} || {} || {} || {} || {} || {})", is(Opcode::Config), is(Opcode::Halt),
+                          is(Opcode::Load), is(Opcode::Preload), is(Opcode::Matmul), is(Opcode::Store), is(Opcode::Vadd), is(Opcode::Pool)),
+              [&](Block& x) { x.assign(error, "1'b1").assign(done, "1'b1").assign(running, "1'b0"); });
+        t.if_("running", [&](Block& x) {
+          x.assign(perf_cycles, "perf_cycles + 64'd1");
+          x.if_("head_valid && !issue", [&](Block& y) { y.assign(perf_stall, "perf_stall + 64'd1"); });
+          x.assign("perf_busy[31:0]", "perf_busy[31:0] + {31'd0, ld_gen}");
+          x.assign("perf_busy[63:32]", "perf_busy[63:32] + {31'd0, pl_busy}");
+          x.assign("perf_busy[95:64]", "perf_busy[95:64] + {31'd0, ex_busy}");
+          x.assign("perf_busy[127:96]", "perf_busy[127:96] + {31'd0, st_busy}");
+          x.if_("ex_busy", [&](Block& y) { y.assign(perf_lines, "perf_lines + 64'd1"); });
+        });
+      });
+    });
+  });
+
+  // ---- buffers ------------------------------------------------------------------------------------------------
+  m.memory("spad", R * w.act, cfg.spad_lines());
+  m.memory("wbuf", C * w.weight, cfg.wbuf_lines());
+  m.memory("acc", C * w.psum, cfg.acc_lines());
+  m.memory("param", C * param_entry, cfg.param_lines());
+
+  // ---- the read channel's response path: a FIFO of what each request (and each padding line) is for ------------
+  // entry: [0] dest (0 LD, 1 ST), [1] zero line, [2] empty instruction, [3] last beat of its line, [4] last of
+  // its LD instruction, [5 +: beat_w] beat, then buf (2), line (16), st_b (VADD: b line), st_first, st_last (POOL taps)
+  const int mw = 5 + beat_w + 2 + 16 + 3;
+  const int mfifo_aw = 6;
+  m.memory("meta", mw, 1 << mfifo_aw);
+  m.reg("meta_head", mfifo_aw);
+  m.reg("meta_tail", mfifo_aw);
+  m.reg("meta_count", mfifo_aw + 1);
+  m.memory("resp", PB, 1 << mfifo_aw);
+  m.reg("resp_head", mfifo_aw);
+  m.reg("resp_tail", mfifo_aw);
+  m.reg("resp_count", mfifo_aw + 1);
+  const auto meta_full = m.wire("meta_full");
+  m.assign(meta_full, fmt::format("meta_count >= {}'d{}", mfifo_aw + 1, (1 << mfifo_aw) - 1));
+  const auto head = m.wire("head", mw);
+  m.assign(head, "meta[meta_head]");
+  const auto head_ok = m.wire("head_ok");  // the head entry can be processed this cycle
+  m.assign(head_ok, fmt::format("meta_count != {}'d0 && (head[1] || head[2] || resp_count != {}'d0)", mfifo_aw + 1, mfifo_aw + 1));
+  const auto head_beat = m.wire("head_beat", beat_w);
+  m.assign(head_beat, fmt::format("head[{}:5]", 5 + beat_w - 1));
+  const int hb = 5 + beat_w;  // first bit after the beat
+  const auto push = m.wire("meta_push"), push_entry = m.wire("meta_entry", mw);
+  const auto pop = m.wire("meta_pop");
+  m.assign(pop, "head_ok");
+  const auto resp_data = m.wire("resp_data", PB);
+  m.assign(resp_data, "resp[resp_head]");
+  const auto resp_pop = m.wire("resp_pop");
+  m.assign(resp_pop, "head_ok && !head[1] && !head[2]");
+  // line assembly: the beats of the head's line so far, and the whole line once its last beat is here
+  const auto lb = m.reg("lb", max_beats * PB);
+  const auto full_line = m.reg("full_line", max_beats * PB);
+  m.always_comb([&](Block& b) {
+    b.assign(full_line, lb.name);
+    b.assign(fmt::format("full_line[head_beat * {} +: {}]", PB, PB), resp_data);
+  });
+  m.always_ff(clk, [&](Block& b) {
+    b.if_("rst || start", [&](Block& t) {
+      t.assign("meta_head", fmt::format("{}'d0", mfifo_aw)).assign("meta_tail", fmt::format("{}'d0", mfifo_aw)).assign("meta_count", fmt::format("{}'d0", mfifo_aw + 1));
+      t.assign("resp_head", fmt::format("{}'d0", mfifo_aw)).assign("resp_tail", fmt::format("{}'d0", mfifo_aw)).assign("resp_count", fmt::format("{}'d0", mfifo_aw + 1));
+    }, [&](Block& e) {
+      e.if_("meta_push", [&](Block& t) { t.assign("meta[meta_tail]", "meta_entry").assign("meta_tail", fmt::format("meta_tail + {}'d1", mfifo_aw)); });
+      e.if_("meta_pop", [&](Block& t) { t.assign("meta_head", fmt::format("meta_head + {}'d1", mfifo_aw)); });
+      e.assign("meta_count", fmt::format("meta_count + {{{0}'d0, meta_push}} - {{{0}'d0, meta_pop}}", mfifo_aw));
+      e.if_("rd_valid", [&](Block& t) { t.assign("resp[resp_tail]", "rd_data").assign("resp_tail", fmt::format("resp_tail + {}'d1", mfifo_aw)); });
+      e.if_("resp_pop", [&](Block& t) { t.assign("resp_head", fmt::format("resp_head + {}'d1", mfifo_aw)); });
+      e.assign("resp_count", fmt::format("resp_count + {{{0}'d0, rd_valid}} - {{{0}'d0, resp_pop}}", mfifo_aw));
+      e.if_("head_ok && !head[1] && !head[2]", [&](Block& t) {
+        t.if_("head[3]", [&](Block& x) { x.assign(lb, fmt::format("{}'d0", max_beats * PB)); }, [&](Block& x) { x.assign(lb, "full_line"); });
+      });
+    });
+  });
+
+  // ---- LD: the request generator --------------------------------------------------------------------------------
+  for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
+           {"ld_b", 2}, {"ld_row_dram", 32}, {"ld_col_dram", 32}, {"ld_row_sram", 32}, {"ld_sram", 32}, {"ld_y", 16}, {"ld_x", 16},
+           {"ld_hh", 16}, {"ld_ww", 16}, {"ld_pt", 4}, {"ld_pl", 4}, {"ld_cy", 10}, {"ld_cx", 10}, {"ld_dstride", 24},
+           {"ld_sstride", 12}, {"ld_pitch", 32}, {"ld_beats", beat_w}, {"ld_beat", beat_w}})
+    m.reg(name, width);
+  const auto ld_inside = m.wire("ld_inside"), ld_last_pos = m.wire("ld_last_pos"), ld_step = m.wire("ld_step"), ld_req = m.wire("ld_req");
+  m.assign(ld_inside, "(ld_y >= {12'd0, ld_pt}) && (ld_y < {12'd0, ld_pt} + {6'd0, ld_cy}) && (ld_x >= {12'd0, ld_pl}) && (ld_x < {12'd0, ld_pl} + {6'd0, ld_cx})");
+  m.assign(ld_last_pos, "(ld_y == ld_hh - 16'd1) && (ld_x == ld_ww - 16'd1)");
+  m.assign(ld_req, "ld_gen && ld_inside && !meta_full");
+  // a position is done when its padding entry is pushed, or the last beat of its line is requested
+  m.assign(ld_step, "ld_gen && !meta_full && (!ld_inside || (rd_ready && ld_beat == ld_beats - 1))");
+  const auto ld_line_bytes = m.wire("ld_line_bytes", 32);
+  const auto wbits32 = "{27'd0, weight_bits}", ibits32 = "{27'd0, in_bits}";
+  m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? ((32'd{1} * {2}) >> 3) : ({0} == 2'd1) ? ((32'd{3} * {4}) >> 3) : ({0} == 2'd2) ? 32'd{5} : 32'd{6}",
+                                      field(Opcode::Load, "buffer"), R, ibits32, C, wbits32, 4 * C, packing::kParamEntryBytes * C));
+  const auto ld_beats_now = m.wire("ld_beats_now", 32);
+  m.assign(ld_beats_now, fmt::format("(ld_line_bytes + 32'd{}) / 32'd{}", P - 1, P));
+  m.always_ff(clk, [&](Block& b) {
+    b.if_("rst || start", [&](Block& t) { t.assign(ld_gen, "1'b0"); }, [&](Block& e) {
+      e.if_("issue_to[0]", [&](Block& t) {
+        t.assign("ld_b", field(Opcode::Load, "buffer"));
+        t.assign("ld_row_dram", field(Opcode::Load, "dram_addr")).assign("ld_col_dram", field(Opcode::Load, "dram_addr"));
+        t.assign("ld_row_sram", "ld_first").assign("ld_sram", "ld_first");
+        t.assign("ld_y", "16'd0").assign("ld_x", "16'd0").assign("ld_hh", "ld_h[15:0]").assign("ld_ww", "ld_w[15:0]");
+        t.assign("ld_pt", field(Opcode::Load, "pad_top")).assign("ld_pl", field(Opcode::Load, "pad_left"));
+        t.assign("ld_cy", field(Opcode::Load, "count_y")).assign("ld_cx", field(Opcode::Load, "count_x"));
+        t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y")).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
+        t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? {{12'd0, in_stride}} : ld_line_bytes", field(Opcode::Load, "buffer")));
+        t.assign("ld_beats", fmt::format("ld_beats_now[{}:0]", beat_w - 1));
+        t.assign("ld_beat", fmt::format("{}'d0", beat_w));
+        t.assign(ld_gen, "ld_h != 32'd0 && ld_w != 32'd0");
+      });
+      e.if_("ld_req && rd_ready && ld_beat != ld_beats - 1", [&](Block& t) { t.assign("ld_beat", fmt::format("ld_beat + {}'d1", beat_w)); });
+      e.if_("ld_step", [&](Block& t) {
+        t.assign("ld_beat", fmt::format("{}'d0", beat_w));
+        t.if_("ld_inside", [&](Block& x) { x.assign("ld_col_dram", "ld_col_dram + ld_pitch"); });
+        t.if_("ld_x == ld_ww - 16'd1", [&](Block& x) {
+          x.assign("ld_x", "16'd0").assign("ld_y", "ld_y + 16'd1");
+          x.assign("ld_row_sram", "ld_row_sram + {20'd0, ld_sstride}").assign("ld_sram", "ld_row_sram + {20'd0, ld_sstride}");
+          x.if_("(ld_y >= {12'd0, ld_pt}) && (ld_y < {12'd0, ld_pt} + {6'd0, ld_cy})",
+                [&](Block& y) { y.assign("ld_row_dram", "ld_row_dram + {8'd0, ld_dstride}").assign("ld_col_dram", "ld_row_dram + {8'd0, ld_dstride}"); },
+                [&](Block& y) { y.assign("ld_col_dram", "ld_row_dram"); });
+        }, [&](Block& x) { x.assign("ld_x", "ld_x + 16'd1").assign("ld_sram", "ld_sram + 32'd1"); });
+        t.if_("ld_last_pos", [&](Block& x) { x.assign(ld_gen, "1'b0"); });
+      });
+    });
+  });
+
+  // ---- LD: responses into the buffers -----------------------------------------------------------------------------
+  const auto ld_head = m.wire("ld_head");  // the head entry is LD's and is processed this cycle
+  m.assign(ld_head, "head_ok && !head[0]");
+  m.assign("ld_complete", "ld_head && (head[2] || head[4])");
+  const auto head_buf = m.wire("head_buf", 2), head_line = m.wire("head_line", 16);
+  m.assign(head_buf, fmt::format("head[{}:{}]", hb + 1, hb));
+  m.assign(head_line, fmt::format("head[{}:{}]", hb + 17, hb + 2));
+  const auto write_line = m.wire("ld_write");  // a whole line (or a padding line) is written this cycle
+  m.assign(write_line, "ld_head && !head[2] && (head[1] || head[3])");
+  // Unpacked lines, one per lane width a LOAD may use; padding lines are zeros.
+  auto extend = [](const std::string& src, int lsb, int bits, int to, const std::string& is_signed) {
+    const std::string v = fmt::format("{}[{}:{}]", src, lsb + bits - 1, lsb);
+    if (bits == to) return v;
+    return fmt::format("({0} ? {{{{{1}{{{2}[{3}]}}}}, {4}}} : {{{1}'d0, {4}}})", is_signed, to - bits, src, lsb + bits - 1, v);
+  };
+  auto lane_mux = [&](const std::string& name, int lanes, int to, const std::vector<int>& widths, const std::string& bits_reg,
+                      const std::string& is_signed, const std::string& src) {
+    const auto out = m.wire(name, lanes * to);
+    std::string expr = fmt::format("{}'d0", lanes * to);
+    for (int bits : widths) {
+      std::string cat;
+      for (int lane = lanes - 1; lane >= 0; --lane) cat += (cat.empty() ? "" : ", ") + extend(src, lane * bits, bits, to, is_signed);
+      expr = fmt::format("({} == 5'd{}) ? {{{}}} : {}", bits_reg, bits, cat, expr);
+    }
+    m.assign(out, expr);
+    return out.name;
+  };
+  const auto spad_in = lane_mux("spad_in", R, w.act, lane_widths(std::min(cfg.act_bits, 16)), "in_bits", "in_signed", "full_line");
+  const auto wbuf_in = lane_mux("wbuf_in", C, w.weight, lane_widths(std::min(cfg.weight_bits, 16)), "weight_bits", "1'b1", "full_line");
+  const auto acc_in = m.wire("acc_in", C * w.psum), param_in = m.wire("param_in", C * param_entry);
+  {
+    std::string a, p;
+    for (int c = C - 1; c >= 0; --c) {
+      a += fmt::format("{}full_line[{}:{}]", a.empty() ? "" : ", ", c * 32 + w.psum - 1, c * 32);
+      const int e = c * 8 * packing::kParamEntryBytes;
+      p += fmt::format("{}full_line[{}:{}], full_line[{}:{}]", p.empty() ? "" : ", ", e + 69, e + 64, e + 63, e);
+    }
+    m.assign(acc_in, "{" + a + "}");
+    m.assign(param_in, "{" + p + "}");
+  }
+  m.always_ff(clk, [&](Block& b) {
+    b.if_("ld_write", [&](Block& t) {
+      t.case_("head_buf",
+              {{"2'd0", [&](Block& x) { x.assign(fmt::format("spad[head_line[{}:0]]", spad_aw - 1), fmt::format("head[1] ? {}'d0 : {}", R * w.act, spad_in)); }},
+               {"2'd1", [&](Block& x) { x.assign(fmt::format("wbuf[head_line[{}:0]]", wbuf_aw - 1), fmt::format("head[1] ? {}'d0 : {}", C * w.weight, wbuf_in)); }},
+               {"2'd2", [&](Block& x) { x.assign(fmt::format("acc[head_line[{}:0]]", acc_aw - 1), fmt::format("head[1] ? {}'d0 : acc_in", C * w.psum)); }}},
+              [&](Block& x) { x.assign(fmt::format("param[head_line[{}:0]]", param_aw - 1), fmt::format("head[1] ? {}'d0 : param_in", C * param_entry)); });
+    });
+  });
+
+  // ---- PL: PRELOAD ------------------------------------------------------------------------------------------------
+  const int k_w = clog2(R + 1);
+  m.reg("pl_k", k_w);
+  m.reg("pl_base", 16);
+  m.reg("pl_bank");
+  const auto pl_line = m.wire("pl_line", 16);
+  m.assign(pl_line, fmt::format("pl_base + 16'd{} - {{{}'d0, pl_k}}", R - 1, 16 - k_w));
+  m.assign("pl_complete", fmt::format("pl_busy && pl_k == {}'d{}", k_w, R - 1));
+  m.always_ff(clk, [&](Block& b) {
+    b.if_("rst || start", [&](Block& t) { t.assign(pl_busy, "1'b0"); }, [&](Block& e) {
+      e.if_("issue_to[1]", [&](Block& t) {
+        t.assign(pl_busy, "1'b1").assign("pl_k", fmt::format("{}'d0", k_w)).assign("pl_base", field(Opcode::Preload, "wbuf_addr")).assign("pl_bank", field(Opcode::Preload, "bank"));
+      });
+      e.if_("pl_busy", [&](Block& t) {
+        t.assign("pl_k", fmt::format("pl_k + {}'d1", k_w));
+        t.if_("pl_complete", [&](Block& x) { x.assign(pl_busy, "1'b0"); });
+      });
+    });
+  });
+
+  // ---- EX: MATMUL ---------------------------------------------------------------------------------------------------
+  for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
+           {"ex_bank", 1}, {"ex_row_spad", 32}, {"ex_spad", 32}, {"ex_sx", 4}, {"ex_sy", 12}, {"ex_row_acc", 32}, {"ex_acc", 32},
+           {"ex_asy", 12}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy", 10}, {"ex_cx", 10}, {"ex_accum", 1}, {"ex_empty", 1}})
+    m.reg(name, width);
+  const int L = array_latency(cfg);
+  const int dw = 3 + acc_aw;  // valid, last, accumulate, ACC line
+  const auto ex_delay = m.reg("ex_delay", L * dw);
+  const auto ex_last = m.wire("ex_last");
+  m.assign(ex_last, "ex_y == ex_cy - 10'd1 && ex_x == ex_cx - 10'd1");
+  const auto ex_in = m.wire("ex_in", dw);  // entering the delay line this cycle
+  m.assign(ex_in, fmt::format("ex_busy ? {{1'b1, ex_last, ex_accum, ex_acc[{0}:0]}} : (ex_empty ? {{1'b0, 1'b1, 1'b0, {2}'d0}} : {1}'d0)", acc_aw - 1, dw, acc_aw));
+  const auto a_line = m.wire("a_line", R * w.act), out_line = m.wire("out_line", C * w.psum), out_valid = m.wire("out_valid");
+  m.assign(a_line, fmt::format("spad[ex_spad[{}:0]]", spad_aw - 1));
+  const auto w_line = m.wire("w_line", C * w.weight);
+  m.assign(w_line, fmt::format("wbuf[pl_line[{}:0]]", std::min(wbuf_aw, 16) - 1));
+  m.instance("faq_array", "array",
+             {{"clk", "clk"}, {"a_line", "a_line"}, {"a_valid", "ex_busy"}, {"a_bank", "ex_bank"}, {"w_line", "w_line"},
+              {"w_shift", "pl_busy"}, {"w_bank", "pl_bank"}, {"out_line", "out_line"}, {"out_valid", "out_valid"}});
+  const auto ex_out = m.wire("ex_out", dw);
+  m.assign(ex_out, fmt::format("ex_delay[{}:{}]", L * dw - 1, (L - 1) * dw));
+  m.assign("ex_complete", fmt::format("ex_out[{}]", dw - 2));
+  const auto ex_line = m.wire("ex_line", acc_aw);
+  m.assign(ex_line, fmt::format("ex_out[{}:0]", acc_aw - 1));
+  const auto acc_old = m.wire("acc_old", C * w.psum), acc_new = m.wire("acc_new", C * w.psum);
+  m.assign(acc_old, "acc[ex_line]");
+  {
+    std::string cat;
+    for (int c = C - 1; c >= 0; --c)
+      cat += fmt::format("{}(ex_out[{}] ? acc_old[{}:{}] : {}'d0) + out_line[{}:{}]", cat.empty() ? "" : ", ", dw - 3, c * w.psum + w.psum - 1,
+                         c * w.psum, w.psum, c * w.psum + w.psum - 1, c * w.psum);
+    m.assign(acc_new, "{" + cat + "}");
+  }
+  m.always_ff(clk, [&](Block& b) {
+    b.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1));
+    b.if_(fmt::format("ex_out[{}] && out_valid", dw - 1), [&](Block& t) { t.assign("acc[ex_line]", "acc_new"); });
+    b.if_("rst || start", [&](Block& t) { t.assign(ex_busy, "1'b0").assign("ex_empty", "1'b0"); }, [&](Block& e) {
+      e.assign("ex_empty", "issue_to[2] && mm_lines == 32'd0");
+      e.if_("issue_to[2]", [&](Block& t) {
+        t.assign(ex_busy, "mm_lines != 32'd0").assign("ex_bank", field(Opcode::Matmul, "bank"));
+        t.assign("ex_row_spad", "mm_sfirst").assign("ex_spad", "mm_sfirst").assign("ex_sx", field(Opcode::Matmul, "spad_stride_x"));
+        t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y")).assign("ex_row_acc", "mm_afirst").assign("ex_acc", "mm_afirst");
+        t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y")).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
+        t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
+      });
+      e.if_("ex_busy", [&](Block& t) {
+        t.if_("ex_x == ex_cx - 10'd1", [&](Block& x) {
+          x.assign("ex_x", "10'd0").assign("ex_y", "ex_y + 10'd1");
+          x.assign("ex_row_spad", "ex_row_spad + {20'd0, ex_sy}").assign("ex_spad", "ex_row_spad + {20'd0, ex_sy}");
+          x.assign("ex_row_acc", "ex_row_acc + {20'd0, ex_asy}").assign("ex_acc", "ex_row_acc + {20'd0, ex_asy}");
+        }, [&](Block& x) {
+          x.assign("ex_x", "ex_x + 10'd1").assign("ex_spad", "ex_spad + {28'd0, ex_sx}").assign("ex_acc", "ex_acc + 32'd1");
+        });
+        t.if_("ex_last", [&](Block& x) { x.assign(ex_busy, "1'b0"); });
+      });
+    });
+  });
+
+  // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
+  // kinds: 0 STORE, 1 VADD, 2 POOL
+  for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
+           {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", 32}, {"st_acc", 32},
+           {"st_asy", 12}, {"st_param", 12}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 4},
+           {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_fed", 16}, {"st_which", 1},
+           {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_h", 9}, {"st_out_w", 9}, {"st_k", 4},
+           {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_pixels", 18}, {"st_pix", 18},
+           {"st_pstart", 1}})
+    m.reg(name, width);
+  const auto st_aline = m.reg("st_aline", max_beats * PB);
+  const auto st_pool = m.reg("st_pool", C * 32);  // running max or sum of the pixel's taps
+  // the PPU input this cycle
+  const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * 32), feed_add = m.wire("feed_add");
+  const auto feed_addr = m.wire("feed_addr", 32), feed_last = m.wire("feed_last"), feed_bypass = m.wire("feed_bypass");
+  const auto pop_out = m.wire("out_pop");
+  // Lines in flight from the PPU input to the output FIFO's pop: at most 8, the FIFO's depth.
+  const auto st_credit = m.wire("st_credit");
+  m.assign(st_credit, "st_pending < 4'd8");
+  const auto in_bytes = m.wire("st_in_bytes", 32), res_bytes = m.wire("st_res_bytes", 32), out_bytes = m.wire("st_out_bytes", 32);
+  m.assign(in_bytes, fmt::format("(32'd{} * {{27'd0, in_bits}}) >> 3", C));
+  m.assign(res_bytes, fmt::format("(32'd{} * {{27'd0, res_bits}}) >> 3", C));
+  m.assign(out_bytes, fmt::format("(32'd{} * {{27'd0, out_bits}}) >> 3", C));
+  const auto in_beats = m.wire("st_in_beats", 32), res_beats = m.wire("st_res_beats", 32);
+  m.assign(in_beats, fmt::format("(st_in_bytes + 32'd{}) / 32'd{}", P - 1, P));
+  m.assign(res_beats, fmt::format("(st_res_bytes + 32'd{}) / 32'd{}", P - 1, P));
+  // STORE: lines from ACC, one per cycle while there is credit
+  const auto store_feed = m.wire("store_feed");
+  m.assign(store_feed, "st_busy && st_kind == 2'd0 && st_feeding && st_credit");
+  const auto st_last_line = m.wire("st_last_line");
+  m.assign(st_last_line, "(st_cy == 10'd0 || st_cx == 10'd0) || (st_y == st_cy - 10'd1 && st_x == st_cx - 10'd1)");
+  const auto acc_read = m.wire("st_acc_line", C * w.psum);
+  m.assign(acc_read, fmt::format("acc[st_acc[{}:0]]", acc_aw - 1));
+  // VADD / POOL requests on the read channel
+  const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", 32), st_req_last_beat = m.wire("st_req_last_beat");
+  const auto st_tap_first = m.wire("st_tap_first"), st_tap_last = m.wire("st_tap_last");
+  // POOL window: valid taps ky in [ky0, ky1], kx in [kx0, kx1] of output pixel (oy, ox)
+  const auto base_y = m.wire("st_base_y", 32, true), base_x = m.wire("st_base_x", 32, true);
+  m.assign(base_y, "$signed({14'd0, st_oy} * {29'd0, st_s}) - $signed({30'd0, st_p})");
+  m.assign(base_x, "$signed({14'd0, st_ox} * {29'd0, st_s}) - $signed({30'd0, st_p})");
+  const auto ky0 = m.wire("st_ky0", 32, true), ky1 = m.wire("st_ky1", 32, true), kx0 = m.wire("st_kx0", 32, true), kx1 = m.wire("st_kx1", 32, true);
+  m.assign(ky0, "(st_base_y < 0) ? -st_base_y : 32'sd0");
+  m.assign(kx0, "(st_base_x < 0) ? -st_base_x : 32'sd0");
+  m.assign(ky1, "($signed({23'd0, st_in_h}) - 32'sd1 - st_base_y < $signed({28'd0, st_k}) - 32'sd1) ? $signed({23'd0, st_in_h}) - 32'sd1 - st_base_y : $signed({28'd0, st_k}) - 32'sd1");
+  m.assign(kx1, "($signed({23'd0, st_in_w}) - 32'sd1 - st_base_x < $signed({28'd0, st_k}) - 32'sd1) ? $signed({23'd0, st_in_w}) - 32'sd1 - st_base_x : $signed({28'd0, st_k}) - 32'sd1");
+  // the tap requested now: the pixel's first valid tap at the start of a pixel, else the registers
+  const auto eky = m.wire("st_eky", 4), ekx = m.wire("st_ekx", 4);
+  m.assign(eky, "st_pstart ? st_ky0[3:0] : st_ky");
+  m.assign(ekx, "st_pstart ? st_kx0[3:0] : st_kx");
+  m.assign(st_tap_first, "$signed({28'd0, st_eky}) == st_ky0 && $signed({28'd0, st_ekx}) == st_kx0");
+  m.assign(st_tap_last, "$signed({28'd0, st_eky}) == st_ky1 && $signed({28'd0, st_ekx}) == st_kx1");
+  const auto tap_addr = m.wire("st_tap_addr", 32);
+  m.assign(tap_addr, "st_a + ($unsigned(st_base_y + $signed({28'd0, st_eky})) * {23'd0, st_in_w} + $unsigned(st_base_x + $signed({28'd0, st_ekx}))) * {12'd0, in_stride}");
+  const auto st_line_beats = m.wire("st_line_beats", 32);
+  m.assign(st_line_beats, "(st_kind == 2'd1 && st_which) ? st_res_beats : st_in_beats");
+  // a new VADD line or POOL pixel needs credit at its first request
+  const auto st_new_unit = m.wire("st_new_unit");
+  m.assign(st_new_unit, "st_beat == 0 && ((st_kind == 2'd1 && !st_which) || (st_kind == 2'd2 && st_tap_first))");
+  m.assign(st_req, "st_reads && !meta_full && (!st_new_unit || st_credit)");
+  m.assign(st_req_last_beat, fmt::format("{{{}'d0, st_beat}} == st_line_beats - 32'd1", 32 - beat_w));
+  m.assign(st_req_addr, fmt::format("((st_kind == 2'd1) ? (st_which ? st_b + st_n * st_res_bytes : st_a + st_n * st_in_bytes) : st_tap_addr) + {{{}'d0, st_beat}} * 32'd{}", 32 - beat_w, P));
+  // read channel: LD or ST (the issue stage never lets both generate)
+  m.assign(rd_req, "ld_req || st_req");
+  m.assign(rd_addr, fmt::format("ld_req ? (ld_col_dram + {{{}'d0, ld_beat}} * 32'd{}) : st_req_addr", 32 - beat_w, P));
+  const auto ld_nop = m.wire("ld_nop");
+  m.assign(ld_nop, "issue_to[0] && (ld_h == 32'd0 || ld_w == 32'd0)");
+  m.assign(push, "ld_nop || (ld_gen && !meta_full && (!ld_inside || rd_ready)) || (st_req && rd_ready)");
+  {
+    // {st_last, st_first, st_b, line(16), buf(2), beat, last_instr, last_beat, nop, zero, dest}
+    const std::string ld_entry = fmt::format(
+        "{{3'd0, ld_sram[15:0], ld_b, ld_beat, (!ld_inside || ld_beat == ld_beats - {0}'d1) && ld_last_pos, !ld_inside || ld_beat == ld_beats - {0}'d1, 1'b0, !ld_inside, 1'b0}}",
+        beat_w);
+    const std::string st_entry = "{st_tap_last, st_tap_first, st_which, 16'd0, 2'd0, st_beat, 1'b0, st_req_last_beat, 1'b0, 1'b0, 1'b1}";
+    const std::string nop_entry = fmt::format("{{{}'d0, 1'b1, 1'b0, 1'b1, 1'b0, 1'b0, 1'b0}}", mw - 6);
+    m.assign(push_entry, fmt::format("ld_nop ? {} : (ld_gen ? {} : {})", nop_entry, ld_entry, st_entry));
+  }
+  // ST responses: assemble VADD's a and b lines and POOL's taps
+  const auto st_head = m.wire("st_head");
+  m.assign(st_head, "head_ok && head[0] && head[3]");  // the last beat of a line for ST
+  const auto unpack_in = lane_mux("st_unpack_in", C, 32, lane_widths(16), "in_bits", "in_signed", "full_line");
+  const auto unpack_a = lane_mux("st_unpack_a", C, 32, lane_widths(16), "in_bits", "in_signed", "st_aline");
+  const auto unpack_b = lane_mux("st_unpack_b", C, 32, lane_widths(16), "res_bits", "res_signed", "full_line");
+  const auto pool_next = m.wire("st_pool_next", C * 32);
+  {
+    std::string cat;
+    for (int c = C - 1; c >= 0; --c) {
+      const std::string v = fmt::format("{}[{}:{}]", unpack_in, c * 32 + 31, c * 32), a = fmt::format("st_pool[{}:{}]", c * 32 + 31, c * 32);
+      cat += fmt::format("{}(head[{}] ? {} : (st_avg ? {} + {} : (($signed({}) > $signed({})) ? {} : {})))", cat.empty() ? "" : ", ", hb + 19, v, a, v, v, a, v, a);
+    }
+    m.assign(pool_next, "{" + cat + "}");
+  }
+  const auto vadd_feed = m.wire("vadd_feed"), pool_feed = m.wire("pool_feed");
+  m.assign(vadd_feed, fmt::format("st_head && st_kind == 2'd1 && head[{}]", hb + 18));
+  m.assign(pool_feed, fmt::format("st_head && st_kind == 2'd2 && head[{}]", hb + 20));
+  m.assign(feed, "store_feed || vadd_feed || pool_feed");
+  {
+    std::string acc_x;
+    for (int c = C - 1; c >= 0; --c) {
+      const std::string v = fmt::format("st_acc_line[{}:{}]", c * w.psum + w.psum - 1, c * w.psum);
+      acc_x += (acc_x.empty() ? "" : ", ") + (w.psum == 32 ? v : fmt::format("{{{{{}{{st_acc_line[{}]}}}}, {}}}", 32 - w.psum, c * w.psum + w.psum - 1, v));
+    }
+    m.assign(feed_x, fmt::format("store_feed ? {{{}}} : (vadd_feed ? {} : st_pool_next)", acc_x, unpack_a));
+  }
+  m.assign(feed_y, unpack_b);
+  m.assign(feed_add, "vadd_feed");
+  m.assign(feed_bypass, "pool_feed && !st_avg");
+  m.assign(feed_addr, "store_feed ? st_col_dram : st_out");
+  m.assign(feed_last, "store_feed ? st_last_line : (vadd_feed ? (st_fed == st_count - 16'd1) : (st_fed == st_pixels[15:0] - 16'd1))");
+  // the PPU: cols lanes, parameters from PARAM line st_param
+  const auto param_line = m.wire("st_param_line", C * param_entry);
+  m.assign(param_line, fmt::format("param[st_param[{}:0]]", param_aw - 1));
+  const auto ppu_out = m.wire("ppu_out", C * 64);
+  for (int c = 0; c < C; ++c) {
+    const int e = c * param_entry;
+    m.instance("faq_post", fmt::format("post_{}", c),
+               {{"clk", "clk"}, {"mode_add", "feed_add"}, {"x", fmt::format("feed_x[{}:{}]", c * 32 + 31, c * 32)},
+                {"y", fmt::format("feed_y[{}:{}]", c * 32 + 31, c * 32)}, {"a", fmt::format("st_param_line[{}:{}]", e + 31, e)},
+                {"b", fmt::format("st_param_line[{}:{}]", e + 63, e + 32)}, {"shift", fmt::format("st_param_line[{}:{}]", e + 69, e + 64)},
+                {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}});
+  }
+  // beside the PPU: valid, last, bypass, address and the raw values (max pooling bypasses the PPU)
+  const int pw = 3 + 32 + C * 32;
+  const auto post_delay = m.reg("post_delay", kPostLatency * pw);
+  const auto post_in = m.wire("post_in", pw);
+  m.assign(post_in, fmt::format("{{feed, feed_last, feed_bypass, feed_addr, feed_x}}"));
+  const auto post_out = m.wire("post_out", pw);
+  m.assign(post_out, fmt::format("post_delay[{}:{}]", kPostLatency * pw - 1, (kPostLatency - 1) * pw));
+  const auto result = m.wire("st_result", C * 32);
+  {
+    std::string cat;
+    for (int c = C - 1; c >= 0; --c)
+      cat += fmt::format("{}(post_out[{}] ? post_out[{}:{}] : ppu_out[{}:{}])", cat.empty() ? "" : ", ", pw - 3, c * 32 + 31, c * 32, c * 64 + 31, c * 64);
+    m.assign(result, "{" + cat + "}");
+  }
+  const int out_beats_max = (4 * C + P - 1) / P;
+  const auto packed = m.wire("st_packed", out_beats_max * PB);
+  {
+    std::string expr = fmt::format("{}'d0", out_beats_max * PB);
+    for (int bits : lane_widths(16)) {  // CONFIG.out_bits holds at most 16 (2, 4, 8, 16)
+      std::string cat;
+      for (int c = C - 1; c >= 0; --c) cat += fmt::format("{}st_result[{}:{}]", cat.empty() ? "" : ", ", c * 32 + bits - 1, c * 32);
+      const int used = C * bits;
+      const std::string line = used == out_beats_max * PB ? "{" + cat + "}" : fmt::format("{{{}'d0, {}}}", out_beats_max * PB - used, cat);
+      expr = fmt::format("(out_bits == 5'd{}) ? {} : {}", bits, line, expr);
+    }
+    m.assign(packed, expr);
+  }
+  // output FIFO (8 lines): {last, address, packed line}; the writer sends each line as beats
+  const int ow = 1 + 32 + out_beats_max * PB;
+  m.memory("ofifo", ow, 8);
+  m.reg("of_head", 3);
+  m.reg("of_tail", 3);
+  m.reg("of_count", 4);
+  m.reg("of_beat", beat_w + 1);
+  const auto of_entry = m.wire("of_entry", ow);
+  m.assign(of_entry, "ofifo[of_head]");
+  const auto of_beats = m.wire("of_beats", 32);
+  m.assign(of_beats, fmt::format("(st_out_bytes + 32'd{}) / 32'd{}", P - 1, P));
+  const auto of_last_beat = m.wire("of_last_beat");
+  m.assign(of_last_beat, fmt::format("{{{}'d0, of_beat}} == of_beats - 32'd1", 31 - beat_w));
+  m.assign(wr_req, "of_count != 4'd0 && st_out_bytes != 32'd0");
+  m.assign(wr_addr, fmt::format("of_entry[{}:{}] + {{{}'d0, of_beat}} * 32'd{}", ow - 2, ow - 33, 31 - beat_w, P));
+  m.assign(wr_data, fmt::format("of_entry[of_beat * {} +: {}]", PB, PB));
+  const auto remaining = m.wire("of_remaining", 32);
+  m.assign(remaining, fmt::format("st_out_bytes - {{{}'d0, of_beat}} * 32'd{}", 31 - beat_w, P));
+  const auto partial = m.wire("of_partial", P + 1);
+  m.assign(partial, fmt::format("({0}'d1 << of_remaining[{1}:0]) - {0}'d1", P + 1, clog2(P + 1) - 1));
+  m.assign(wr_strb, fmt::format("(of_remaining >= 32'd{0}) ? {{{0}{{1'b1}}}} : of_partial[{1}:0]", P, P - 1));
+  m.assign(pop_out, "of_count != 4'd0 && (st_out_bytes == 32'd0 || (wr_ready && of_last_beat))");
+  m.assign("st_complete", fmt::format("out_pop && of_entry[{}]", ow - 1));
+  m.always_ff(clk, [&](Block& b) {
+    b.assign(post_delay, kPostLatency == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (kPostLatency - 1) * pw - 1));
+    b.if_("rst || start", [&](Block& t) {
+      t.assign(st_busy, "1'b0").assign(st_reads, "1'b0").assign("st_feeding", "1'b0").assign("st_pending", "4'd0");
+      t.assign("of_head", "3'd0").assign("of_tail", "3'd0").assign("of_count", "4'd0").assign("of_beat", fmt::format("{}'d0", beat_w + 1));
+    }, [&](Block& e) {
+      e.if_(fmt::format("post_out[{}]", pw - 1), [&](Block& t) {
+        t.assign("ofifo[of_tail]", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35)).assign("of_tail", "of_tail + 3'd1");
+      });
+      e.if_("out_pop", [&](Block& t) { t.assign("of_head", "of_head + 3'd1").assign("of_beat", fmt::format("{}'d0", beat_w + 1)); },
+            [&](Block& t) { t.if_("wr_req && wr_ready", [&](Block& x) { x.assign("of_beat", fmt::format("of_beat + {}'d1", beat_w + 1)); }); });
+      e.assign("of_count", fmt::format("of_count + {{3'd0, post_out[{}]}} - {{3'd0, out_pop}}", pw - 1));
+      const std::string starts = "(store_feed || (st_req && rd_ready && st_new_unit))";
+      e.assign("st_pending", fmt::format("st_pending + {{3'd0, {}}} - {{3'd0, out_pop}}", starts));
+      e.if_("st_complete", [&](Block& t) { t.assign(st_busy, "1'b0"); });
+      e.if_("feed", [&](Block& t) { t.assign("st_fed", "st_fed + 16'd1"); });
+      e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + st_out_bytes"); });
+      e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + {12'd0, out_stride}"); });
+      e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, "full_line"); });
+      e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
+      e.if_("issue_to[3]", [&](Block& t) {
+        t.assign(st_busy, "1'b1").assign("st_fed", "16'd0").assign("st_beat", fmt::format("{}'d0", beat_w)).assign("st_which", "1'b0");
+        t.case_("opcode",
+                {{fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
+                  [&](Block& x) {
+                    x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
+                    x.assign("st_cy", field(Opcode::Store, "count_y")).assign("st_cx", field(Opcode::Store, "count_x"));
+                    x.assign("st_row_acc", "st_afirst").assign("st_acc", "st_afirst").assign("st_asy", field(Opcode::Store, "acc_stride_y"));
+                    x.assign("st_param", field(Opcode::Store, "param_addr"));
+                    x.assign("st_row_dram", field(Opcode::Store, "dram_addr")).assign("st_col_dram", field(Opcode::Store, "dram_addr"));
+                    x.assign("st_dstride", field(Opcode::Store, "dram_stride_y"));
+                  }},
+                 {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)),
+                  [&](Block& x) {
+                    x.assign("st_kind", "2'd1").assign(st_reads, fmt::format("{} != 16'd0", field(Opcode::Vadd, "count")));
+                    x.assign("st_a", field(Opcode::Vadd, "a_addr")).assign("st_b", field(Opcode::Vadd, "b_addr")).assign("st_out", field(Opcode::Vadd, "out_addr"));
+                    x.assign("st_count", field(Opcode::Vadd, "count")).assign("st_n", "16'd0");
+                    x.assign("st_param", fmt::format("{{2'd0, {}}}", field(Opcode::Vadd, "param_addr")));
+                  }},
+                 {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)),
+                  [&](Block& x) {
+                    x.assign("st_kind", "2'd2").assign(st_reads, "1'b1");
+                    x.assign("st_a", field(Opcode::Pool, "src_addr")).assign("st_out", field(Opcode::Pool, "dst_addr"));
+                    x.assign("st_in_h", field(Opcode::Pool, "in_h")).assign("st_in_w", field(Opcode::Pool, "in_w"));
+                    x.assign("st_out_h", field(Opcode::Pool, "out_h")).assign("st_out_w", field(Opcode::Pool, "out_w"));
+                    x.assign("st_k", field(Opcode::Pool, "kernel")).assign("st_s", field(Opcode::Pool, "stride")).assign("st_p", field(Opcode::Pool, "pad"));
+                    x.assign("st_avg", field(Opcode::Pool, "average")).assign("st_param", field(Opcode::Pool, "param_addr"));
+                    x.assign("st_pixels", fmt::format("{{9'd0, {}}} * {{9'd0, {}}}", field(Opcode::Pool, "out_h"), field(Opcode::Pool, "out_w")));
+                    x.assign("st_oy", "9'd0").assign("st_ox", "9'd0").assign("st_pix", "18'd0").assign("st_pstart", "1'b1");
+                  }}},
+                [&](Block&) {});
+      });
+      // STORE: walk the ACC lines
+      e.if_("store_feed", [&](Block& t) {
+        t.if_("st_last_line", [&](Block& x) { x.assign("st_feeding", "1'b0"); });
+        t.if_("st_x == st_cx - 10'd1", [&](Block& x) {
+          x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1");
+          x.assign("st_row_acc", "st_row_acc + {20'd0, st_asy}").assign("st_acc", "st_row_acc + {20'd0, st_asy}");
+          x.assign("st_row_dram", "st_row_dram + {8'd0, st_dstride}").assign("st_col_dram", "st_row_dram + {8'd0, st_dstride}");
+        }, [&](Block& x) {
+          x.assign("st_x", "st_x + 10'd1").assign("st_acc", "st_acc + 32'd1").assign("st_col_dram", "st_col_dram + {12'd0, out_stride}");
+        });
+      });
+      // VADD / POOL: walk the requests
+      e.if_("st_req && rd_ready", [&](Block& t) {
+        t.if_("st_req_last_beat", [&](Block& x) {
+          x.assign("st_beat", fmt::format("{}'d0", beat_w));
+          x.if_("st_kind == 2'd1", [&](Block& y) {
+            y.assign("st_which", "!st_which");
+            y.if_("st_which", [&](Block& z) {
+              z.assign("st_n", "st_n + 16'd1");
+              z.if_("st_n == st_count - 16'd1", [&](Block& u) { u.assign(st_reads, "1'b0"); });
+            });
+          }, [&](Block& y) {
+            y.if_("!st_tap_last", [&](Block& z) {
+              z.assign("st_pstart", "1'b0");
+              z.if_("$signed({28'd0, st_ekx}) == st_kx1", [&](Block& u) { u.assign("st_kx", "st_kx0[3:0]").assign("st_ky", "st_eky + 4'd1"); },
+                    [&](Block& u) { u.assign("st_kx", "st_ekx + 4'd1").assign("st_ky", "st_eky"); });
+            }, [&](Block& z) {
+              z.assign("st_pstart", "1'b1");
+              z.assign("st_pix", "st_pix + 18'd1");
+              z.if_("st_pix == st_pixels - 18'd1", [&](Block& u) { u.assign(st_reads, "1'b0"); });
+              z.if_("st_ox == st_out_w - 9'd1", [&](Block& u) { u.assign("st_ox", "9'd0").assign("st_oy", "st_oy + 9'd1"); },
+                    [&](Block& u) { u.assign("st_ox", "st_ox + 9'd1"); });
+            });
+          });
+        }, [&](Block& x) { x.assign("st_beat", fmt::format("st_beat + {}'d1", beat_w)); });
+      });
+    });
+  });
+  return m;
+}
+
+}  // namespace faq::hw

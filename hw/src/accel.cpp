@@ -250,9 +250,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
     b.case_("opcode",
             {{fmt::format("6'd{}", static_cast<int>(Opcode::Config)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Halt)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Load)), [&](Block& x) { x.assign(can_issue, "!ld_gen && !st_reads && !hazard && ld_inflight != 7'd63"); }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)), [&](Block& x) { x.assign(can_issue, "!pl_busy && !hazard && pl_inflight != 7'd63"); }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)), [&](Block& x) { x.assign(can_issue, "!ex_busy && !hazard && ex_inflight != 7'd63"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Load)), [&](Block& x) { x.assign(can_issue, "(!ld_gen || (ld_step && ld_last_pos && ld_h != 32'd0 && ld_w != 32'd0)) && !st_reads && !hazard && ld_inflight != 7'd63"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)), [&](Block& x) { x.assign(can_issue, "(!pl_busy || pl_complete) && !hazard && pl_inflight != 7'd63"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)), [&](Block& x) { x.assign(can_issue, "(!ex_busy || ex_last) && !hazard && ex_inflight != 7'd63"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Store)), [&](Block& x) { x.assign(can_issue, "!st_busy && !hazard"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(can_issue, "!st_busy && !ld_gen && !hazard"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)), [&](Block& x) { x.assign(can_issue, "!st_busy && !ld_gen && !hazard"); }}},
@@ -417,19 +417,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(ld_beats_now, fmt::format("(ld_line_bytes + 32'd{}) / 32'd{}", P - 1, P));
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) { t.assign(ld_gen, "1'b0"); }, [&](Block& e) {
-      e.if_("issue_to[0]", [&](Block& t) {
-        t.assign("ld_b", field(Opcode::Load, "buffer"));
-        t.assign("ld_row_dram", field(Opcode::Load, "dram_addr")).assign("ld_col_dram", field(Opcode::Load, "dram_addr"));
-        t.assign("ld_row_sram", "ld_first").assign("ld_sram", "ld_first");
-        t.assign("ld_y", "16'd0").assign("ld_x", "16'd0").assign("ld_hh", "ld_h[15:0]").assign("ld_ww", "ld_w[15:0]");
-        t.assign("ld_pt", field(Opcode::Load, "pad_top")).assign("ld_pl", field(Opcode::Load, "pad_left"));
-        t.assign("ld_cy", field(Opcode::Load, "count_y")).assign("ld_cx", field(Opcode::Load, "count_x"));
-        t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y")).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
-        t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? {{12'd0, in_stride}} : ld_line_bytes", field(Opcode::Load, "buffer")));
-        t.assign("ld_beats", fmt::format("ld_beats_now[{}:0]", beat_w - 1));
-        t.assign("ld_beat", fmt::format("{}'d0", beat_w));
-        t.assign(ld_gen, "ld_h != 32'd0 && ld_w != 32'd0");
-      });
       e.if_("ld_req && rd_ready && ld_beat != ld_beats - 1", [&](Block& t) { t.assign("ld_beat", fmt::format("ld_beat + {}'d1", beat_w)); });
       e.if_("ld_step", [&](Block& t) {
         t.assign("ld_beat", fmt::format("{}'d0", beat_w));
@@ -442,6 +429,20 @@ Module accel_module(const AcceleratorConfig& cfg) {
                 [&](Block& y) { y.assign("ld_col_dram", "ld_row_dram"); });
         }, [&](Block& x) { x.assign("ld_x", "ld_x + 16'd1").assign("ld_sram", "ld_sram + 32'd1"); });
         t.if_("ld_last_pos", [&](Block& x) { x.assign(ld_gen, "1'b0"); });
+      });
+      // issue last: a new instruction may issue in the cycle the previous one finishes
+      e.if_("issue_to[0]", [&](Block& t) {
+        t.assign("ld_b", field(Opcode::Load, "buffer"));
+        t.assign("ld_row_dram", field(Opcode::Load, "dram_addr")).assign("ld_col_dram", field(Opcode::Load, "dram_addr"));
+        t.assign("ld_row_sram", "ld_first").assign("ld_sram", "ld_first");
+        t.assign("ld_y", "16'd0").assign("ld_x", "16'd0").assign("ld_hh", "ld_h[15:0]").assign("ld_ww", "ld_w[15:0]");
+        t.assign("ld_pt", field(Opcode::Load, "pad_top")).assign("ld_pl", field(Opcode::Load, "pad_left"));
+        t.assign("ld_cy", field(Opcode::Load, "count_y")).assign("ld_cx", field(Opcode::Load, "count_x"));
+        t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y")).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
+        t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? {{12'd0, in_stride}} : ld_line_bytes", field(Opcode::Load, "buffer")));
+        t.assign("ld_beats", fmt::format("ld_beats_now[{}:0]", beat_w - 1));
+        t.assign("ld_beat", fmt::format("{}'d0", beat_w));
+        t.assign(ld_gen, "ld_h != 32'd0 && ld_w != 32'd0");
       });
     });
   });
@@ -506,12 +507,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign("pl_complete", fmt::format("pl_busy && pl_k == {}'d{}", k_w, R - 1));
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) { t.assign(pl_busy, "1'b0"); }, [&](Block& e) {
-      e.if_("issue_to[1]", [&](Block& t) {
-        t.assign(pl_busy, "1'b1").assign("pl_k", fmt::format("{}'d0", k_w)).assign("pl_base", field(Opcode::Preload, "wbuf_addr")).assign("pl_bank", field(Opcode::Preload, "bank"));
-      });
       e.if_("pl_busy", [&](Block& t) {
         t.assign("pl_k", fmt::format("pl_k + {}'d1", k_w));
         t.if_("pl_complete", [&](Block& x) { x.assign(pl_busy, "1'b0"); });
+      });
+      // issue last: a new instruction may issue in the cycle the previous one finishes
+      e.if_("issue_to[1]", [&](Block& t) {
+        t.assign(pl_busy, "1'b1").assign("pl_k", fmt::format("{}'d0", k_w)).assign("pl_base", field(Opcode::Preload, "wbuf_addr")).assign("pl_bank", field(Opcode::Preload, "bank"));
       });
     });
   });
@@ -554,13 +556,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
     b.if_(fmt::format("ex_out[{}] && out_valid", dw - 1), [&](Block& t) { t.assign("acc[ex_line]", "acc_new"); });
     b.if_("rst || start", [&](Block& t) { t.assign(ex_busy, "1'b0").assign("ex_empty", "1'b0"); }, [&](Block& e) {
       e.assign("ex_empty", "issue_to[2] && mm_lines == 32'd0");
-      e.if_("issue_to[2]", [&](Block& t) {
-        t.assign(ex_busy, "mm_lines != 32'd0").assign("ex_bank", field(Opcode::Matmul, "bank"));
-        t.assign("ex_row_spad", "mm_sfirst").assign("ex_spad", "mm_sfirst").assign("ex_sx", field(Opcode::Matmul, "spad_stride_x"));
-        t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y")).assign("ex_row_acc", "mm_afirst").assign("ex_acc", "mm_afirst");
-        t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y")).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
-        t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
-      });
       e.if_("ex_busy", [&](Block& t) {
         t.if_("ex_x == ex_cx - 10'd1", [&](Block& x) {
           x.assign("ex_x", "10'd0").assign("ex_y", "ex_y + 10'd1");
@@ -571,6 +566,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
         });
         t.if_("ex_last", [&](Block& x) { x.assign(ex_busy, "1'b0"); });
       });
+      // issue last: a new instruction may issue in the cycle the previous one finishes
+      e.if_("issue_to[2]", [&](Block& t) {
+        t.assign(ex_busy, "mm_lines != 32'd0").assign("ex_bank", field(Opcode::Matmul, "bank"));
+        t.assign("ex_row_spad", "mm_sfirst").assign("ex_spad", "mm_sfirst").assign("ex_sx", field(Opcode::Matmul, "spad_stride_x"));
+        t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y")).assign("ex_row_acc", "mm_afirst").assign("ex_acc", "mm_afirst");
+        t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y")).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
+        t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
+      });
     });
   });
 
@@ -578,7 +581,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // kinds: 0 STORE, 1 VADD, 2 POOL
   for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", 32}, {"st_acc", 32},
-           {"st_asy", 12}, {"st_param", 12}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 4},
+           {"st_asy", 12}, {"st_param", 12}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
            {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_fed", 16}, {"st_which", 1},
            {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_h", 9}, {"st_out_w", 9}, {"st_k", 4},
            {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_pixels", 18}, {"st_pix", 18},
@@ -590,9 +593,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * 32), feed_add = m.wire("feed_add");
   const auto feed_addr = m.wire("feed_addr", 32), feed_last = m.wire("feed_last"), feed_bypass = m.wire("feed_bypass");
   const auto pop_out = m.wire("out_pop");
-  // Lines in flight from the PPU input to the output FIFO's pop: at most 8, the FIFO's depth.
+  // Lines in flight from the PPU input to the output FIFO's pop: at most 32, the FIFO's depth (enough to cover the
+  // DRAM latency of VADD and POOL reads at full rate).
   const auto st_credit = m.wire("st_credit");
-  m.assign(st_credit, "st_pending < 4'd8");
+  m.assign(st_credit, "st_pending < 6'd32");
   const auto in_bytes = m.wire("st_in_bytes", 32), res_bytes = m.wire("st_res_bytes", 32), out_bytes = m.wire("st_out_bytes", 32);
   m.assign(in_bytes, fmt::format("(32'd{} * {{27'd0, in_bits}}) >> 3", C));
   m.assign(res_bytes, fmt::format("(32'd{} * {{27'd0, res_bits}}) >> 3", C));
@@ -723,10 +727,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   }
   // output FIFO (8 lines): {last, address, packed line}; the writer sends each line as beats
   const int ow = 1 + 32 + out_beats_max * PB;
-  m.memory("ofifo", ow, 8);
-  m.reg("of_head", 3);
-  m.reg("of_tail", 3);
-  m.reg("of_count", 4);
+  m.memory("ofifo", ow, 32);
+  m.reg("of_head", 5);
+  m.reg("of_tail", 5);
+  m.reg("of_count", 6);
   m.reg("of_beat", beat_w + 1);
   const auto of_entry = m.wire("of_entry", ow);
   m.assign(of_entry, "ofifo[of_head]");
@@ -734,7 +738,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(of_beats, fmt::format("(st_out_bytes + 32'd{}) / 32'd{}", P - 1, P));
   const auto of_last_beat = m.wire("of_last_beat");
   m.assign(of_last_beat, fmt::format("{{{}'d0, of_beat}} == of_beats - 32'd1", 31 - beat_w));
-  m.assign(wr_req, "of_count != 4'd0 && st_out_bytes != 32'd0");
+  m.assign(wr_req, "of_count != 6'd0 && st_out_bytes != 32'd0");
   m.assign(wr_addr, fmt::format("of_entry[{}:{}] + {{{}'d0, of_beat}} * 32'd{}", ow - 2, ow - 33, 31 - beat_w, P));
   m.assign(wr_data, fmt::format("of_entry[of_beat * {} +: {}]", PB, PB));
   const auto remaining = m.wire("of_remaining", 32);
@@ -742,22 +746,22 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto partial = m.wire("of_partial", P + 1);
   m.assign(partial, fmt::format("({0}'d1 << of_remaining[{1}:0]) - {0}'d1", P + 1, clog2(P + 1) - 1));
   m.assign(wr_strb, fmt::format("(of_remaining >= 32'd{0}) ? {{{0}{{1'b1}}}} : of_partial[{1}:0]", P, P - 1));
-  m.assign(pop_out, "of_count != 4'd0 && (st_out_bytes == 32'd0 || (wr_ready && of_last_beat))");
+  m.assign(pop_out, "of_count != 6'd0 && (st_out_bytes == 32'd0 || (wr_ready && of_last_beat))");
   m.assign("st_complete", fmt::format("out_pop && of_entry[{}]", ow - 1));
   m.always_ff(clk, [&](Block& b) {
     b.assign(post_delay, kPostLatency == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (kPostLatency - 1) * pw - 1));
     b.if_("rst || start", [&](Block& t) {
-      t.assign(st_busy, "1'b0").assign(st_reads, "1'b0").assign("st_feeding", "1'b0").assign("st_pending", "4'd0");
-      t.assign("of_head", "3'd0").assign("of_tail", "3'd0").assign("of_count", "4'd0").assign("of_beat", fmt::format("{}'d0", beat_w + 1));
+      t.assign(st_busy, "1'b0").assign(st_reads, "1'b0").assign("st_feeding", "1'b0").assign("st_pending", "6'd0");
+      t.assign("of_head", "5'd0").assign("of_tail", "5'd0").assign("of_count", "6'd0").assign("of_beat", fmt::format("{}'d0", beat_w + 1));
     }, [&](Block& e) {
       e.if_(fmt::format("post_out[{}]", pw - 1), [&](Block& t) {
-        t.assign("ofifo[of_tail]", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35)).assign("of_tail", "of_tail + 3'd1");
+        t.assign("ofifo[of_tail]", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35)).assign("of_tail", "of_tail + 5'd1");
       });
-      e.if_("out_pop", [&](Block& t) { t.assign("of_head", "of_head + 3'd1").assign("of_beat", fmt::format("{}'d0", beat_w + 1)); },
+      e.if_("out_pop", [&](Block& t) { t.assign("of_head", "of_head + 5'd1").assign("of_beat", fmt::format("{}'d0", beat_w + 1)); },
             [&](Block& t) { t.if_("wr_req && wr_ready", [&](Block& x) { x.assign("of_beat", fmt::format("of_beat + {}'d1", beat_w + 1)); }); });
-      e.assign("of_count", fmt::format("of_count + {{3'd0, post_out[{}]}} - {{3'd0, out_pop}}", pw - 1));
+      e.assign("of_count", fmt::format("of_count + {{5'd0, post_out[{}]}} - {{5'd0, out_pop}}", pw - 1));
       const std::string starts = "(store_feed || (st_req && rd_ready && st_new_unit))";
-      e.assign("st_pending", fmt::format("st_pending + {{3'd0, {}}} - {{3'd0, out_pop}}", starts));
+      e.assign("st_pending", fmt::format("st_pending + {{5'd0, {}}} - {{5'd0, out_pop}}", starts));
       e.if_("st_complete", [&](Block& t) { t.assign(st_busy, "1'b0"); });
       e.if_("feed", [&](Block& t) { t.assign("st_fed", "st_fed + 16'd1"); });
       e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + st_out_bytes"); });

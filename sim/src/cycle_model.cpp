@@ -65,12 +65,13 @@ Timing CycleModel::issue(const isa::Instruction& i) {
   Set reads = 0, writes = 0;
   std::uint64_t occupancy = 1, latency = 0;
   bool reads_port = false, writes_port = false;
+  std::uint64_t read_busy = 0, write_busy = 0;  // how long the channels are held, where not the whole occupancy
   switch (i.opcode) {
     case Opcode::Load: {
       using F = isa::Load;
       t.unit = Unit::Ld;
       reads_port = true;
-      latency = static_cast<std::uint64_t>(options_.mem_latency);
+      latency = static_cast<std::uint64_t>(options_.mem_latency + 2);  // + response FIFO, + completion
       std::uint64_t line_bytes = 0;
       std::int64_t lines = 0;
       Resource lower = Param;
@@ -97,6 +98,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       reads = halves(Wbuf0, first, first + R - 1, config_.wbuf_lines());
       writes = bit(i[isa::Preload::bank] != 0 ? Bank1 : Bank0);
       occupancy = static_cast<std::uint64_t>(R);
+      latency = 1;  // the completion is seen by the scoreboard one cycle after the last shift
       break;
     }
     case Opcode::Matmul: {
@@ -113,7 +115,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       }
       reads |= bit(i[F::bank] != 0 ? Bank1 : Bank0);
       occupancy = static_cast<std::uint64_t>(std::max<std::int64_t>(1, lines));
-      latency = static_cast<std::uint64_t>(R + C);
+      latency = static_cast<std::uint64_t>(R + C + 2);  // array (rows + cols + 1 edges), then the ACC write
       t.macs = static_cast<std::uint64_t>(lines * R * C);
       t.array_lines = static_cast<std::uint64_t>(lines);
       totals_.array_lines += static_cast<std::uint64_t>(lines);
@@ -128,8 +130,9 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       reads = bit(Param) | (cy * cx > 0 ? halves(Acc0, acc, acc + (cy - 1) * static_cast<std::int64_t>(i[F::acc_stride_y]) + cx - 1, config_.acc_lines()) : 0);
       const auto line_bytes = static_cast<std::uint64_t>(C * out_bits_ / 8);
       const auto lines = static_cast<std::uint64_t>(cy * cx);
-      occupancy = std::max<std::uint64_t>(1, lines * beats(line_bytes));
-      latency = static_cast<std::uint64_t>(options_.post_latency);
+      // ST is occupied until the last line is written: feed, post-processing, output FIFO, write
+      write_busy = std::max<std::uint64_t>(1, lines * beats(line_bytes));
+      occupancy = write_busy + static_cast<std::uint64_t>(options_.post_latency) + 2;
       t.dram_written = lines * line_bytes;
       break;
     }
@@ -140,8 +143,9 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       reads = bit(Param);
       const auto a = static_cast<std::uint64_t>(C * in_bits_ / 8), b = static_cast<std::uint64_t>(C * res_bits_ / 8),
                  o = static_cast<std::uint64_t>(C * out_bits_ / 8);
-      occupancy = std::max<std::uint64_t>(1, i[F::count] * (beats(a) + beats(b) + beats(o)));
-      latency = static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency);
+      // reads of a and b back to back on the read channel; the writes overlap them on the write channel
+      read_busy = std::max<std::uint64_t>(1, i[F::count] * (beats(a) + beats(b)));
+      occupancy = read_busy + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(o);
       t.dram_read = i[F::count] * (a + b);
       t.dram_written = i[F::count] * o;
       break;
@@ -164,8 +168,8 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       const std::uint64_t taps = inside(i[F::out_h], i[F::in_h]) * inside(i[F::out_w], i[F::in_w]);
       const std::uint64_t outputs = i[F::out_h] * i[F::out_w];
       const auto in_line = static_cast<std::uint64_t>(C * in_bits_ / 8), out_line = static_cast<std::uint64_t>(C * out_bits_ / 8);
-      occupancy = std::max<std::uint64_t>(1, taps * beats(in_line) + outputs * beats(out_line));
-      latency = static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency);
+      read_busy = std::max<std::uint64_t>(1, taps * beats(in_line));
+      occupancy = read_busy + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(out_line);
       t.dram_read = taps * in_line;
       t.dram_written = outputs * out_line;
       break;
@@ -192,8 +196,8 @@ Timing CycleModel::issue(const isa::Instruction& i) {
   t.done = t.busy_until + latency;
   unit_free_[u] = t.busy_until;
   unit_done_[u] = std::max(unit_done_[u], t.done);
-  if (reads_port) read_port_free_ = t.busy_until;
-  if (writes_port) write_port_free_ = t.busy_until;
+  if (reads_port) read_port_free_ = start + (read_busy != 0 ? read_busy : occupancy);
+  if (writes_port) write_port_free_ = start + (write_busy != 0 ? write_busy : occupancy);
   for (std::size_t r = 0; r < kResources; ++r) {
     if ((reads >> r) & 1U) read_done_[r][u] = std::max(read_done_[r][u], t.done);
     if ((writes >> r) & 1U) write_done_[r][u] = std::max(write_done_[r][u], t.done);

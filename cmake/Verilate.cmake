@@ -9,7 +9,15 @@ target_include_directories(faq_verilated SYSTEM PUBLIC ${VERILATOR_ROOT}/include
 target_link_libraries(faq_verilated PUBLIC Threads::Threads)
 
 function(faq_verilate target prefix top)
+  get_property(built GLOBAL PROPERTY FAQ_VERILATED_${prefix})
+  if(built)  # Verilated already (another target, maybe another directory): link that model
+    add_dependencies(${target} ${prefix}_model)
+    target_include_directories(${target} SYSTEM PRIVATE ${built})
+    target_link_libraries(${target} PRIVATE ${built}/${prefix}__ALL.a faq_verilated)
+    return()
+  endif()
   set(mdir ${CMAKE_CURRENT_BINARY_DIR}/verilated/${prefix})
+  set_property(GLOBAL PROPERTY FAQ_VERILATED_${prefix} ${mdir})
   add_custom_command(OUTPUT ${mdir}/${prefix}__ALL.a
                      COMMAND ${VERILATOR_BIN} --cc --build -j 2 -Mdir ${mdir} --prefix ${prefix} --top-module ${top} -O3
                              -CFLAGS "-fPIC -O1" ${ARGN} > ${mdir}.log 2>&1 || (cat ${mdir}.log && false)

@@ -6,6 +6,7 @@
 // Verdict line as faqc run; exit 0 bit-exact, 1 mismatch or hang, 2 bad input.
 #include FAQ_VHEADER
 
+#include "harness.h"
 #include "passes.h"
 
 #include "faq/error.h"
@@ -22,124 +23,6 @@
 #include <deque>
 #include <type_traits>
 
-namespace {
-
-template <typename T>
-void put_bytes(T& port, const std::uint8_t* bytes, int n) {
-  if constexpr (std::is_integral_v<T>) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(bytes[i]) << (8 * i);
-    port = static_cast<T>(v);
-  } else {
-    for (int i = 0; i < n; i += 4) {
-      std::uint32_t word = 0;
-      for (int k = 0; k < 4 && i + k < n; ++k) word |= static_cast<std::uint32_t>(bytes[i + k]) << (8 * k);
-      port[static_cast<std::size_t>(i / 4)] = word;
-    }
-  }
-}
-
-template <typename T>
-std::uint8_t byte_of(const T& port, int i) {
-  if constexpr (std::is_integral_v<T>) {
-    return static_cast<std::uint8_t>(static_cast<std::uint64_t>(port) >> (8 * i));
-  } else {
-    return static_cast<std::uint8_t>(port[static_cast<std::size_t>(i / 4)] >> (8 * (i % 4)));
-  }
-}
-
-struct Run {
-  std::uint64_t cycles = 0;
-  std::vector<std::uint64_t> config_cycles;  // cycle at which each CONFIG issued
-  bool done = false, error = false;
-};
-
-Run simulate(FAQ_VMODEL& m, const std::vector<faq::isa::Instruction>& code, std::vector<std::uint8_t>& dram, int port_bytes,
-             int latency, std::uint64_t max_cycles) {
-  std::vector<std::uint8_t> imem;
-  for (const auto& i : code) {
-    const auto w = faq::isa::encode(i);
-    imem.insert(imem.end(), w.begin(), w.end());
-  }
-  struct Read {
-    std::uint64_t due;
-    std::uint32_t addr;
-  };
-  std::deque<Read> reads;
-  Run run;
-  auto tick = [&] {
-    m.clk = 0;
-    m.eval();
-    m.clk = 1;
-    m.eval();
-  };
-  m.rst = 1;
-  m.start = 0;
-  m.rd_ready = 1;
-  m.wr_ready = 1;
-  m.imem_valid = 0;
-  m.rd_valid = 0;
-  tick();
-  m.rst = 0;
-  m.start = 1;
-  m.prog_addr = 0;
-  tick();
-  m.start = 0;
-  bool imem_pending = false;
-  std::uint32_t imem_addr = 0;
-  std::uint32_t configs = 0;
-  std::vector<std::uint8_t> line(static_cast<std::size_t>(port_bytes));
-  for (std::uint64_t cycle = 0; cycle < max_cycles; ++cycle) {
-    // inputs of this cycle: the instruction requested last cycle, a read response that is due
-    m.imem_valid = imem_pending;
-    if (imem_pending) {
-      std::uint8_t word[16] = {};
-      for (int i = 0; i < 16; ++i)
-        if (imem_addr + static_cast<std::uint32_t>(i) < imem.size()) word[i] = imem[imem_addr + static_cast<std::uint32_t>(i)];
-      put_bytes(m.imem_data, word, 16);
-    }
-    m.rd_valid = !reads.empty() && reads.front().due <= cycle;
-    if (m.rd_valid) {
-      for (int i = 0; i < port_bytes; ++i) {
-        const std::uint64_t a = std::uint64_t{reads.front().addr} + static_cast<std::uint64_t>(i);
-        line[static_cast<std::size_t>(i)] = a < dram.size() ? dram[a] : 0;
-      }
-      put_bytes(m.rd_data, line.data(), port_bytes);
-      reads.pop_front();
-    }
-    m.clk = 0;
-    m.eval();
-    // outputs of this cycle
-    imem_pending = m.imem_req;
-    imem_addr = m.imem_addr;
-    if (m.rd_req) reads.push_back({cycle + static_cast<std::uint64_t>(latency), m.rd_addr});
-    if (m.wr_req) {
-      for (int i = 0; i < port_bytes; ++i)
-        if ((static_cast<std::uint64_t>(m.wr_strb) >> i) & 1U) {
-          const std::uint64_t a = std::uint64_t{m.wr_addr} + static_cast<std::uint64_t>(i);
-          if (a >= dram.size()) throw faq::InputError(fmt::format("the accelerator wrote outside DRAM at {:#x}", a));
-          dram[a] = byte_of(m.wr_data, i);
-        }
-    }
-    m.clk = 1;
-    m.eval();
-    if (m.perf_configs != configs) {
-      configs = m.perf_configs;
-      run.config_cycles.push_back(cycle);
-    }
-    if (m.done) {
-      run.done = true;
-      run.error = m.error;
-      run.cycles = cycle + 1;
-      return run;
-    }
-  }
-  run.cycles = max_cycles;
-  return run;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   Verilated::commandArgs(argc, argv);
   CLI::App app{fmt::format("faq-rtl-{}: run a model on the Verilated accelerator ({}) and compare every layer", FAQ_PRESET, FAQ_PRESET)};
@@ -147,6 +30,8 @@ int main(int argc, char** argv) {
   int latency = faq::sim::TimingOptions{}.mem_latency;
   app.add_option("model", model_path, "the .faq model (with test vectors)")->required();
   app.add_option("--mem-latency", latency, "memory read latency in cycles")->capture_default_str()->check(CLI::Range(1, 10000));
+  double max_error = -1;
+  app.add_option("--max-cycle-error", max_error, "fail (exit 1) when a layer's hardware cycles differ from the cycle model by more than this many percent");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -172,7 +57,7 @@ int main(int argc, char** argv) {
       std::vector<std::uint8_t> dram = program.dram;
       faq::compiler::place_input(program, model.test_vectors[t].outputs[0], dram);
       FAQ_VMODEL m;
-      const Run run = simulate(m, program.code, dram, config.mem_port_bits / 8, latency, 4 * model_cycles + 100000);
+      const faq::rtl::Run run = faq::rtl::simulate(m, program.code, dram, config.mem_port_bits / 8, latency, 4 * model_cycles + 100000);
       simulated += run.cycles;
       if (!run.done) {
         fmt::print("bit-exact: NO, test vector {}: no done within {} cycles (the cycle model expects {})\n", t, run.cycles, model_cycles);
@@ -193,13 +78,21 @@ int main(int argc, char** argv) {
         // per layer: cycles between CONFIG issues (the last layer ends at HALT), next to the cycle model
         fmt::print("{:<24} {:>12} {:>12} {:>8}\n", "layer", "RTL cycles", "model", "diff");
         std::size_t k = 0;
+        std::string worst;
+        double worst_error = 0;
         for (std::size_t l = 0; l < model.layers.size(); ++l) {
           if (program.layer_first[l] == (l + 1 < model.layers.size() ? program.layer_first[l + 1] : program.code.size() - 1)) continue;
           const std::uint64_t begin = run.config_cycles[k];
           const std::uint64_t end = k + 1 < run.config_cycles.size() ? run.config_cycles[k + 1] : run.cycles;
           const auto rtl = static_cast<double>(end - begin), mod = static_cast<double>(expected_layers[l].cycles);
-          fmt::print("{:<24} {:>12} {:>12} {:>+7.1f}%\n", model.layers[l].name, end - begin, expected_layers[l].cycles, 100.0 * (rtl - mod) / mod);
+          const double error = 100.0 * (rtl - mod) / mod;
+          fmt::print("{:<24} {:>12} {:>12} {:>+7.1f}%\n", model.layers[l].name, end - begin, expected_layers[l].cycles, error);
+          if (std::abs(error) > worst_error) worst_error = std::abs(error), worst = model.layers[l].name;
           ++k;
+        }
+        if (max_error >= 0 && worst_error > max_error) {
+          fmt::print("cycles: NO, layer '{}' differs from the cycle model by {:.1f}% (limit {}%)\n", worst, worst_error, max_error);
+          return faq::kExitInternal;
         }
       }
     }

@@ -57,7 +57,7 @@ TEST(CycleModel, LoadCostsBeatsPerLinePlusPaddingThenLatency) {
   const Timing t = m.issue(load(isa::Buffer::Spad, 0, 3, 5, 1));
   EXPECT_EQ(t.issue, 1u);
   EXPECT_EQ(t.busy_until, 1u + 35);
-  EXPECT_EQ(t.done, 1u + 35 + 20);
+  EXPECT_EQ(t.done, 1u + 35 + 20 + 2);  // DRAM latency, then the response FIFO and the completion
   EXPECT_EQ(t.dram_read, 15u * 4);
   // A narrow port: 32 bits carry a 4-byte line per beat; 16-bit lanes need two beats per line.
   AcceleratorConfig narrow = tiny();
@@ -66,7 +66,7 @@ TEST(CycleModel, LoadCostsBeatsPerLinePlusPaddingThenLatency) {
   n.issue(config8());
   const Timing u = n.issue(load(isa::Buffer::Spad, 0, 2, 2));
   EXPECT_EQ(u.busy_until - u.issue, 4u * 2);
-  EXPECT_EQ(u.done - u.busy_until, 5u);
+  EXPECT_EQ(u.done - u.busy_until, 5u + 2);
 }
 
 TEST(CycleModel, MatmulStreamsOneLinePerCycleAndDrainsThroughTheArray) {
@@ -74,10 +74,11 @@ TEST(CycleModel, MatmulStreamsOneLinePerCycleAndDrainsThroughTheArray) {
   m.issue(config8());
   const Timing pre = m.issue(preload(0, 0));
   EXPECT_EQ(pre.busy_until - pre.issue, 4u);  // rows
+  EXPECT_EQ(pre.done, pre.busy_until + 1);
   const Timing mm = m.issue(matmul(0, 0, 0, 10));
   EXPECT_EQ(mm.issue, pre.done);              // waits for the weights in its bank
   EXPECT_EQ(mm.busy_until, mm.issue + 10);
-  EXPECT_EQ(mm.done, mm.busy_until + 4 + 4);  // rows + cols
+  EXPECT_EQ(mm.done, mm.busy_until + 4 + 4 + 2);  // rows + cols + 1 edges through the array, then the ACC write
   EXPECT_EQ(mm.macs, 10u * 16);
   // The next MATMUL into the same ACC lines follows in the array's pipeline, without waiting for the drain.
   const Timing next = m.issue(matmul(0, 0, 0, 10));
@@ -107,7 +108,7 @@ TEST(CycleModel, DependenciesThroughBuffers) {
   EXPECT_GE(mm.issue, l.done);  // RAW through SPAD
   const Timing st = m.issue(store(0, 8));
   EXPECT_EQ(st.issue, mm.done);  // RAW through ACC: the results must have drained
-  EXPECT_EQ(st.busy_until, st.issue + 8);
+  EXPECT_EQ(st.busy_until, st.issue + 8 + 4 + 2);  // lines, post-processing, output FIFO and write
   EXPECT_EQ(st.dram_written, 8u * 4);
   // Overwriting the ACC lines the STORE reads waits for it (WAR); the other ACC half does not.
   const std::int64_t half = tiny().acc_lines() / 2;
@@ -130,7 +131,7 @@ TEST(CycleModel, LoadAndStoreUseSeparateChannelsVaddHoldsBoth) {
   const Timing v = m.issue(make(Opcode::Vadd, {{isa::Vadd::count, 5}}));
   EXPECT_GE(v.issue, st.busy_until);
   EXPECT_GE(v.issue, ld.busy_until);
-  EXPECT_EQ(v.busy_until - v.issue, 5u * 3);  // a, b, out: one beat each
+  EXPECT_EQ(v.busy_until - v.issue, 5u * 2 + 20 + 4 + 1 + 1);  // a and b reads, latency, post-processing, last write
 }
 
 TEST(CycleModel, ConfigAndHaltWaitForEveryUnit) {

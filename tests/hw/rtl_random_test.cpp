@@ -1,0 +1,68 @@
+// Constrained-random layers on the Verilated accelerator (tiny and default): each random single-layer model
+// (tests/support/random_model.h) is compiled for the preset, run on the RTL through the co-simulation harness and
+// compared element by element with the reference interpreter; the run must end (done) and take the cycles the
+// cycle model predicts within 5 % (layers of fewer than 200 cycles: within 10 cycles).
+#include "Vfaq_accel_default.h"
+#include "Vfaq_accel_tiny.h"
+#include "harness.h"
+#include "passes.h"
+#include "random_model.h"
+
+#include "faq/reference.h"
+#include "faq/sim/cycle_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace faq {
+namespace {
+
+template <typename Vmodel>
+void run_random(const char* preset, std::uint64_t seed, int layers) {
+  const AcceleratorConfig config = AcceleratorConfig::load(preset);
+  testing::Rng rng(seed);
+  int ran = 0, refused = 0;
+  std::uint64_t total_cycles = 0;
+  for (int trial = 0; trial < 20 * layers && ran < layers; ++trial) {
+    const Model model = testing::random_model(rng);
+    compiler::Program program;
+    try {
+      program = compiler::compile(model, config);
+    } catch (const InputError&) {
+      ++refused;
+      continue;
+    }
+    const IntTensor input = testing::random_input(rng, model);
+    auto expected = run_reference(model, input);
+    expected[0] = compiler::stored_input(program, expected[0]);
+    std::vector<std::uint8_t> dram = program.dram;
+    compiler::place_input(program, input, dram);
+    const auto timing = sim::time_layers(program.code, program.layer_first, config);
+    std::uint64_t predicted = 0;
+    for (const auto& l : timing) predicted += l.cycles;
+    Vmodel m;
+    const auto run = rtl::simulate(m, program.code, dram, config.mem_port_bits / 8, sim::TimingOptions{}.mem_latency, 4 * predicted + 10000);
+    ASSERT_TRUE(run.done) << preset << " trial " << trial << ": no done after " << run.cycles << " cycles";
+    ASSERT_FALSE(run.error) << preset << " trial " << trial;
+    std::vector<IntTensor> actual;
+    for (std::size_t l = 0; l < model.layers.size(); ++l) actual.push_back(compiler::read_tensor(program, l, dram));
+    ASSERT_EQ(first_mismatch(model, expected, actual), "") << preset << " trial " << trial << ": " << to_string(model.layers.back().op);
+    // run.cycles counts from start to done; the model's layers end where HALT issues
+    const double rtl = static_cast<double>(run.cycles), mod = static_cast<double>(predicted);
+    EXPECT_TRUE(std::abs(rtl - mod) <= std::max(10.0, 0.05 * mod))
+        << preset << " trial " << trial << " (" << to_string(model.layers.back().op) << "): RTL " << rtl << " cycles, model " << mod;
+    ++ran;
+    total_cycles += run.cycles;
+  }
+  ::testing::Test::RecordProperty("rtl_cycles", static_cast<int>(total_cycles));
+  EXPECT_EQ(ran, layers) << refused << " refused";
+  ::testing::Test::RecordProperty("ran", ran);
+  ::testing::Test::RecordProperty("refused", refused);
+}
+
+TEST(RtlRandom, TinyLayersBitExact) { run_random<Vfaq_accel_tiny>("tiny", 7, 60); }
+TEST(RtlRandom, DefaultLayersBitExact) { run_random<Vfaq_accel_default>("default", 8, 40); }
+
+}  // namespace
+}  // namespace faq

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main flow on the built-in default model: inspect, compile, run bit-exactly on the instruction-level
-# simulator. Stages not built yet say so.
+# simulator and on the generated RTL (Verilator).
 # Usage: scripts/sim.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
@@ -16,4 +16,6 @@ echo
 echo "== instruction-level simulation, every layer compared with the model's test vectors; cycles from the cycle model"
 for config in tiny default wide; do "$build/compiler/faqc" run "$model" --config "$config"; done
 echo
-echo "== RTL generation and Verilator co-simulation: not built yet (issue 5)"
+echo "== generated RTL for default (faq-hwgen), Verilator co-simulation: every layer compared, hardware cycles vs the cycle model"
+"$build/hw/faq-hwgen" --config default -o out/sim/rtl-default
+"$build/sim/rtl/faq-rtl-default" "$model" --max-cycle-error 5

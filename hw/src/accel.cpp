@@ -107,9 +107,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   auto is = [&](Opcode op) { return fmt::format("(opcode == 6'd{})", static_cast<int>(op)); };
 
   // ---- CONFIG registers ---------------------------------------------------------------------------------------
+  // (out_signed and out_range_bits live on as the saturation bounds sat_lo / sat_hi)
   const auto in_bits = m.reg("in_bits", 5), weight_bits = m.reg("weight_bits", 5), out_bits = m.reg("out_bits", 5),
-             res_bits = m.reg("res_bits", 5), range_bits = m.reg("range_bits", 5);
-  const auto in_signed = m.reg("in_signed"), out_signed = m.reg("out_signed"), res_signed = m.reg("res_signed");
+             res_bits = m.reg("res_bits", 5);
+  const auto in_signed = m.reg("in_signed"), res_signed = m.reg("res_signed");
   const auto in_stride = m.reg("in_stride", 20), out_stride = m.reg("out_stride", 20);
   const auto sat_lo = m.reg("sat_lo", 64, true), sat_hi = m.reg("sat_hi", 64, true);
 
@@ -313,9 +314,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.if_(fmt::format("issue && {}", is(Opcode::Config)), [&](Block& x) {
           x.assign(in_bits, field(Opcode::Config, "in_bits")).assign(in_signed, field(Opcode::Config, "in_signed"));
           x.assign(weight_bits, field(Opcode::Config, "weight_bits")).assign(out_bits, field(Opcode::Config, "out_bits"));
-          x.assign(out_signed, field(Opcode::Config, "out_signed")).assign(res_bits, field(Opcode::Config, "res_bits"));
+          x.assign(res_bits, field(Opcode::Config, "res_bits"));
           x.assign(res_signed, field(Opcode::Config, "res_signed")).assign(in_stride, field(Opcode::Config, "in_pixel_stride"));
-          x.assign(out_stride, field(Opcode::Config, "out_pixel_stride")).assign(range_bits, field(Opcode::Config, "out_range_bits"));
+          x.assign(out_stride, field(Opcode::Config, "out_pixel_stride"));
           const std::string rb = field(Opcode::Config, "out_range_bits");
           x.assign(sat_hi, fmt::format("{0} ? ((64'sd1 <<< ({1} - 5'd1)) - 64'sd1) : ((64'sd1 <<< {1}) - 64'sd1)", field(Opcode::Config, "out_signed"), rb));
           x.assign(sat_lo, fmt::format("{0} ? -(64'sd1 <<< ({1} - 5'd1)) : 64'sd0", field(Opcode::Config, "out_signed"), rb));
@@ -413,7 +414,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto wbits32 = "{27'd0, weight_bits}", ibits32 = "{27'd0, in_bits}";
   m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? ((32'd{1} * {2}) >> 3) : ({0} == 2'd1) ? ((32'd{3} * {4}) >> 3) : ({0} == 2'd2) ? 32'd{5} : 32'd{6}",
                                       field(Opcode::Load, "buffer"), R, ibits32, C, wbits32, 4 * C, packing::kParamEntryBytes * C));
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ld_beats_now = m.wire("ld_beats_now", 32);
+  m.lint_on("UNUSEDSIGNAL");
   m.assign(ld_beats_now, fmt::format("(ld_line_bytes + 32'd{}) / 32'd{}", P - 1, P));
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) { t.assign(ld_gen, "1'b0"); }, [&](Block& e) {
@@ -451,7 +454,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ld_head = m.wire("ld_head");  // the head entry is LD's and is processed this cycle
   m.assign(ld_head, "head_ok && !head[0]");
   m.assign("ld_complete", "ld_head && (head[2] || head[4])");
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto head_buf = m.wire("head_buf", 2), head_line = m.wire("head_line", 16);
+  m.lint_on("UNUSEDSIGNAL");
   m.assign(head_buf, fmt::format("head[{}:{}]", hb + 1, hb));
   m.assign(head_line, fmt::format("head[{}:{}]", hb + 17, hb + 2));
   const auto write_line = m.wire("ld_write");  // a whole line (or a padding line) is written this cycle
@@ -502,7 +507,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.reg("pl_k", k_w);
   m.reg("pl_base", 16);
   m.reg("pl_bank");
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto pl_line = m.wire("pl_line", 16);
+  m.lint_on("UNUSEDSIGNAL");
   m.assign(pl_line, fmt::format("pl_base + 16'd{} - {{{}'d0, pl_k}}", R - 1, 16 - k_w));
   m.assign("pl_complete", fmt::format("pl_busy && pl_k == {}'d{}", k_w, R - 1));
   m.always_ff(clk, [&](Block& b) {
@@ -581,13 +588,16 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // kinds: 0 STORE, 1 VADD, 2 POOL
   for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", 32}, {"st_acc", 32},
-           {"st_asy", 12}, {"st_param", 12}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
+           {"st_asy", 12}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
            {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_fed", 16}, {"st_which", 1},
-           {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_h", 9}, {"st_out_w", 9}, {"st_k", 4},
+           {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
            {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_pixels", 18}, {"st_pix", 18},
            {"st_pstart", 1}})
     m.reg(name, width);
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto st_aline = m.reg("st_aline", max_beats * PB);
+  m.reg("st_param", 12);
+  m.lint_on("UNUSEDSIGNAL");
   const auto st_pool = m.reg("st_pool", C * 32);  // running max or sum of the pixel's taps
   // the PPU input this cycle
   const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * 32), feed_add = m.wire("feed_add");
@@ -689,7 +699,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // the PPU: cols lanes, parameters from PARAM line st_param
   const auto param_line = m.wire("st_param_line", C * param_entry);
   m.assign(param_line, fmt::format("param[st_param[{}:0]]", param_aw - 1));
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ppu_out = m.wire("ppu_out", C * 64);
+  m.lint_on("UNUSEDSIGNAL");
   for (int c = 0; c < C; ++c) {
     const int e = c * param_entry;
     m.instance("faq_post", fmt::format("post_{}", c),
@@ -705,7 +717,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(post_in, fmt::format("{{feed, feed_last, feed_bypass, feed_addr, feed_x}}"));
   const auto post_out = m.wire("post_out", pw);
   m.assign(post_out, fmt::format("post_delay[{}:{}]", kPostLatency * pw - 1, (kPostLatency - 1) * pw));
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto result = m.wire("st_result", C * 32);
+  m.lint_on("UNUSEDSIGNAL");
   {
     std::string cat;
     for (int c = C - 1; c >= 0; --c)
@@ -743,7 +757,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(wr_data, fmt::format("of_entry[of_beat * {} +: {}]", PB, PB));
   const auto remaining = m.wire("of_remaining", 32);
   m.assign(remaining, fmt::format("st_out_bytes - {{{}'d0, of_beat}} * 32'd{}", 31 - beat_w, P));
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto partial = m.wire("of_partial", P + 1);
+  m.lint_on("UNUSEDSIGNAL");
   m.assign(partial, fmt::format("({0}'d1 << of_remaining[{1}:0]) - {0}'d1", P + 1, clog2(P + 1) - 1));
   m.assign(wr_strb, fmt::format("(of_remaining >= 32'd{0}) ? {{{0}{{1'b1}}}} : of_partial[{1}:0]", P, P - 1));
   m.assign(pop_out, "of_count != 6'd0 && (st_out_bytes == 32'd0 || (wr_ready && of_last_beat))");
@@ -792,7 +808,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_kind", "2'd2").assign(st_reads, "1'b1");
                     x.assign("st_a", field(Opcode::Pool, "src_addr")).assign("st_out", field(Opcode::Pool, "dst_addr"));
                     x.assign("st_in_h", field(Opcode::Pool, "in_h")).assign("st_in_w", field(Opcode::Pool, "in_w"));
-                    x.assign("st_out_h", field(Opcode::Pool, "out_h")).assign("st_out_w", field(Opcode::Pool, "out_w"));
+                    x.assign("st_out_w", field(Opcode::Pool, "out_w"));
                     x.assign("st_k", field(Opcode::Pool, "kernel")).assign("st_s", field(Opcode::Pool, "stride")).assign("st_p", field(Opcode::Pool, "pad"));
                     x.assign("st_avg", field(Opcode::Pool, "average")).assign("st_param", field(Opcode::Pool, "param_addr"));
                     x.assign("st_pixels", fmt::format("{{9'd0, {}}} * {{9'd0, {}}}", field(Opcode::Pool, "out_h"), field(Opcode::Pool, "out_w")));

@@ -13,7 +13,7 @@ for preset in tiny default wide edge; do
   "$hwgen" --config "$preset" -o "$dir" >/dev/null || { fail "$preset: faq-hwgen"; continue; }
   files=$(tr '\n' ' ' <"$dir/files.f")
   for f in $files; do grep -q "hash [0-9a-f]\{16\}" "$f" && ok || fail "$f: no configuration hash"; done
-  for top in faq_array faq_post; do
+  for top in faq_array faq_post faq_accel; do
     out=$(verilator --lint-only -Wall $files --top-module "$top" 2>&1) && [ -z "$out" ] && ok || fail "$preset $top: verilator: $out"
     out=$(yosys -q -p "read_verilog $files; hierarchy -check -top $top; proc; check -assert" 2>&1) && ok || fail "$preset $top: yosys: $out"
   done

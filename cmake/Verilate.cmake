@@ -43,3 +43,25 @@ function(faq_rtl preset)
   endif()
   set(FAQ_RTL_${preset} ${files} PARENT_SCOPE)
 endfunction()
+
+# faq_verilate_sc(TARGET PREFIX TOP FILES...): the same as a SystemC module (Verilator --sc), with the runtime
+# built for SystemC (VM_SC) and libsystemc.
+function(faq_verilate_sc target prefix top)
+  set(mdir ${CMAKE_CURRENT_BINARY_DIR}/verilated/${prefix})
+  add_custom_command(OUTPUT ${mdir}/${prefix}__ALL.a
+                     COMMAND ${VERILATOR_BIN} --sc --build -j 2 -Mdir ${mdir} --prefix ${prefix} --top-module ${top} -O3
+                             -CFLAGS "-fPIC -O1" ${ARGN} > ${mdir}.log 2>&1 || (cat ${mdir}.log && false)
+                     DEPENDS ${ARGN}
+                     COMMENT "verilator --sc ${prefix}")
+  add_custom_target(${prefix}_model DEPENDS ${mdir}/${prefix}__ALL.a)
+  add_dependencies(${target} ${prefix}_model)
+  if(NOT TARGET faq_verilated_sc)
+    add_library(faq_verilated_sc STATIC ${VERILATOR_ROOT}/include/verilated.cpp ${VERILATOR_ROOT}/include/verilated_threads.cpp)
+    target_include_directories(faq_verilated_sc SYSTEM PUBLIC ${VERILATOR_ROOT}/include ${VERILATOR_ROOT}/include/vltstd)
+    # libsystemc (Debian) is built as C++17: select that API version from our C++20 code
+    target_compile_definitions(faq_verilated_sc PUBLIC VM_SC=1 SC_CPLUSPLUS=201703L)
+    target_link_libraries(faq_verilated_sc PUBLIC Threads::Threads systemc)
+  endif()
+  target_include_directories(${target} SYSTEM PRIVATE ${mdir})
+  target_link_libraries(${target} PRIVATE ${mdir}/${prefix}__ALL.a faq_verilated_sc)
+endfunction()

@@ -1,4 +1,4 @@
-// faq-rtl-<preset> MODEL.faq [--mem-latency N] [--trace FILE.vcd]: co-simulation of the generated accelerator
+// faq-rtl-<preset> MODEL.faq [--mem-latency N] [--max-cycle-error PCT] [--program PREFIX]: co-simulation of the generated accelerator
 // (Verilated faq_accel of that preset) on a compiled model. The harness supplies only clock, reset, start/done,
 // an instruction port (the program) and a memory with read and write channels (the DRAM image with the input
 // placed); the accelerator runs the program by itself. Every layer's output is then compared with the model's
@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   app.add_option("model", model_path, "the .faq model (with test vectors)")->required();
   app.add_option("--mem-latency", latency, "memory read latency in cycles")->capture_default_str()->check(CLI::Range(1, 10000));
   double max_error = -1;
+  std::string program_prefix;
+  std::uint64_t max_cycles = 0;
+  app.add_option("--max-cycles", max_cycles, "give up (a hang) after this many cycles (default: 4x the cycle model's prediction + 100000)");
+  app.add_option("--program", program_prefix, "run PREFIX.prog and PREFIX.dram of an earlier faqc compile (refused when made for another configuration)");
   app.add_option("--max-cycle-error", max_error, "fail (exit 1) when a layer's hardware cycles differ from the cycle model by more than this many percent");
   try {
     app.parse(argc, argv);
@@ -44,7 +48,15 @@ int main(int argc, char** argv) {
     const faq::Model model = faq::read_faq(model_path);
     if (model.test_vectors.empty()) faq::fail_input("{}: the model has no test vectors to compare with", model_path);
     const auto config = faq::AcceleratorConfig::load(FAQ_PRESET);
-    const auto program = faq::compiler::compile(model, config);
+    auto program = faq::compiler::compile(model, config);
+    if (!program_prefix.empty()) {
+      program.code = faq::compiler::read_program(program_prefix + ".prog", config);
+      auto dram = faq::compiler::read_dram(program_prefix + ".dram", config);
+      if (dram.size() != program.dram.size())
+        faq::fail_input("{}.dram: {} bytes, but {} on {} needs {}: made from another model?", program_prefix, dram.size(), model_path,
+                        config.name, program.dram.size());
+      program.dram = std::move(dram);
+    }
     const faq::sim::TimingOptions timing{.mem_latency = latency};
     const auto expected_layers = faq::sim::time_layers(program.code, program.layer_first, config, timing);
     std::uint64_t model_cycles = 0;
@@ -57,7 +69,8 @@ int main(int argc, char** argv) {
       std::vector<std::uint8_t> dram = program.dram;
       faq::compiler::place_input(program, model.test_vectors[t].outputs[0], dram);
       FAQ_VMODEL m;
-      const faq::rtl::Run run = faq::rtl::simulate(m, program.code, dram, config.mem_port_bits / 8, latency, 4 * model_cycles + 100000);
+      const faq::rtl::Run run = faq::rtl::simulate(m, program.code, dram, config.mem_port_bits / 8, latency,
+                                                        max_cycles != 0 ? max_cycles : 4 * model_cycles + 100000);
       simulated += run.cycles;
       if (!run.done) {
         fmt::print("bit-exact: NO, test vector {}: no done within {} cycles (the cycle model expects {})\n", t, run.cycles, model_cycles);

@@ -4,9 +4,12 @@
 find_program(VERILATOR_BIN verilator REQUIRED)
 execute_process(COMMAND ${VERILATOR_BIN} --getenv VERILATOR_ROOT OUTPUT_VARIABLE VERILATOR_ROOT OUTPUT_STRIP_TRAILING_WHITESPACE)
 find_package(Threads REQUIRED)
-add_library(faq_verilated STATIC ${VERILATOR_ROOT}/include/verilated.cpp ${VERILATOR_ROOT}/include/verilated_threads.cpp)
+find_package(ZLIB REQUIRED)
+add_library(faq_verilated STATIC ${VERILATOR_ROOT}/include/verilated.cpp ${VERILATOR_ROOT}/include/verilated_threads.cpp
+                                 ${VERILATOR_ROOT}/include/verilated_fst_c.cpp)
 target_include_directories(faq_verilated SYSTEM PUBLIC ${VERILATOR_ROOT}/include ${VERILATOR_ROOT}/include/vltstd)
-target_link_libraries(faq_verilated PUBLIC Threads::Threads)
+target_compile_definitions(faq_verilated PUBLIC VM_TRACE=1 VM_TRACE_FST=1)
+target_link_libraries(faq_verilated PUBLIC Threads::Threads ZLIB::ZLIB)
 
 function(faq_verilate target prefix top)
   get_property(built GLOBAL PROPERTY FAQ_VERILATED_${prefix})
@@ -19,8 +22,8 @@ function(faq_verilate target prefix top)
   set(mdir ${CMAKE_CURRENT_BINARY_DIR}/verilated/${prefix})
   set_property(GLOBAL PROPERTY FAQ_VERILATED_${prefix} ${mdir})
   add_custom_command(OUTPUT ${mdir}/${prefix}__ALL.a
-                     COMMAND ${VERILATOR_BIN} --cc --build -j 2 -Mdir ${mdir} --prefix ${prefix} --top-module ${top} -O3
-                             -CFLAGS "-fPIC -O1" ${ARGN} > ${mdir}.log 2>&1 || (cat ${mdir}.log && false)
+                     COMMAND ${VERILATOR_BIN} --cc --build -j 2 -Mdir ${mdir} --prefix ${prefix} --top-module ${top} -O3 --trace-fst
+                             --x-assign fast --x-initial fast -CFLAGS "-fPIC -O2" ${ARGN} > ${mdir}.log 2>&1 || (cat ${mdir}.log && false)
                      DEPENDS ${ARGN}
                      COMMENT "verilator ${prefix}")
   add_custom_target(${prefix}_model DEPENDS ${mdir}/${prefix}__ALL.a)
@@ -50,7 +53,7 @@ function(faq_verilate_sc target prefix top)
   set(mdir ${CMAKE_CURRENT_BINARY_DIR}/verilated/${prefix})
   add_custom_command(OUTPUT ${mdir}/${prefix}__ALL.a
                      COMMAND ${VERILATOR_BIN} --sc --build -j 2 -Mdir ${mdir} --prefix ${prefix} --top-module ${top} -O3
-                             -CFLAGS "-fPIC -O1" ${ARGN} > ${mdir}.log 2>&1 || (cat ${mdir}.log && false)
+                             --x-assign fast --x-initial fast -CFLAGS "-fPIC -O2" ${ARGN} > ${mdir}.log 2>&1 || (cat ${mdir}.log && false)
                      DEPENDS ${ARGN}
                      COMMENT "verilator --sc ${prefix}")
   add_custom_target(${prefix}_model DEPENDS ${mdir}/${prefix}__ALL.a)

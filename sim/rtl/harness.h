@@ -7,6 +7,7 @@
 #include "faq/isa.h"
 
 #include <fmt/format.h>
+#include <verilated_fst_c.h>
 
 #include <cstdint>
 #include <deque>
@@ -45,9 +46,15 @@ struct Run {
   bool done = false, error = false;
 };
 
+// Waveforms: a trace file (Verilator's FST writer) dumped for cycles [from, to).
+struct Trace {
+  VerilatedFstC* file = nullptr;
+  std::uint64_t from = 0, to = ~std::uint64_t{0};
+};
+
 template <typename Model>
 Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vector<std::uint8_t>& dram, int port_bytes,
-             int latency, std::uint64_t max_cycles) {
+             int latency, std::uint64_t max_cycles, Trace trace = {}) {
   std::vector<std::uint8_t> imem;
   for (const auto& i : code) {
     const auto w = faq::isa::encode(i);
@@ -101,6 +108,8 @@ Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vect
     }
     m.clk = 0;
     m.eval();
+    const bool dump = trace.file != nullptr && cycle >= trace.from && cycle < trace.to;
+    if (dump) trace.file->dump(static_cast<vluint64_t>(2 * cycle));
     // outputs of this cycle
     imem_pending = m.imem_req;
     imem_addr = m.imem_addr;
@@ -115,6 +124,7 @@ Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vect
     }
     m.clk = 1;
     m.eval();
+    if (dump) trace.file->dump(static_cast<vluint64_t>(2 * cycle + 1));
     if (m.perf_configs != configs) {
       configs = m.perf_configs;
       run.config_cycles.push_back(cycle);

@@ -1,4 +1,4 @@
-// faq-rtl-<preset> MODEL.faq [--mem-latency N] [--max-cycle-error PCT] [--program PREFIX]: co-simulation of the generated accelerator
+// faq-rtl-<preset> MODEL.faq [--mem-latency N] [--max-cycle-error PCT] [--program PREFIX] [--trace FILE.fst]: co-simulation of the generated accelerator
 // (Verilated faq_accel of that preset) on a compiled model. The harness supplies only clock, reset, start/done,
 // an instruction port (the program) and a memory with read and write channels (the DRAM image with the input
 // placed); the accelerator runs the program by itself. Every layer's output is then compared with the model's
@@ -19,6 +19,7 @@
 #include <verilated.h>
 
 #include <chrono>
+#include <memory>
 #include <cmath>
 #include <deque>
 #include <type_traits>
@@ -33,6 +34,11 @@ int main(int argc, char** argv) {
   double max_error = -1;
   std::string program_prefix;
   std::uint64_t max_cycles = 0;
+  std::string trace_path;
+  std::uint64_t trace_from = 0, trace_to = ~std::uint64_t{0};
+  app.add_option("--trace", trace_path, "write waveforms of the first test vector (FST, e.g. for GTKWave)");
+  app.add_option("--trace-from", trace_from, "first cycle to trace");
+  app.add_option("--trace-to", trace_to, "cycle at which tracing stops");
   app.add_option("--max-cycles", max_cycles, "give up (a hang) after this many cycles (default: 4x the cycle model's prediction + 100000)");
   app.add_option("--program", program_prefix, "run PREFIX.prog and PREFIX.dram of an earlier faqc compile (refused when made for another configuration)");
   app.add_option("--max-cycle-error", max_error, "fail (exit 1) when a layer's hardware cycles differ from the cycle model by more than this many percent");
@@ -69,8 +75,19 @@ int main(int argc, char** argv) {
       std::vector<std::uint8_t> dram = program.dram;
       faq::compiler::place_input(program, model.test_vectors[t].outputs[0], dram);
       FAQ_VMODEL m;
+      std::unique_ptr<VerilatedFstC> fst;
+      faq::rtl::Trace trace;
+      if (!trace_path.empty() && t == 0) {
+        Verilated::traceEverOn(true);
+        fst = std::make_unique<VerilatedFstC>();
+        m.trace(fst.get(), 99);
+        fst->open(trace_path.c_str());
+        if (!fst->isOpen()) faq::fail_input("{}: cannot write the trace", trace_path);
+        trace = {fst.get(), trace_from, trace_to};
+      }
       const faq::rtl::Run run = faq::rtl::simulate(m, program.code, dram, config.mem_port_bits / 8, latency,
-                                                        max_cycles != 0 ? max_cycles : 4 * model_cycles + 100000);
+                                                        max_cycles != 0 ? max_cycles : 4 * model_cycles + 100000, trace);
+      if (fst) fst->close();
       simulated += run.cycles;
       if (!run.done) {
         fmt::print("bit-exact: NO, test vector {}: no done within {} cycles (the cycle model expects {})\n", t, run.cycles, model_cycles);

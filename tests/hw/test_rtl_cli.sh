@@ -26,5 +26,9 @@ rc=$?
 "$sample" "$work/novec.faq" --tests 0 >/dev/null 2>&1
 "$rtl" "$work/novec.faq" >/dev/null 2>"$work/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok || fail "no test vectors: $(cat "$work/err")"
+# Waveforms of a window of cycles.
+out=$("$rtl" "$m" --trace "$work/w.fst" --trace-from 100 --trace-to 400 2>&1) && grep -q "^bit-exact: 33/33" <<<"$out" && [ -s "$work/w.fst" ] && ok || fail "trace: $out"
+"$rtl" "$m" --trace /nonexistent/dir/w.fst >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok || fail "unwritable trace: $(cat "$work/err")"
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -84,6 +84,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto perf_busy = m.output_reg("perf_busy", 4 * 32);  // LD, PL, EX, ST (32 bits each)
   const auto perf_configs = m.output_reg("perf_configs", 32);
   const auto perf_lines = m.output_reg("perf_lines", 64);  // activation lines through the array
+  const auto perf_mem = m.output_reg("perf_mem", 64);      // memory beats: read (low 32 bits), written (high 32 bits)
 
   // ---- fetch: a 4-entry instruction queue over a 1-cycle instruction port -----------------------------------
   const auto running = m.reg("running");
@@ -302,6 +303,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
         t.assign(q_head, "2'd0").assign(q_tail, "2'd0").assign(q_count, "3'd0").assign(inflight, "1'b0");
         t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
+        t.assign(perf_mem, "64'd0");
       }, [&](Block& t) {
         t.if_("fetch", [&](Block& x) { x.assign(pc, "pc + 32'd16"); });
         t.assign(inflight, "fetch");
@@ -334,6 +336,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.assign("perf_busy[95:64]", "perf_busy[95:64] + {31'd0, ex_busy}");
           x.assign("perf_busy[127:96]", "perf_busy[127:96] + {31'd0, st_busy}");
           x.if_("ex_busy", [&](Block& y) { y.assign(perf_lines, "perf_lines + 64'd1"); });
+          x.assign("perf_mem[31:0]", "perf_mem[31:0] + {31'd0, rd_req && rd_ready}");
+          x.assign("perf_mem[63:32]", "perf_mem[63:32] + {31'd0, wr_req && wr_ready}");
         });
       });
     });

@@ -43,6 +43,7 @@ std::uint8_t byte_of(const T& port, int i) {
 struct Run {
   std::uint64_t cycles = 0;
   std::vector<std::uint64_t> config_cycles;  // cycle at which each CONFIG issued
+  std::uint64_t lines = 0, read_beats = 0, write_beats = 0, stall = 0;  // the accelerator's counters at done
   bool done = false, error = false;
 };
 
@@ -130,6 +131,10 @@ Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vect
       run.config_cycles.push_back(cycle);
     }
     if (m.done) {
+      run.lines = m.perf_lines;
+      run.read_beats = m.perf_mem & 0xffffffffULL;
+      run.write_beats = m.perf_mem >> 32;
+      run.stall = m.perf_stall;
       run.done = true;
       run.error = m.error;
       run.cycles = cycle + 1;

@@ -13,6 +13,7 @@
 #include "faq/faq_file.h"
 #include "faq/reference.h"
 #include "faq/sim/cycle_model.h"
+#include "faq/sim/machine.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -104,6 +105,23 @@ int main(int argc, char** argv) {
         fmt::print("bit-exact: NO, test vector {}: {}\n", t, mismatch);
         return faq::kExitInternal;
       }
+      // and against the instruction-level simulator, layer by layer
+      {
+        std::vector<std::uint8_t> iss_dram = program.dram;
+        faq::compiler::place_input(program, model.test_vectors[t].outputs[0], iss_dram);
+        faq::sim::Machine iss(config, std::move(iss_dram));
+        iss.run(program.code, program.code.size() + 1);
+        std::vector<faq::IntTensor> iss_layers;
+        for (std::size_t l = 0; l < model.layers.size(); ++l) iss_layers.push_back(faq::compiler::read_tensor(program, l, iss.dram()));
+        const std::string differs = faq::first_mismatch(model, iss_layers, actual);
+        if (!differs.empty()) {
+          fmt::print("bit-exact: NO, test vector {}: RTL and instruction-level simulator differ: {}\n", t, differs);
+          return faq::kExitInternal;
+        }
+      }
+      if (t == 0)
+        fmt::print("hardware counters: {} array lines ({} MAC slots), {} memory beats read, {} written, {} issue stall cycles\n", run.lines,
+                   run.lines * static_cast<std::uint64_t>(config.pes()), run.read_beats, run.write_beats, run.stall);
       if (t == 0) {
         // per layer: cycles between CONFIG issues (the last layer ends at HALT), next to the cycle model
         fmt::print("{:<24} {:>12} {:>12} {:>8}\n", "layer", "RTL cycles", "model", "diff");

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 namespace faq {
 namespace {
@@ -61,8 +62,14 @@ void run_random(const char* preset, std::uint64_t seed, int layers) {
   ::testing::Test::RecordProperty("refused", refused);
 }
 
-TEST(RtlRandom, TinyLayersBitExact) { run_random<Vfaq_accel_tiny>("tiny", 7, 60); }
-TEST(RtlRandom, DefaultLayersBitExact) { run_random<Vfaq_accel_default>("default", 8, 40); }
+// FAQ_RTL_RANDOM_SCALE=N runs N times as many layers (scripts/rtl_random.sh: the larger run, not in make test).
+int scaled(int layers) {
+  const char* scale = std::getenv("FAQ_RTL_RANDOM_SCALE");
+  return scale == nullptr ? layers : layers * std::max(1, std::atoi(scale));
+}
+
+TEST(RtlRandom, TinyLayersBitExact) { run_random<Vfaq_accel_tiny>("tiny", 7, scaled(60)); }
+TEST(RtlRandom, DefaultLayersBitExact) { run_random<Vfaq_accel_default>("default", 8, scaled(40)); }
 
 }  // namespace
 }  // namespace faq

@@ -200,7 +200,8 @@ int sc_main(int argc, char** argv) {
         rd_ready("rd_ready"), rd_valid("rd_valid"), wr_req("wr_req"), wr_ready("wr_ready");
     sc_signal<std::uint32_t> prog_addr("prog_addr"), imem_addr("imem_addr"), rd_addr("rd_addr"), wr_addr("wr_addr"), wr_strb("wr_strb"),
         perf_configs("perf_configs");
-    sc_signal<std::uint64_t> rd_data("rd_data"), wr_data("wr_data"), perf_cycles("perf_cycles"), perf_stall("perf_stall"), perf_lines("perf_lines");
+    sc_signal<std::uint64_t> rd_data("rd_data"), wr_data("wr_data"), perf_cycles("perf_cycles"), perf_stall("perf_stall"), perf_lines("perf_lines"),
+        perf_mem("perf_mem");
     sc_signal<sc_dt::sc_bv<128>> imem_data("imem_data"), perf_busy("perf_busy");
     Vfaq_accel_sc_tiny accel("accel");
     accel.clk(clk);
@@ -228,6 +229,7 @@ int sc_main(int argc, char** argv) {
     accel.perf_busy(perf_busy);
     accel.perf_configs(perf_configs);
     accel.perf_lines(perf_lines);
+    accel.perf_mem(perf_mem);
     Dram dram_target("dram", dram, sc_time(latency_ns, SC_NS), bandwidth);
     Bridge bridge("bridge", imem, period, 20 * model_cycles + 100000);
     bridge.socket.bind(dram_target.socket);

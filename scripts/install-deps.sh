@@ -15,6 +15,8 @@ packages=(
   verilator libsystemc-dev iverilog
   # synthesis, timing and FPGA
   yosys nextpnr-ice40 fpga-icestorm qflow-tech-osu018 opensta
+  # report plots (SVG to PNG)
+  librsvg2-bin
 )
 
 missing=()

@@ -85,6 +85,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto perf_configs = m.output_reg("perf_configs", 32);
   const auto perf_lines = m.output_reg("perf_lines", 64);  // activation lines through the array
   const auto perf_mem = m.output_reg("perf_mem", 64);      // memory beats: read (low 32 bits), written (high 32 bits)
+  // per unit (LD, PL, EX, ST; 32 bits each): cycles the head instruction waited for that unit
+  const auto perf_unit_stall = m.output_reg("perf_unit_stall", 4 * 32);
+  // buffer accesses (32 bits each): SPAD, WBUF, ACC, PARAM line writes, then SPAD, WBUF, ACC, PARAM line reads
+  const auto perf_buf = m.output_reg("perf_buf", 8 * 32);
 
   // ---- fetch: a 4-entry instruction queue over a 1-cycle instruction port -----------------------------------
   const auto running = m.reg("running");
@@ -303,7 +307,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
         t.assign(q_head, "2'd0").assign(q_tail, "2'd0").assign(q_count, "3'd0").assign(inflight, "1'b0");
         t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
-        t.assign(perf_mem, "64'd0");
       }, [&](Block& t) {
         t.if_("fetch", [&](Block& x) { x.assign(pc, "pc + 32'd16"); });
         t.assign(inflight, "fetch");
@@ -336,8 +339,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.assign("perf_busy[95:64]", "perf_busy[95:64] + {31'd0, ex_busy}");
           x.assign("perf_busy[127:96]", "perf_busy[127:96] + {31'd0, st_busy}");
           x.if_("ex_busy", [&](Block& y) { y.assign(perf_lines, "perf_lines + 64'd1"); });
-          x.assign("perf_mem[31:0]", "perf_mem[31:0] + {31'd0, rd_req && rd_ready}");
-          x.assign("perf_mem[63:32]", "perf_mem[63:32] + {31'd0, wr_req && wr_ready}");
         });
       });
     });
@@ -554,6 +555,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ex_line = m.wire("ex_line", acc_aw);
   m.assign(ex_line, fmt::format("ex_out[{}:0]", acc_aw - 1));
   const auto acc_old = m.wire("acc_old", C * w.psum), acc_new = m.wire("acc_new", C * w.psum);
+  m.assign(m.wire("ex_acc_write"), fmt::format("ex_out[{}] && out_valid", dw - 1));
   m.assign(acc_old, "acc[ex_line]");
   {
     std::string cat;
@@ -564,7 +566,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   }
   m.always_ff(clk, [&](Block& b) {
     b.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1));
-    b.if_(fmt::format("ex_out[{}] && out_valid", dw - 1), [&](Block& t) { t.assign("acc[ex_line]", "acc_new"); });
+    b.if_("ex_acc_write", [&](Block& t) { t.assign("acc[ex_line]", "acc_new"); });
     b.if_("rst || start", [&](Block& t) { t.assign(ex_busy, "1'b0").assign("ex_empty", "1'b0"); }, [&](Block& e) {
       e.assign("ex_empty", "issue_to[2] && mm_lines == 32'd0");
       e.if_("ex_busy", [&](Block& t) {
@@ -857,6 +859,26 @@ Module accel_module(const AcceleratorConfig& cfg) {
         }, [&](Block& x) { x.assign("st_beat", fmt::format("st_beat + {}'d1", beat_w)); });
       });
     });
+  });
+
+  // ---- performance counters of memory, buffers and per-unit stalls (after every signal they count) ------------------
+  m.always_ff(clk, [&](Block& b) {
+    b.if_("start", [&](Block& x) { x.assign(perf_mem, "64'd0").assign(perf_unit_stall, "128'd0").assign(perf_buf, "256'd0"); },
+          [&](Block& x) {
+            x.if_("running", [&](Block& y) {
+              y.assign("perf_mem[31:0]", "perf_mem[31:0] + {31'd0, rd_req && rd_ready}");
+              y.assign("perf_mem[63:32]", "perf_mem[63:32] + {31'd0, wr_req && wr_ready}");
+              for (int u = 0; u < 4; ++u)
+                y.assign(fmt::format("perf_unit_stall[{}:{}]", 32 * u + 31, 32 * u),
+                         fmt::format("perf_unit_stall[{}:{}] + {{31'd0, head_valid && !issue && !{} && !{} && unit == 2'd{}}}", 32 * u + 31, 32 * u,
+                                     is(Opcode::Config), is(Opcode::Halt), u));
+              const std::vector<std::string> events = {
+                  "ld_write && head_buf == 2'd0", "ld_write && head_buf == 2'd1", "(ld_write && head_buf == 2'd2) || ex_acc_write",
+                  "ld_write && head_buf == 2'd3", "ex_busy", "pl_busy", "ex_acc_write || store_feed", "feed"};
+              for (std::size_t k = 0; k < events.size(); ++k)
+                y.assign(fmt::format("perf_buf[{}:{}]", 32 * k + 31, 32 * k), fmt::format("perf_buf[{}:{}] + {{31'd0, {}}}", 32 * k + 31, 32 * k, events[k]));
+            });
+          });
   });
   return m;
 }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <verilated_fst_c.h>
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <type_traits>
@@ -44,6 +45,8 @@ struct Run {
   std::uint64_t cycles = 0;
   std::vector<std::uint64_t> config_cycles;  // cycle at which each CONFIG issued
   std::uint64_t lines = 0, read_beats = 0, write_beats = 0, stall = 0;  // the accelerator's counters at done
+  std::array<std::uint32_t, 4> unit_stall{};   // LD, PL, EX, ST
+  std::array<std::uint32_t, 8> buffer{};       // SPAD, WBUF, ACC, PARAM writes, then reads
   bool done = false, error = false;
 };
 
@@ -135,6 +138,8 @@ Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vect
       run.read_beats = m.perf_mem & 0xffffffffULL;
       run.write_beats = m.perf_mem >> 32;
       run.stall = m.perf_stall;
+      for (std::size_t u = 0; u < 4; ++u) run.unit_stall[u] = m.perf_unit_stall[u];
+      for (std::size_t k = 0; k < 8; ++k) run.buffer[k] = m.perf_buf[k];
       run.done = true;
       run.error = m.error;
       run.cycles = cycle + 1;

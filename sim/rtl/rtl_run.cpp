@@ -119,9 +119,14 @@ int main(int argc, char** argv) {
           return faq::kExitInternal;
         }
       }
-      if (t == 0)
-        fmt::print("hardware counters: {} array lines ({} MAC slots), {} memory beats read, {} written, {} issue stall cycles\n", run.lines,
-                   run.lines * static_cast<std::uint64_t>(config.pes()), run.read_beats, run.write_beats, run.stall);
+      if (t == 0) {
+        fmt::print("hardware counters: {} array lines ({} MAC slots), {} memory beats read, {} written, {} issue stall cycles "
+                   "(waiting for LD {}, PL {}, EX {}, ST {})\n",
+                   run.lines, run.lines * static_cast<std::uint64_t>(config.pes()), run.read_beats, run.write_beats, run.stall, run.unit_stall[0],
+                   run.unit_stall[1], run.unit_stall[2], run.unit_stall[3]);
+        fmt::print("buffer line accesses: writes SPAD {} WBUF {} ACC {} PARAM {}; reads SPAD {} WBUF {} ACC {} PARAM {}\n", run.buffer[0],
+                   run.buffer[1], run.buffer[2], run.buffer[3], run.buffer[4], run.buffer[5], run.buffer[6], run.buffer[7]);
+      }
       if (t == 0) {
         // per layer: cycles between CONFIG issues (the last layer ends at HALT), next to the cycle model
         fmt::print("{:<24} {:>12} {:>12} {:>8}\n", "layer", "RTL cycles", "model", "diff");

@@ -202,7 +202,8 @@ int sc_main(int argc, char** argv) {
         perf_configs("perf_configs");
     sc_signal<std::uint64_t> rd_data("rd_data"), wr_data("wr_data"), perf_cycles("perf_cycles"), perf_stall("perf_stall"), perf_lines("perf_lines"),
         perf_mem("perf_mem");
-    sc_signal<sc_dt::sc_bv<128>> imem_data("imem_data"), perf_busy("perf_busy");
+    sc_signal<sc_dt::sc_bv<128>> imem_data("imem_data"), perf_busy("perf_busy"), perf_unit_stall("perf_unit_stall");
+    sc_signal<sc_dt::sc_bv<256>> perf_buf("perf_buf");
     Vfaq_accel_sc_tiny accel("accel");
     accel.clk(clk);
     accel.rst(rst);
@@ -230,6 +231,8 @@ int sc_main(int argc, char** argv) {
     accel.perf_configs(perf_configs);
     accel.perf_lines(perf_lines);
     accel.perf_mem(perf_mem);
+    accel.perf_unit_stall(perf_unit_stall);
+    accel.perf_buf(perf_buf);
     Dram dram_target("dram", dram, sc_time(latency_ns, SC_NS), bandwidth);
     Bridge bridge("bridge", imem, period, 20 * model_cycles + 100000);
     bridge.socket.bind(dram_target.socket);

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Precision sweep of the generated datapath, synthesized with Yosys onto the OSU 0.18 um standard cells
+(Debian qflow-tech-osu018: osu018_stdcells.lib; dfflibmap + abc -liberty + stat -liberty): the PE, the systolic
+array (rows = cols = 4 and 8) and the post-processing lane at weight/activation bits 2, 4, 8, 16, the accumulator
+sized to the precision and ResNet-18's largest reduction (3x3x512: 13 bits), capped at the contract's 32.
+Fmax from OpenSTA on each mapped netlist (Debian opensta; ideal clock, ports unconstrained beyond the clock).
+Writes docs/scaling.json, the generated tables of docs/scaling.md and docs/scaling_pe_area.svg and .png
+(rsvg-convert). Every number comes from synthesis. Buffers (register arrays in the RTL) are not
+part of this sweep: it measures the datapath the paper's claim is about.
+Usage: scripts/synth_sweep.py [--quick] (quick: 4x4 arrays only)"""
+import json, math, os, pathlib, re, subprocess, sys
+
+root = pathlib.Path(__file__).resolve().parent.parent
+lib = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
+hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
+out = root / "out/synth"
+out.mkdir(parents=True, exist_ok=True)
+quick = "--quick" in sys.argv
+sizes = [4] if quick else [4, 8]
+bits_list = [2, 4, 8, 16]
+reduction_bits = math.ceil(math.log2(3 * 3 * 512))
+
+
+def acc_bits(b):
+    return min(32, 2 * b + reduction_bits)
+
+
+def fmax_mhz(netlist, top):
+    """Fmax of a mapped netlist from OpenSTA: the worst register-to-register (and port) path plus setup."""
+    sdc = out / f"{top}.sdc"
+    sdc.write_text("create_clock -name clk -period 100 [get_ports clk]\n"
+                   "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]\n"
+                   "set_output_delay 0 -clock clk [all_outputs]\n")
+    tcl = out / f"{top}.sta.tcl"
+    tcl.write_text(f"read_liberty {lib}\nread_verilog {netlist}\nlink_design {top}\nread_sdc {sdc}\n"
+                   "report_checks -path_delay max -digits 3\nexit\n")
+    log = subprocess.run(["sta", str(tcl)], check=True, capture_output=True, text=True).stdout
+    slack = float(re.findall(r"(-?[0-9.]+)\s+slack", log)[-1])
+    return 1000.0 / (100.0 - slack)
+
+
+def area(files, top):
+    netlist = out / f"{top}_{files[0].parent.name}_mapped.v"
+    script = f"read_verilog {' '.join(map(str, files))}; synth -top {top} -flatten; dfflibmap -liberty {lib}; " \
+             f"abc -liberty {lib}; opt_clean; stat -liberty {lib}; write_verilog -noattr {netlist}"
+    log = subprocess.run(["yosys", "-p", script], check=True, capture_output=True, text=True).stdout
+    chip = re.findall(r"Chip area for module '\\\\?%s': ([0-9.]+)" % top, log)
+    cells = re.findall(r"Number of cells:\s+([0-9]+)", log)
+    if not chip:
+        raise SystemExit(f"synthesis of {top} gave no area (see yosys output)")
+    return float(chip[-1]), int(cells[-1]), fmax_mhz(netlist, top)
+
+
+rows = []
+for b in bits_list:
+    for size in sizes:
+        name = f"w{b}a{b}_{size}x{size}"
+        cfg = {"name": name, "rows": size, "cols": size, "weight_bits": b, "act_bits": b, "acc_bits": acc_bits(b),
+               "spad_kib": 16, "wbuf_kib": 4, "acc_kib": 8, "param_kib": 1, "mem_port_bits": 64, "dataflow": "weight_stationary"}
+        cfg_path = out / f"{name}.json"
+        cfg_path.write_text(json.dumps(cfg))
+        rtl = out / name
+        subprocess.run([hwgen, "--config", str(cfg_path), "-o", str(rtl)], check=True, capture_output=True)
+        pe_area, pe_cells, pe_fmax = area([rtl / "faq_pe.v"], "faq_pe")
+        array_area, array_cells, array_fmax = area([rtl / "faq_pe.v", rtl / "faq_array.v"], "faq_array")
+        rows.append({"bits": b, "acc_bits": acc_bits(b), "rows": size, "cols": size, "pe_area_um2": pe_area, "pe_cells": pe_cells,
+                     "pe_fmax_mhz": pe_fmax, "array_area_um2": array_area, "array_cells": array_cells,
+                     "array_area_per_pe_um2": array_area / (size * size), "array_fmax_mhz": array_fmax})
+        print(f"{name}: PE {pe_area:.0f} um2 {pe_fmax:.0f} MHz, array {array_area:.0f} um2 {array_fmax:.0f} MHz", flush=True)
+post_area, post_cells, post_fmax = area([out / "w8a8_4x4" / "faq_post.v"], "faq_post")
+
+by = {(r["bits"], r["rows"]): r for r in rows}
+ref = by[(8, 4)]["pe_area_um2"]
+summary = {
+    "library": "OSU 0.18 um (osu018_stdcells.lib, qflow-tech-osu018)",
+    "rows": rows,
+    "post_lane_area_um2": post_area,
+    "post_lane_fmax_mhz": post_fmax,
+    "pe_area_ratio_w4a4_w8a8": by[(4, 4)]["pe_area_um2"] / ref,
+    "pe_area_ratio_w2a2_w8a8": by[(2, 4)]["pe_area_um2"] / ref,
+}
+(root / "docs/scaling.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+# SVG: PE area and array area per PE vs bits, with the bits^2 reference through the 8-bit PE
+W, H, L, B = 560, 360, 70, 50
+xs = {b: L + (W - L - 20) * i / (len(bits_list) - 1) for i, b in enumerate(bits_list)}
+ymax = max(max(r["pe_area_um2"], r["array_area_per_pe_um2"]) for r in rows) * 1.1
+ymax = max(ymax, ref * (16 / 8) ** 2 * 1.05)
+def y(v):
+    return H - B - (H - B - 20) * v / ymax
+def poly(points, color, dash=""):
+    pts = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in points)
+    return f'<polyline fill="none" stroke="{color}" stroke-width="2" {dash} points="{pts}"/>'
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+       f'<rect width="{W}" height="{H}" fill="white"/>',
+       f'<line x1="{L}" y1="{H-B}" x2="{W-20}" y2="{H-B}" stroke="black"/><line x1="{L}" y1="20" x2="{L}" y2="{H-B}" stroke="black"/>']
+for b in bits_list:
+    svg.append(f'<text x="{xs[b]:.1f}" y="{H-B+18}" text-anchor="middle">W{b}A{b}</text>')
+for k in range(6):
+    v = ymax * k / 5
+    svg.append(f'<text x="{L-6}" y="{y(v)+4:.1f}" text-anchor="end">{v/1000:.0f}k</text>')
+svg.append(f'<text x="{L}" y="14">area (um^2, OSU 0.18 um) vs weight/activation bits</text>')
+svg.append(poly([(xs[b], by[(b, 4)]["pe_area_um2"]) for b in bits_list], "#1f77b4"))
+svg.append(poly([(xs[b], by[(b, sizes[-1])]["array_area_per_pe_um2"]) for b in bits_list], "#ff7f0e"))
+svg.append(poly([(xs[b], ref * (b / 8) ** 2) for b in bits_list], "gray", 'stroke-dasharray="5,4"'))
+legend = [("#1f77b4", "PE"), ("#ff7f0e", f"{sizes[-1]}x{sizes[-1]} array / PE (with skew)"), ("gray", "bits^2 through the 8-bit PE")]
+for i, (c, t) in enumerate(legend):
+    svg.append(f'<line x1="{L+10}" y1="{30+16*i}" x2="{L+30}" y2="{30+16*i}" stroke="{c}" stroke-width="2"/><text x="{L+36}" y="{34+16*i}">{t}</text>')
+svg.append("</svg>")
+svg_path = root / "docs/scaling_pe_area.svg"
+svg_path.write_text("\n".join(svg) + "\n")
+png = root / "docs/scaling_pe_area.png"
+subprocess.run(["rsvg-convert", "-o", str(png), str(svg_path)], check=True)  # librsvg2-bin
+
+lines = [f"Library: {summary['library']}. Accumulator bits = min(32, 2·bits + {reduction_bits}).", "",
+         "| W/A bits | acc bits | PE area (µm²) | PE / W8A8 PE | (bits/8)² | PE Fmax (MHz) | " + " | ".join(f"{s}x{s} array (µm²) | per PE | Fmax (MHz)" for s in sizes) + " |",
+         "|---|---|---|---|---|---|" + "---|---|---|" * len(sizes)]
+for b in bits_list:
+    r4 = by[(b, 4)]
+    cells = " | ".join(f"{by[(b, s)]['array_area_um2']:,.0f} | {by[(b, s)]['array_area_per_pe_um2']:,.0f} | {by[(b, s)]['array_fmax_mhz']:.0f}" for s in sizes)
+    lines.append(f"| {b} | {r4['acc_bits']} | {r4['pe_area_um2']:,.0f} | {r4['pe_area_um2'] / ref:.3f} | {(b / 8) ** 2:.3f} | {r4['pe_fmax_mhz']:.0f} | {cells} |")
+lines += ["", f"Post-processing lane (`faq_post`, precision-independent): {post_area:,.0f} µm² ({post_cells} cells), {post_fmax:.0f} MHz.",
+          "", "![PE area vs bits](scaling_pe_area.svg)"]
+doc = root / "docs/scaling.md"
+text = doc.read_text() if doc.exists() else "# Scaling with precision\n\n<!-- BEGIN GENERATED: scripts/synth_sweep.py -->\n<!-- END GENERATED: scripts/synth_sweep.py -->\n"
+begin, end = "<!-- BEGIN GENERATED: scripts/synth_sweep.py -->", "<!-- END GENERATED: scripts/synth_sweep.py -->"
+head, rest = text.split(begin)
+doc.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end)[1])
+print(f"PE area W4A4/W8A8 = {summary['pe_area_ratio_w4a4_w8a8']:.3f} -> docs/scaling.md, docs/scaling.json")

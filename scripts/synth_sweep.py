@@ -83,7 +83,7 @@ summary = {
 
 # SVG: PE area and array area per PE vs bits, with the bits^2 reference through the 8-bit PE
 W, H, L, B = 560, 360, 70, 50
-xs = {b: L + (W - L - 20) * i / (len(bits_list) - 1) for i, b in enumerate(bits_list)}
+xs = {b: L + (W - L - 60) * i / (len(bits_list) - 1) for i, b in enumerate(bits_list)}
 ymax = max(max(r["pe_area_um2"], r["array_area_per_pe_um2"]) for r in rows) * 1.1
 ymax = max(ymax, ref * (16 / 8) ** 2 * 1.05)
 def y(v):
@@ -120,7 +120,7 @@ for b in bits_list:
     cells = " | ".join(f"{by[(b, s)]['array_area_um2']:,.0f} | {by[(b, s)]['array_area_per_pe_um2']:,.0f} | {by[(b, s)]['array_fmax_mhz']:.0f}" for s in sizes)
     lines.append(f"| {b} | {r4['acc_bits']} | {r4['pe_area_um2']:,.0f} | {r4['pe_area_um2'] / ref:.3f} | {(b / 8) ** 2:.3f} | {r4['pe_fmax_mhz']:.0f} | {cells} |")
 lines += ["", f"Post-processing lane (`faq_post`, precision-independent): {post_area:,.0f} µm² ({post_cells} cells), {post_fmax:.0f} MHz.",
-          "", "![PE area vs bits](scaling_pe_area.svg)"]
+          "", "![PE area vs bits](scaling_pe_area.svg) (PNG: `scaling_pe_area.png`)"]
 doc = root / "docs/scaling.md"
 text = doc.read_text() if doc.exists() else "# Scaling with precision\n\n<!-- BEGIN GENERATED: scripts/synth_sweep.py -->\n<!-- END GENERATED: scripts/synth_sweep.py -->\n"
 begin, end = "<!-- BEGIN GENERATED: scripts/synth_sweep.py -->", "<!-- END GENERATED: scripts/synth_sweep.py -->"

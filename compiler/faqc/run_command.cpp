@@ -11,6 +11,7 @@
 #include "faq/faq_file.h"
 #include "faq/reference.h"
 #include "faq/sim/cycle_model.h"
+#include "faq/sim/energy.h"
 #include "faq/sim/machine.h"
 
 #include <fmt/format.h>
@@ -35,6 +36,7 @@ struct Options {
   int mem_latency = sim::TimingOptions{}.mem_latency;
   bool json = false;
   bool layers = false;
+  bool energy = false;
 };
 
 void add_common(CLI::App* sub, Options& o) {
@@ -48,6 +50,7 @@ void add_common(CLI::App* sub, Options& o) {
 // Per layer: op, output shape, MACs, instructions and the cycle model's account.
 nlohmann::json layer_summary(const Model& model, const compiler::Program& program, const AcceleratorConfig& config,
                              const std::vector<sim::LayerTiming>& timing) {
+  const auto energy = sim::energy_layers(program.code, program.layer_first, config);
   nlohmann::json layers = nlohmann::json::array();
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const std::size_t end = l + 1 < model.layers.size() ? program.layer_first[l + 1] : program.code.size() - 1;
@@ -63,7 +66,8 @@ nlohmann::json layer_summary(const Model& model, const compiler::Program& progra
                       {"dram_written", t.dram_written},
                       {"cycles", t.cycles},
                       {"utilization", t.cycles == 0 ? 0.0 : static_cast<double>(macs) / (static_cast<double>(config.pes()) * static_cast<double>(t.cycles))},
-                      {"busy", {{"LD", t.busy[0]}, {"PL", t.busy[1]}, {"EX", t.busy[2]}, {"ST", t.busy[3]}}}});
+                      {"busy", {{"LD", t.busy[0]}, {"PL", t.busy[1]}, {"EX", t.busy[2]}, {"ST", t.busy[3]}}},
+                      {"energy_pj", {{"mac", energy[l].mac_pj}, {"onchip", energy[l].onchip_pj}, {"dram", energy[l].dram_pj}}}});
   }
   return layers;
 }
@@ -160,6 +164,7 @@ Subcommand add_run(CLI::App& app) {
   add_common(sub, *o);
   sub->add_option("--program", o->program, "run PREFIX.prog and PREFIX.dram of an earlier faqc compile instead of compiling");
   sub->add_flag("--layers", o->layers, "print the cycle model's per-layer table");
+  sub->add_flag("--energy", o->energy, "print the energy model's per-layer energy (MAC, on-chip memory, DRAM; docs/energy.md)");
   return {sub, [o] {
             const Model model = read_faq(o->model);
             if (model.test_vectors.empty()) fail_input("{}: the model has no test vectors to compare with", o->model);
@@ -191,7 +196,20 @@ Subcommand add_run(CLI::App& app) {
             }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const auto timing = sim::time_layers(program.code, program.layer_first, config, {.mem_latency = o->mem_latency});
-            if (o->layers) print_layers(layer_summary(model, program, config, timing));
+            const auto summary = layer_summary(model, program, config, timing);
+            if (o->layers) print_layers(summary);
+            if (o->energy) {
+              fmt::print("{:<22} {:>12} {:>12} {:>12} {:>12}\n", "layer", "MAC uJ", "on-chip uJ", "DRAM uJ", "total uJ");
+              double mac = 0, onchip = 0, dram = 0;
+              for (const auto& l : summary) {
+                const auto& e = l["energy_pj"];
+                const double a = e["mac"].get<double>() / 1e6, b = e["onchip"].get<double>() / 1e6, c = e["dram"].get<double>() / 1e6;
+                mac += a, onchip += b, dram += c;
+                fmt::print("{:<22} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f}\n", l["name"].get<std::string>(), a, b, c, a + b + c);
+              }
+              fmt::print("energy per inference: {:.1f} uJ (MAC {:.1f}, on-chip memory {:.1f}, DRAM {:.1f}; Horowitz 45 nm event energies)\n",
+                         mac + onchip + dram, mac, onchip, dram);
+            }
             const Totals t = totals(model, config, timing);
             fmt::print("bit-exact: {}/{} layers, {} test vectors, {} on {} ({} instructions, {:.0f} MAC/s simulated); "
                        "{} cycles, utilization {:.1f}%\n",

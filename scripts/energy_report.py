@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Energy per ResNet-18 224x224 inference at W8A8, W4A8 and W4A4 (first and last layer 8-bit, the FAQ plan) on a
+configuration, from the energy model (docs/energy.md) via `faqc compile --json`: MAC, on-chip memory and DRAM,
+ratios to W8A8 with and without DRAM, a bar chart (SVG and PNG), the generated section of docs/scaling.md and
+docs/energy.json. The models are the ImageNet-shaped random-init ones (energy counts depend on shapes and
+precisions, not on weight values), made with faq-train when missing.
+Usage: scripts/energy_report.py [CONFIG (default: default)]"""
+import json, os, pathlib, subprocess, sys
+
+root = pathlib.Path(__file__).resolve().parent.parent
+build = pathlib.Path(os.environ.get("BUILD", root / "build"))
+config = sys.argv[1] if len(sys.argv) > 1 else "default"
+bench = root / "out/bench"
+bench.mkdir(parents=True, exist_ok=True)
+plans = [("W8A8", 8, 8), ("W4A8", 4, 8), ("W4A4", 4, 4)]
+rows = []
+for name, wb, ab in plans:
+    model = bench / f"resnet18_w{wb}a{ab}.faq"
+    if not model.exists():
+        subprocess.run([str(build / "golden/faq-train"), "--model", "resnet18", "--random-init", "--image-size", "224", "--channels", "3",
+                        "--wbits", str(wb), "--abits", str(ab), "--calib-batches", "2", "--test-vectors", "1",
+                        "--name", model.stem, "--out", str(bench), "--no-progress"], check=True, capture_output=True)
+    j = json.loads(subprocess.run([str(build / "compiler/faqc"), "compile", str(model), "--config", config, "-o", str(bench / f"energy_{name}"),
+                                   "--json"], check=True, capture_output=True, text=True).stdout)
+    e = {k: sum(l["energy_pj"][k] for l in j["layers"]) / 1e6 for k in ("mac", "onchip", "dram")}
+    rows.append({"plan": name, "mac_uj": e["mac"], "onchip_uj": e["onchip"], "dram_uj": e["dram"],
+                 "total_uj": e["mac"] + e["onchip"] + e["dram"], "cycles": j["cycles"]})
+base = rows[0]
+for r in rows:
+    r["ratio_total"] = r["total_uj"] / base["total_uj"]
+    r["ratio_without_dram"] = (r["mac_uj"] + r["onchip_uj"]) / (base["mac_uj"] + base["onchip_uj"])
+    r["ratio_mac"] = r["mac_uj"] / base["mac_uj"]
+(root / "docs/energy.json").write_text(json.dumps({"config": config, "model": "ResNet-18 224x224x3 (random init)", "rows": rows}, indent=2) + "\n")
+
+W, H, L, B = 520, 300, 70, 40
+top = max(r["total_uj"] for r in rows) * 1.1
+colors = [("mac_uj", "#1f77b4", "MAC"), ("onchip_uj", "#2ca02c", "on-chip memory"), ("dram_uj", "#d62728", "DRAM")]
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+       f'<rect width="{W}" height="{H}" fill="white"/>', f'<text x="{L}" y="16">energy per ResNet-18 inference (uJ), {config} array</text>',
+       f'<line x1="{L}" y1="{H-B}" x2="{W-20}" y2="{H-B}" stroke="black"/>']
+for i, r in enumerate(rows):
+    x = L + 30 + i * 130
+    y = H - B
+    for key, color, _ in colors:
+        h = (H - B - 30) * r[key] / top
+        svg.append(f'<rect x="{x}" y="{y-h:.1f}" width="70" height="{h:.1f}" fill="{color}"/>')
+        y -= h
+    svg.append(f'<text x="{x+35}" y="{H-B+16}" text-anchor="middle">{r["plan"]}</text>')
+    svg.append(f'<text x="{x+35}" y="{y-4:.1f}" text-anchor="middle">{r["total_uj"]:,.0f}</text>')
+for k, (_, color, label) in enumerate(colors):
+    svg.append(f'<rect x="{W-150}" y="{30+16*k}" width="12" height="12" fill="{color}"/><text x="{W-132}" y="{40+16*k}">{label}</text>')
+svg.append("</svg>")
+svg_path = root / "docs/energy_resnet18.svg"
+svg_path.write_text("\n".join(svg) + "\n")
+subprocess.run(["rsvg-convert", "-o", str(root / "docs/energy_resnet18.png"), str(svg_path)], check=True)
+
+lines = [f"ResNet-18 224×224×3, FAQ plan (first and last layer 8-bit), `{config}` configuration, energy model of docs/energy.md:", "",
+         "| plan | MAC (µJ) | on-chip memory (µJ) | DRAM (µJ) | total (µJ) | total / W8A8 | without DRAM / W8A8 | MAC / W8A8 |",
+         "|---|---|---|---|---|---|---|---|"]
+for r in rows:
+    lines.append(f"| {r['plan']} | {r['mac_uj']:,.1f} | {r['onchip_uj']:,.1f} | {r['dram_uj']:,.1f} | {r['total_uj']:,.1f} | {r['ratio_total']:.3f} | "
+                 f"{r['ratio_without_dram']:.3f} | {r['ratio_mac']:.3f} |")
+lines += ["", "![energy per inference](energy_resnet18.svg) (PNG: `energy_resnet18.png`)"]
+doc = root / "docs/scaling.md"
+text = doc.read_text()
+begin, end = "<!-- BEGIN GENERATED: scripts/energy_report.py -->", "<!-- END GENERATED: scripts/energy_report.py -->"
+if begin not in text:
+    text += f"\n## Energy per inference\n\n{begin}\n{end}\n"
+head, rest = text.split(begin)
+doc.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end)[1])
+print(", ".join(f"{r['plan']} {r['total_uj']:,.0f} uJ ({r['ratio_total']:.3f})" for r in rows))

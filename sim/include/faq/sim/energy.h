@@ -1,0 +1,40 @@
+// The energy model (docs/energy.md): each instruction's events — multiply-accumulates at the layer's operand
+// widths, buffer line reads and writes (bits), post-processing operations, DRAM bytes — priced with per-event
+// energies from Horowitz, "Computing's energy problem" (ISSCC 2014, 45 nm): multiplier energy quadratic in the
+// operand bits (8x8: 0.2 pJ, 32x32: 3.1 pJ), adder energy linear (8 bit: 0.03 pJ, 32 bit: 0.1 pJ), SRAM read
+// energy per bit growing with the array size (8 KB: 10 pJ, 32 KB: 20 pJ, 1 MB: 100 pJ per 64-bit access), DRAM
+// 1.3-2.6 nJ per 64 bits (taken as 1.95 nJ). Not scaled to another node: the ratios between precisions are the point.
+#pragma once
+
+#include "faq/config.h"
+#include "faq/isa.h"
+
+#include <span>
+#include <vector>
+
+namespace faq::sim {
+
+struct Energy {
+  double mac_pj = 0, onchip_pj = 0, dram_pj = 0;
+  double total_pj() const { return mac_pj + onchip_pj + dram_pj; }
+  Energy& operator+=(const Energy& o) {
+    mac_pj += o.mac_pj;
+    onchip_pj += o.onchip_pj;
+    dram_pj += o.dram_pj;
+    return *this;
+  }
+};
+
+// Per-event energies (pJ) for a configuration.
+struct EnergyCosts {
+  static double multiply(int a_bits, int b_bits);   // 0.2 pJ x (a·b / 64)
+  static double add(int bits);                      // 0.1 pJ x bits / 32 (0.025 pJ at 8 bits; Horowitz: 0.03)
+  static double sram_bit(double kib);               // per bit read or written, log-interpolated from 8 KB / 32 KB / 1 MB
+  static constexpr double kDramPerByte = 1950.0 / 8.0;
+};
+
+// Energy of every layer of a program (layers as in time_layers).
+std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::span<const std::size_t> layer_first,
+                                  const AcceleratorConfig& config);
+
+}  // namespace faq::sim

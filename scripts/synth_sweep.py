@@ -62,8 +62,14 @@ for b in bits_list:
         rtl = out / name
         subprocess.run([hwgen, "--config", str(cfg_path), "-o", str(rtl)], check=True, capture_output=True)
         pe_area, pe_cells, pe_fmax = area([rtl / "faq_pe.v"], "faq_pe")
+        # the PE's multiplier alone: (bits + 1)-bit signed activation (unsigned lanes fit) x bits-bit signed weight
+        mult = rtl / "faq_mult.v"
+        mult.write_text(f"module faq_mult(input wire clk, input wire signed [{b}:0] a, input wire signed [{b - 1}:0] w,\n"
+                        f"  output reg signed [{2 * b}:0] p);\n  always @(posedge clk) p <= a * w;\nendmodule\n")
+        mult_area, _, _ = area([mult], "faq_mult")
         array_area, array_cells, array_fmax = area([rtl / "faq_pe.v", rtl / "faq_array.v"], "faq_array")
         rows.append({"bits": b, "acc_bits": acc_bits(b), "rows": size, "cols": size, "pe_area_um2": pe_area, "pe_cells": pe_cells,
+                     "multiplier_area_um2": mult_area,
                      "pe_fmax_mhz": pe_fmax, "array_area_um2": array_area, "array_cells": array_cells,
                      "array_area_per_pe_um2": array_area / (size * size), "array_fmax_mhz": array_fmax})
         print(f"{name}: PE {pe_area:.0f} um2 {pe_fmax:.0f} MHz, array {array_area:.0f} um2 {array_fmax:.0f} MHz", flush=True)
@@ -78,6 +84,7 @@ summary = {
     "post_lane_fmax_mhz": post_fmax,
     "pe_area_ratio_w4a4_w8a8": by[(4, 4)]["pe_area_um2"] / ref,
     "pe_area_ratio_w2a2_w8a8": by[(2, 4)]["pe_area_um2"] / ref,
+    "multiplier_area_ratio_w4a4_w8a8": by[(4, 4)]["multiplier_area_um2"] / by[(8, 4)]["multiplier_area_um2"],
 }
 (root / "docs/scaling.json").write_text(json.dumps(summary, indent=2) + "\n")
 
@@ -113,12 +120,12 @@ png = root / "docs/scaling_pe_area.png"
 subprocess.run(["rsvg-convert", "-o", str(png), str(svg_path)], check=True)  # librsvg2-bin
 
 lines = [f"Library: {summary['library']}. Accumulator bits = min(32, 2·bits + {reduction_bits}).", "",
-         "| W/A bits | acc bits | PE area (µm²) | PE / W8A8 PE | (bits/8)² | PE Fmax (MHz) | " + " | ".join(f"{s}x{s} array (µm²) | per PE | Fmax (MHz)" for s in sizes) + " |",
-         "|---|---|---|---|---|---|" + "---|---|---|" * len(sizes)]
+         "| W/A bits | acc bits | multiplier (µm², with its output register) | / W8A8 | PE area (µm²) | PE / W8A8 PE | (bits/8)² | PE Fmax (MHz) | " + " | ".join(f"{s}x{s} array (µm²) | per PE | Fmax (MHz)" for s in sizes) + " |",
+         "|---|---|---|---|---|---|---|---|" + "---|---|---|" * len(sizes)]
 for b in bits_list:
     r4 = by[(b, 4)]
     cells = " | ".join(f"{by[(b, s)]['array_area_um2']:,.0f} | {by[(b, s)]['array_area_per_pe_um2']:,.0f} | {by[(b, s)]['array_fmax_mhz']:.0f}" for s in sizes)
-    lines.append(f"| {b} | {r4['acc_bits']} | {r4['pe_area_um2']:,.0f} | {r4['pe_area_um2'] / ref:.3f} | {(b / 8) ** 2:.3f} | {r4['pe_fmax_mhz']:.0f} | {cells} |")
+    lines.append(f"| {b} | {r4['acc_bits']} | {r4['multiplier_area_um2']:,.0f} | {r4['multiplier_area_um2'] / by[(8, 4)]['multiplier_area_um2']:.3f} | {r4['pe_area_um2']:,.0f} | {r4['pe_area_um2'] / ref:.3f} | {(b / 8) ** 2:.3f} | {r4['pe_fmax_mhz']:.0f} | {cells} |")
 lines += ["", f"Post-processing lane (`faq_post`, precision-independent): {post_area:,.0f} µm² ({post_cells} cells), {post_fmax:.0f} MHz.",
           "", "![PE area vs bits](scaling_pe_area.svg) (PNG: `scaling_pe_area.png`)"]
 doc = root / "docs/scaling.md"

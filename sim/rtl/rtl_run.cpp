@@ -13,7 +13,9 @@
 #include "faq/faq_file.h"
 #include "faq/reference.h"
 #include "faq/sim/cycle_model.h"
+#include "faq/sim/energy.h"
 #include "faq/sim/machine.h"
+#include "faq/packing.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -126,6 +128,26 @@ int main(int argc, char** argv) {
                    run.unit_stall[1], run.unit_stall[2], run.unit_stall[3]);
         fmt::print("buffer line accesses: writes SPAD {} WBUF {} ACC {} PARAM {}; reads SPAD {} WBUF {} ACC {} PARAM {}\n", run.buffer[0],
                    run.buffer[1], run.buffer[2], run.buffer[3], run.buffer[4], run.buffer[5], run.buffer[6], run.buffer[7]);
+        // Energy from the hardware's counters, priced as docs/energy.md does (MACs at the array's operand widths,
+        // since the counters do not know each layer's precision; post-processing and pooling adds not counted),
+        // next to the energy model's account of the program (which prices each layer's own widths).
+        using faq::sim::EnergyCosts;
+        const double R = config.rows, C = config.cols;
+        const double line_bits[4] = {R * config.act_bits, C * config.weight_bits, C * config.acc_bits, C * faq::packing::kParamEntryBytes * 8.0};
+        const double bit_cost[4] = {EnergyCosts::sram_bit(config.spad_kib), EnergyCosts::sram_bit(config.wbuf_kib),
+                                    EnergyCosts::sram_bit(config.acc_kib), EnergyCosts::sram_bit(config.param_kib)};
+        const double mac = static_cast<double>(run.lines) * R * C *
+                           (EnergyCosts::multiply(config.act_bits, config.weight_bits) + EnergyCosts::add(config.acc_bits)) / 1e6;
+        double onchip = 0;
+        for (int k = 0; k < 8; ++k) onchip += static_cast<double>(run.buffer[static_cast<std::size_t>(k)]) * line_bits[k % 4] * bit_cost[k % 4];
+        onchip /= 1e6;
+        const double dram = static_cast<double>(run.read_beats + run.write_beats) * config.mem_port_bits / 8.0 * EnergyCosts::kDramPerByte / 1e6;
+        faq::sim::Energy model_energy;
+        for (const auto& e : faq::sim::energy_layers(program.code, program.layer_first, config)) model_energy += e;
+        fmt::print("energy from the hardware counters: {:.1f} uJ (MAC {:.1f}, buffers {:.1f}, DRAM beats {:.1f}); energy model: {:.1f} uJ "
+                   "(MAC {:.1f}, on-chip {:.1f}, DRAM {:.1f})\n",
+                   mac + onchip + dram, mac, onchip, dram, model_energy.total_pj() / 1e6, model_energy.mac_pj / 1e6, model_energy.onchip_pj / 1e6,
+                   model_energy.dram_pj / 1e6);
       }
       if (t == 0) {
         // per layer: cycles between CONFIG issues (the last layer ends at HALT), next to the cycle model

@@ -1,9 +1,9 @@
-// faq-sc-tiny MODEL.faq [--latency-ns N] [--bytes-per-ns B] [--clock-ns T]: the Verilated accelerator (tiny) as a
+// faq-sc-<preset> MODEL.faq [--latency-ns N] [--bytes-per-ns B] [--clock-ns T]: the Verilated accelerator as a
 // SystemC module, its memory channels bridged to a TLM-2.0 DRAM target of configurable latency and bandwidth. The
 // accelerator runs each test vector's program; every layer is compared with the test vectors, and the per-layer
 // cycles are printed next to the cycle model's (which assumes a fixed latency and a port-rate memory), so a run
 // shows how DRAM speed changes them. Exit 0 bit-exact, 1 mismatch or hang, 2 bad input.
-#include "Vfaq_accel_sc_tiny.h"
+#include FAQ_SC_VHEADER
 
 #include "passes.h"
 
@@ -19,12 +19,43 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <array>
 #include <cmath>
 #include <deque>
+#include <type_traits>
 
 using namespace sc_core;
 
 namespace {
+
+// The memory channels' data ports: uint64_t up to 64 bits, sc_bv beyond (Verilator's SystemC port types).
+constexpr int kPortBytes = FAQ_PORT_BYTES;
+using PortData = std::conditional_t<(kPortBytes <= 8), std::uint64_t, sc_dt::sc_bv<8 * kPortBytes>>;
+using Bytes = std::array<std::uint8_t, kPortBytes>;
+
+template <typename D = PortData>  // a template, so that the branch for the other port type is discarded
+D to_port(const Bytes& b) {
+  D d{};
+  if constexpr (std::is_integral_v<D>) {
+    for (int i = 0; i < kPortBytes; ++i) d |= static_cast<std::uint64_t>(b[static_cast<std::size_t>(i)]) << (8 * i);
+  } else {
+    for (int i = 0; i < kPortBytes; ++i) d.range(8 * i + 7, 8 * i) = b[static_cast<std::size_t>(i)];
+  }
+  return d;
+}
+
+template <typename D = PortData>
+Bytes from_port(const D& d) {
+  Bytes b{};
+  for (int i = 0; i < kPortBytes; ++i) {
+    if constexpr (std::is_integral_v<D>) {
+      b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(d >> (8 * i));
+    } else {
+      b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(d.range(8 * i + 7, 8 * i).to_uint());
+    }
+  }
+  return b;
+}
 
 // DRAM: every transaction occupies the interface for len / bandwidth, transactions are served in arrival order,
 // and read data returns `latency` after the transfer.
@@ -73,10 +104,10 @@ struct Bridge : sc_module {
   sc_in<bool> clk{"clk"};
   sc_in<bool> imem_req{"imem_req"}, rd_req{"rd_req"}, wr_req{"wr_req"}, done{"done"};
   sc_in<std::uint32_t> imem_addr{"imem_addr"}, rd_addr{"rd_addr"}, wr_addr{"wr_addr"}, wr_strb{"wr_strb"}, perf_configs{"perf_configs"};
-  sc_in<std::uint64_t> wr_data{"wr_data"};
+  sc_in<PortData> wr_data{"wr_data"};
   sc_out<bool> imem_valid{"imem_valid"}, rd_valid{"rd_valid"};
   sc_out<sc_dt::sc_bv<128>> imem_data{"imem_data"};
-  sc_out<std::uint64_t> rd_data{"rd_data"};
+  sc_out<PortData> rd_data{"rd_data"};
   const std::vector<std::uint8_t>& imem;
   sc_time period;
   std::uint64_t cycle = 0, end_cycle = 0, limit;
@@ -84,7 +115,7 @@ struct Bridge : sc_module {
   bool finished = false;
   struct Pending {
     sc_time due;
-    std::uint64_t data;
+    PortData data;
   };
   std::deque<Pending> reads;
   bool fetched = false;
@@ -117,30 +148,30 @@ struct Bridge : sc_module {
     fetched = imem_req.read();
     fetch_addr = imem_addr.read();
     if (rd_req.read()) {
-      std::uint64_t data = 0;
+      Bytes data{};
       tlm::tlm_generic_payload p;
       sc_time delay = SC_ZERO_TIME;
       p.set_command(tlm::TLM_READ_COMMAND);
       p.set_address(rd_addr.read());
-      p.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-      p.set_data_length(8);
+      p.set_data_ptr(data.data());
+      p.set_data_length(kPortBytes);
       socket->b_transport(p, delay);
       // the response is presented at the first falling edge at or after its arrival, in request order
       const sc_time arrival = sc_time_stamp() + std::max(delay, period);
-      reads.push_back({reads.empty() ? arrival : std::max(arrival, reads.back().due), data});
+      reads.push_back({reads.empty() ? arrival : std::max(arrival, reads.back().due), to_port(data)});
     }
     if (wr_req.read()) {
-      std::uint64_t data = wr_data.read();
-      unsigned char enable[8];
-      for (int i = 0; i < 8; ++i) enable[i] = ((wr_strb.read() >> i) & 1U) != 0 ? TLM_BYTE_ENABLED : TLM_BYTE_DISABLED;
+      Bytes data = from_port(wr_data.read());
+      unsigned char enable[kPortBytes];
+      for (int i = 0; i < kPortBytes; ++i) enable[i] = ((wr_strb.read() >> i) & 1U) != 0 ? TLM_BYTE_ENABLED : TLM_BYTE_DISABLED;
       tlm::tlm_generic_payload p;
       sc_time delay = SC_ZERO_TIME;
       p.set_command(tlm::TLM_WRITE_COMMAND);
       p.set_address(wr_addr.read());
-      p.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-      p.set_data_length(8);
+      p.set_data_ptr(data.data());
+      p.set_data_length(kPortBytes);
       p.set_byte_enable_ptr(enable);
-      p.set_byte_enable_length(8);
+      p.set_byte_enable_length(kPortBytes);
       socket->b_transport(p, delay);
     }
     if (perf_configs.read() != configs) {
@@ -159,7 +190,7 @@ struct Bridge : sc_module {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  CLI::App app{"faq-sc-tiny: the accelerator (tiny) in SystemC with a TLM-2.0 DRAM of given latency and bandwidth"};
+  CLI::App app{fmt::format("faq-sc-{}: the accelerator ({}) in SystemC with a TLM-2.0 DRAM of given latency and bandwidth", FAQ_PRESET, FAQ_PRESET)};
   std::string model_path;
   double latency_ns = 20, bandwidth = 8, clock_ns = 1;
   app.add_option("model", model_path, "the .faq model (with test vectors)")->required();
@@ -171,14 +202,14 @@ int sc_main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "faq-sc-tiny: {}\n", e.what());
+    fmt::print(stderr, "faq-sc-{}: {}\n", FAQ_PRESET, e.what());
     return faq::kExitBadInput;
   }
   try {
     const faq::Model model = faq::read_faq(model_path);
     if (model.test_vectors.empty()) faq::fail_input("{}: the model has no test vectors to compare with", model_path);
-    const auto config = faq::AcceleratorConfig::load("tiny");
-    if (config.mem_port_bits != 64) throw std::logic_error("the bridge is written for tiny's 64-bit port");
+    const auto config = faq::AcceleratorConfig::load(FAQ_PRESET);
+    if (config.mem_port_bits != 8 * kPortBytes) throw std::logic_error("the bridge was built for another port width");
     const auto program = faq::compiler::compile(model, config);
     const auto latency_cycles = static_cast<int>(std::ceil(latency_ns / clock_ns));
     const auto timing = faq::sim::time_layers(program.code, program.layer_first, config, {.mem_latency = std::max(1, latency_cycles)});
@@ -200,11 +231,12 @@ int sc_main(int argc, char** argv) {
         rd_ready("rd_ready"), rd_valid("rd_valid"), wr_req("wr_req"), wr_ready("wr_ready");
     sc_signal<std::uint32_t> prog_addr("prog_addr"), imem_addr("imem_addr"), rd_addr("rd_addr"), wr_addr("wr_addr"), wr_strb("wr_strb"),
         perf_configs("perf_configs");
-    sc_signal<std::uint64_t> rd_data("rd_data"), wr_data("wr_data"), perf_cycles("perf_cycles"), perf_stall("perf_stall"), perf_lines("perf_lines"),
+    sc_signal<PortData> rd_data("rd_data"), wr_data("wr_data");
+    sc_signal<std::uint64_t> perf_cycles("perf_cycles"), perf_stall("perf_stall"), perf_lines("perf_lines"),
         perf_mem("perf_mem");
     sc_signal<sc_dt::sc_bv<128>> imem_data("imem_data"), perf_busy("perf_busy"), perf_unit_stall("perf_unit_stall");
     sc_signal<sc_dt::sc_bv<256>> perf_buf("perf_buf");
-    Vfaq_accel_sc_tiny accel("accel");
+    FAQ_SC_VMODEL accel("accel");
     accel.clk(clk);
     accel.rst(rst);
     accel.start(start);
@@ -283,15 +315,15 @@ int sc_main(int argc, char** argv) {
                  static_cast<double>(end - begin) / static_cast<double>(timing[l].cycles));
       ++k;
     }
-    fmt::print("bit-exact: {0}/{0} layers, test vector 0, {1} on SystemC tiny with DRAM latency {2} ns, {3} B/ns, clock {4} ns: "
+    fmt::print("bit-exact: {0}/{0} layers, test vector 0, {1} on SystemC {7} with DRAM latency {2} ns, {3} B/ns, clock {4} ns: "
                "{5} cycles (cycle model at that latency, port-rate memory: {6})\n",
-               model.layers.size(), model_path, latency_ns, bandwidth, clock_ns, bridge.end_cycle, model_cycles);
+               model.layers.size(), model_path, latency_ns, bandwidth, clock_ns, bridge.end_cycle, model_cycles, FAQ_PRESET);
     return 0;
   } catch (const faq::InputError& e) {
-    fmt::print(stderr, "faq-sc-tiny: {}\n", e.what());
+    fmt::print(stderr, "faq-sc-{}: {}\n", FAQ_PRESET, e.what());
     return faq::kExitBadInput;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "faq-sc-tiny: internal error: {}\n", e.what());
+    fmt::print(stderr, "faq-sc-{}: internal error: {}\n", FAQ_PRESET, e.what());
     return faq::kExitInternal;
   }
 }

@@ -170,14 +170,7 @@ Subcommand add_run(CLI::App& app) {
             if (model.test_vectors.empty()) fail_input("{}: the model has no test vectors to compare with", o->model);
             const AcceleratorConfig config = AcceleratorConfig::load(o->config);
             compiler::Program program = compiler::compile(model, config);
-            if (!o->program.empty()) {
-              program.code = compiler::read_program(o->program + ".prog", config);
-              auto dram = compiler::read_dram(o->program + ".dram", config);
-              if (dram.size() != program.dram.size())
-                fail_input("{}.dram: {} bytes, but {} on {} needs {}: made from another model?", o->program, dram.size(), o->model, config.name,
-                           program.dram.size());
-              program.dram = std::move(dram);
-            }
+            if (!o->program.empty()) compiler::load_program_files(program, o->program, config, o->model);
             const auto start = std::chrono::steady_clock::now();
             for (std::size_t t = 0; t < model.test_vectors.size(); ++t) {
               auto expected = model.test_vectors[t].outputs;

@@ -154,4 +154,13 @@ std::vector<std::uint8_t> read_dram(const std::string& path, const AcceleratorCo
   return bytes;
 }
 
+void load_program_files(Program& program, const std::string& prefix, const AcceleratorConfig& config, const std::string& model) {
+  program.code = read_program(prefix + ".prog", config);
+  auto dram = read_dram(prefix + ".dram", config);
+  if (dram.size() != program.dram.size())
+    fail_input("{}.dram: {} bytes, but {} on {} needs {}: made from another model?", prefix, dram.size(), model, config.name,
+               program.dram.size());
+  program.dram = std::move(dram);
+}
+
 }  // namespace faq::compiler

@@ -56,5 +56,8 @@ void write_dram(const std::string& path, const Program& program);
 // (hash), another ISA version, a truncated or malformed file are InputErrors naming the file.
 std::vector<isa::Instruction> read_program(const std::string& path, const AcceleratorConfig& config);
 std::vector<std::uint8_t> read_dram(const std::string& path, const AcceleratorConfig& config);
+// Replaces a freshly compiled program's code and DRAM image by PREFIX.prog and PREFIX.dram of an earlier compile,
+// checked as above and against the compiled image's size (a file of another model is refused; `model` names it).
+void load_program_files(Program& program, const std::string& prefix, const AcceleratorConfig& config, const std::string& model);
 
 }  // namespace faq::compiler

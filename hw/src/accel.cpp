@@ -17,6 +17,7 @@
 // fpga/'s concern).
 #include "faq/hw/generate.h"
 
+#include "faq/arithmetic.h"
 #include "faq/isa.h"
 #include "faq/packing.h"
 
@@ -53,7 +54,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int R = cfg.rows, C = cfg.cols, P = cfg.mem_port_bits / 8, PB = cfg.mem_port_bits;
   const int spad_aw = clog2(cfg.spad_lines()), wbuf_aw = clog2(cfg.wbuf_lines()), acc_aw = clog2(cfg.acc_lines()),
             param_aw = clog2(cfg.param_lines());
-  const int param_entry = 70;  // a (32), b (32), shift (6)
+  // a PARAM entry on chip: a (32), b (32), shift (wide enough for the contract's largest shift)
+  const int param_entry = 64 + static_cast<int>(std::bit_width(static_cast<unsigned>(arith::kMaxShift)));
   const int max_line_bytes = std::max({R * 16 / 8, C * 16 / 8, 4 * C, packing::kParamEntryBytes * C, C * 32 / 8});
   const int max_beats = (max_line_bytes + P - 1) / P;
   const int beat_w = clog2(max_beats + 1);
@@ -492,7 +494,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     for (int c = C - 1; c >= 0; --c) {
       a += fmt::format("{}full_line[{}:{}]", a.empty() ? "" : ", ", c * 32 + w.psum - 1, c * 32);
       const int e = c * 8 * packing::kParamEntryBytes;
-      p += fmt::format("{}full_line[{}:{}], full_line[{}:{}]", p.empty() ? "" : ", ", e + 69, e + 64, e + 63, e);
+      p += fmt::format("{}full_line[{}:{}], full_line[{}:{}]", p.empty() ? "" : ", ", e + param_entry - 1, e + 64, e + 63, e);
     }
     m.assign(acc_in, "{" + a + "}");
     m.assign(param_in, "{" + p + "}");
@@ -713,7 +715,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.instance("faq_post", fmt::format("post_{}", c),
                {{"clk", "clk"}, {"mode_add", "feed_add"}, {"x", fmt::format("feed_x[{}:{}]", c * 32 + 31, c * 32)},
                 {"y", fmt::format("feed_y[{}:{}]", c * 32 + 31, c * 32)}, {"a", fmt::format("st_param_line[{}:{}]", e + 31, e)},
-                {"b", fmt::format("st_param_line[{}:{}]", e + 63, e + 32)}, {"shift", fmt::format("st_param_line[{}:{}]", e + 69, e + 64)},
+                {"b", fmt::format("st_param_line[{}:{}]", e + 63, e + 32)}, {"shift", fmt::format("st_param_line[{}:{}]", e + param_entry - 1, e + 64)},
                 {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}});
   }
   // beside the PPU: valid, last, bypass, address and the raw values (max pooling bypasses the PPU)

@@ -9,9 +9,6 @@ namespace faq::hw {
 
 Widths::Widths(const AcceleratorConfig& c) : act(c.act_bits + 1), weight(c.weight_bits), psum(c.acc_bits) {}
 
-// Edges from the one that captures an input line to the one that registers its output line: one input register, r
-// skew stages and c right moves to reach PE (r, c), R rows down, C - c de-skew stages.
-int array_latency(const AcceleratorConfig& config) { return config.rows + config.cols + 1; }
 
 Module pe_module(const AcceleratorConfig& config) {
   const Widths w(config);

@@ -58,14 +58,7 @@ int main(int argc, char** argv) {
     if (model.test_vectors.empty()) faq::fail_input("{}: the model has no test vectors to compare with", model_path);
     const auto config = faq::AcceleratorConfig::load(FAQ_PRESET);
     auto program = faq::compiler::compile(model, config);
-    if (!program_prefix.empty()) {
-      program.code = faq::compiler::read_program(program_prefix + ".prog", config);
-      auto dram = faq::compiler::read_dram(program_prefix + ".dram", config);
-      if (dram.size() != program.dram.size())
-        faq::fail_input("{}.dram: {} bytes, but {} on {} needs {}: made from another model?", program_prefix, dram.size(), model_path,
-                        config.name, program.dram.size());
-      program.dram = std::move(dram);
-    }
+    if (!program_prefix.empty()) faq::compiler::load_program_files(program, program_prefix, config, model_path);
     const faq::sim::TimingOptions timing{.mem_latency = latency};
     const auto expected_layers = faq::sim::time_layers(program.code, program.layer_first, config, timing);
     std::uint64_t model_cycles = 0;

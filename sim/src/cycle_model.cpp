@@ -115,7 +115,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       }
       reads |= bit(i[F::bank] != 0 ? Bank1 : Bank0);
       occupancy = static_cast<std::uint64_t>(std::max<std::int64_t>(1, lines));
-      latency = static_cast<std::uint64_t>(R + C + 2);  // array (rows + cols + 1 edges), then the ACC write
+      latency = static_cast<std::uint64_t>(timing::matmul_latency(config_));
       t.macs = static_cast<std::uint64_t>(lines * R * C);
       t.array_lines = static_cast<std::uint64_t>(lines);
       totals_.array_lines += static_cast<std::uint64_t>(lines);

@@ -7,6 +7,8 @@
 #include "faq/sim/cycle_model.h"
 #include "faq/faq_file.h"
 
+#include "instructions.h"
+
 #include <gtest/gtest.h>
 
 namespace faq::sim {
@@ -15,11 +17,7 @@ namespace {
 using isa::Instruction;
 using isa::Opcode;
 
-Instruction make(Opcode op, std::initializer_list<std::pair<int, std::uint64_t>> fields) {
-  Instruction i(op);
-  for (const auto& [f, v] : fields) i[f] = v;
-  return i;
-}
+using testing::make;
 
 AcceleratorConfig tiny() { return AcceleratorConfig::load("tiny"); }  // 4x4, 8-bit, 128-bit port
 

@@ -6,6 +6,8 @@
 #include "faq/reference.h"
 #include "faq/sim/machine.h"
 
+#include "instructions.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -16,11 +18,7 @@ namespace {
 using isa::Instruction;
 using isa::Opcode;
 
-Instruction make(Opcode op, std::initializer_list<std::pair<int, std::uint64_t>> fields) {
-  Instruction i(op);
-  for (const auto& [f, v] : fields) i[f] = v;
-  return i;
-}
+using testing::make;
 
 Instruction config(int in_bits, bool in_signed, int out_bits, bool out_signed, std::uint64_t in_stride, std::uint64_t out_stride,
                    int res_bits = 8, bool res_signed = true) {

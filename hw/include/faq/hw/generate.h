@@ -4,6 +4,7 @@
 
 #include "faq/config.h"
 #include "faq/hw/verilog.h"
+#include "faq/timing.h"
 
 #include <string>
 #include <vector>
@@ -25,12 +26,12 @@ Module pe_module(const AcceleratorConfig& config);
 // rows x cols PEs with input skew and output de-skew: one activation line (rows lanes) in per cycle, one line of
 // cols partial sums out per cycle, `latency()` cycles later.
 Module array_module(const AcceleratorConfig& config);
-int array_latency(const AcceleratorConfig& config);
+using timing::array_latency;
 // One lane of the post-processing unit, 4 pipeline stages (docs/arithmetic.md):
 //   mode 0 (STORE, average POOL): saturate(rounding_shift_right(wrap32(x + a) * b, shift), [lo, hi])
 //   mode 1 (VADD):               saturate(rounding_shift_right(x * a + y * b, shift), [lo, hi])
 Module post_module();
-inline constexpr int kPostLatency = 4;
+using timing::kPostLatency;
 
 // The top level, faq_accel: fetch, decode (from the ISA table), scoreboarded issue, LD/PL/EX/ST units, buffers,
 // memory channels and performance counters (hw/src/accel.cpp, docs/hw.md).

@@ -11,6 +11,7 @@
 
 #include "faq/config.h"
 #include "faq/isa.h"
+#include "faq/timing.h"
 
 #include <array>
 #include <cstdint>
@@ -26,7 +27,7 @@ std::string_view to_string(Unit u);
 
 struct TimingOptions {
   int mem_latency = 20;    // cycles from a DRAM read request to its data
-  int post_latency = 4;    // pipeline depth of the post-processing unit (bias, requantize, clamp, pack)
+  int post_latency = timing::kPostLatency;  // pipeline depth of the post-processing unit (bias, requantize, clamp, pack)
 };
 
 // Per-instruction timing: when it issued, how long its unit was occupied and when its results were complete.

@@ -1,0 +1,21 @@
+// Pipeline depths of the hardware that the cycle model (sim/) and the RTL generator (hw/) must agree on
+// (docs/cycle-model.md, docs/hw.md): one definition, used by both.
+#pragma once
+
+#include "faq/config.h"
+
+namespace faq::timing {
+
+// Stages of a post-processing lane (bias, multiply, rounding shift, saturate).
+inline constexpr int kPostLatency = 4;
+
+// Clock edges from the one that captures an activation line into the array to the one that registers its
+// output line: one input register, r skew stages and c right moves to reach PE (r, c), rows down, cols - c
+// de-skew stages.
+constexpr int array_latency(const AcceleratorConfig& config) { return config.rows + config.cols + 1; }
+
+// Cycles after its last line enters the array until a MATMUL's results may be used: the array, then the
+// accumulator read-modify-write, after which the scoreboard sees the completion.
+constexpr int matmul_latency(const AcceleratorConfig& config) { return array_latency(config) + 1; }
+
+}  // namespace faq::timing

@@ -10,7 +10,7 @@ packages=(
   # contract library, CLI, tests
   libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev
   # golden model (LibTorch) and its data
-  libtorch-dev libopencv-dev zlib1g-dev dataset-fashion-mnist
+  libtorch-dev libgloo-dev libopencv-dev zlib1g-dev dataset-fashion-mnist
   # RTL simulation
   verilator libsystemc-dev iverilog
   # synthesis, timing and FPGA

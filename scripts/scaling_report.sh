@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The whole scaling report from scratch (docs/scaling.md, docs/energy.json, docs/fpga.md and their plots): the
-# precision sweep (Yosys + OSU 0.18 um + OpenSTA), energy per ResNet-18 inference, FPGA resources. Needs a build
-# (make) with hw/ and golden/ (faq-train makes the random-init ResNet-18 models when missing). About 10 minutes.
+# The whole scaling report from scratch (docs/scaling.md, docs/energy.json, docs/accel_area.json, docs/fpga.md and
+# their plots): the precision sweep (Yosys + OSU 0.18 um + OpenSTA), energy per ResNet-18 inference, the whole
+# accelerator's area per module (SRAM model for the buffers), FPGA resources. Needs a build
+# (make) with hw/ and golden/ (faq-train makes the random-init ResNet-18 models when missing). About 20 minutes.
 # Usage: scripts/scaling_report.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/synth_sweep.py
 python3 scripts/energy_report.py default
+python3 scripts/accel_area.py tiny edge default
 python3 scripts/fpga_resources.py edge tiny
-echo "docs/scaling.md, docs/scaling.json, docs/energy.json, docs/fpga.md regenerated"
+echo "docs/scaling.md, docs/scaling.json, docs/energy.json, docs/accel_area.json, docs/fpga.md regenerated"

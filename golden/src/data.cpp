@@ -6,7 +6,12 @@
 
 #include <fmt/format.h>
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 
@@ -84,7 +89,28 @@ Dataset load_fashion_mnist(const std::string& dir, bool train) {
   return data;
 }
 
-Dataset load_image_folder(const std::string& dir, int size) {
+#ifdef FAQ_HAVE_OPENCV
+namespace {
+
+// One image file as uint8 [3, size, size] RGB: shorter side resized to `size`, centre crop.
+torch::Tensor decode_image(const std::string& file, int size) {
+  cv::Mat image = cv::imread(file, cv::IMREAD_COLOR);
+  if (image.empty()) fail_input("{}: cannot decode image", file);
+  const double factor = static_cast<double>(size) / std::min(image.rows, image.cols);
+  cv::Mat resized;
+  cv::resize(image, resized, cv::Size(std::max(size, static_cast<int>(std::lround(image.cols * factor))),
+                                      std::max(size, static_cast<int>(std::lround(image.rows * factor)))),
+             0, 0, cv::INTER_AREA);
+  const cv::Rect crop((resized.cols - size) / 2, (resized.rows - size) / 2, size, size);
+  cv::Mat rgb;
+  cv::cvtColor(resized(crop), rgb, cv::COLOR_BGR2RGB);
+  return torch::from_blob(rgb.data, {size, size, 3}, torch::kUInt8).permute({2, 0, 1}).clone();
+}
+
+}  // namespace
+#endif
+
+Dataset load_image_folder(const std::string& dir, int size, bool stream) {
 #ifdef FAQ_HAVE_OPENCV
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) fail_input("{}: not a directory", dir);
@@ -93,7 +119,7 @@ Dataset load_image_folder(const std::string& dir, int size) {
     if (entry.is_directory()) classes.push_back(entry.path().filename().string());
   std::sort(classes.begin(), classes.end());
   if (classes.empty()) fail_input("{}: no class sub-directories", dir);
-  std::vector<torch::Tensor> images;
+  Dataset data;
   std::vector<std::int64_t> labels;
   for (std::size_t c = 0; c < classes.size(); ++c) {
     std::vector<fs::path> files;
@@ -104,45 +130,90 @@ Dataset load_image_folder(const std::string& dir, int size) {
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      cv::Mat image = cv::imread(file.string(), cv::IMREAD_COLOR);
-      if (image.empty()) fail_input("{}: cannot decode image", file.string());
-      const double factor = static_cast<double>(size) / std::min(image.rows, image.cols);
-      cv::Mat resized;
-      cv::resize(image, resized, cv::Size(std::max(size, static_cast<int>(std::lround(image.cols * factor))),
-                                          std::max(size, static_cast<int>(std::lround(image.rows * factor)))),
-                 0, 0, cv::INTER_AREA);
-      const cv::Rect crop((resized.cols - size) / 2, (resized.rows - size) / 2, size, size);
-      cv::Mat rgb;
-      cv::cvtColor(resized(crop), rgb, cv::COLOR_BGR2RGB);
-      images.push_back(torch::from_blob(rgb.data, {size, size, 3}, torch::kUInt8).permute({2, 0, 1}).clone());
+      data.files.push_back(file.string());
       labels.push_back(static_cast<std::int64_t>(c));
     }
   }
-  if (images.empty()) fail_input("{}: no .jpg or .png images", dir);
-  Dataset data;
+  if (data.files.empty()) fail_input("{}: no .jpg or .png images", dir);
   data.name = "imagefolder:" + dir;
-  data.images = torch::stack(images);
   data.labels = torch::tensor(labels, torch::kInt64);
+  data.stored_size = size;
   data.mean = {0.485, 0.456, 0.406};
   data.std = {0.229, 0.224, 0.225};
   data.num_classes = static_cast<int>(classes.size());
+  const std::int64_t bytes = static_cast<std::int64_t>(data.files.size()) * 3 * size * size;
+  if (!stream && bytes <= kStreamAboveBytes) {
+    data.images = gather_images(data, torch::arange(data.size(), torch::kLong));
+    data.files.clear();
+  }
   return data;
 #else
   (void)size;
+  (void)stream;
   fail_input("{}: this build has no OpenCV (install libopencv-dev and reconfigure) for ImageFolder data", dir);
 #endif
 }
 
+torch::Tensor gather_images(const Dataset& data, const torch::Tensor& indices) {
+  if (!data.streamed()) return data.images.index_select(0, indices.to(data.images.device()));
+#ifdef FAQ_HAVE_OPENCV
+  const auto cpu = indices.to(torch::kCPU, torch::kLong).contiguous();
+  const std::int64_t n = cpu.numel(), size = data.stored_size;
+  auto out = torch::empty({n, 3, size, size}, torch::kUInt8);
+  const auto* index = cpu.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i)
+    if (index[i] < 0 || index[i] >= static_cast<std::int64_t>(data.files.size())) throw std::out_of_range("gather_images: index out of range");
+  // decode in parallel (OpenCV's own threads off: one image per task)
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  at::parallel_for(0, n, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      try {
+        out[i].copy_(decode_image(data.files[static_cast<std::size_t>(index[i])], data.stored_size));
+      } catch (...) {
+        const std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  });
+  if (failure) std::rethrow_exception(failure);
+  return out;
+#else
+  fail_input("{}: this build has no OpenCV for ImageFolder data", data.name);
+#endif
+}
+
+namespace {
+
+std::int64_t crop_pad(std::int64_t stored) { return std::max<std::int64_t>(1, stored / 14); }
+
+}  // namespace
+
+Augmentation draw_augmentation(const Dataset& data, std::int64_t n, torch::Device device) {
+  const std::int64_t pad = crop_pad(data.image_size());
+  Augmentation a;
+  a.offsets = torch::randint(0, 2 * pad + 1, {n, 2}, torch::TensorOptions().dtype(torch::kLong).device(device));
+  a.flip = torch::rand({n}, torch::TensorOptions().device(device)) < 0.5;
+  return a;
+}
+
 torch::Tensor make_batch(const Dataset& data, const torch::Tensor& indices, const BatchOptions& options,
-                         torch::Device device) {
-  auto x = data.images.index_select(0, indices.to(data.images.device())).to(device).to(torch::kFloat32).div_(255.0);
+                         torch::Device device, const Augmentation* augmentation) {
+  return make_batch_from(data, gather_images(data, indices), options, device, augmentation);
+}
+
+torch::Tensor make_batch_from(const Dataset& data, const torch::Tensor& images, const BatchOptions& options,
+                              torch::Device device, const Augmentation* augmentation) {
+  auto x = images.to(device).to(torch::kFloat32).div_(255.0);
   const auto n = x.size(0);
   const auto stored = x.size(2);
   if (options.augment) {
     // Random crop of the image padded by 2 pixels (scaled for larger images) and horizontal flip, per image.
-    const std::int64_t pad = std::max<std::int64_t>(1, stored / 14);
+    const Augmentation drawn = augmentation != nullptr ? *augmentation : draw_augmentation(data, n, device);
+    if (drawn.offsets.size(0) != n) throw std::logic_error("augmentation choices for another batch size");
+    const std::int64_t pad = crop_pad(stored);
     const auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0.0);
-    const auto offsets = torch::randint(0, 2 * pad + 1, {n, 2}, torch::TensorOptions().dtype(torch::kLong).device(device));
+    const auto offsets = drawn.offsets.to(device);
     const auto base = torch::arange(stored, torch::TensorOptions().dtype(torch::kLong).device(device));
     const auto rows = (offsets.select(1, 0).view({n, 1}) + base.view({1, stored}));      // [n, H]
     const auto cols = (offsets.select(1, 1).view({n, 1}) + base.view({1, stored}));      // [n, W]
@@ -150,7 +221,7 @@ torch::Tensor make_batch(const Dataset& data, const torch::Tensor& indices, cons
     const auto gathered = padded.permute({0, 2, 3, 1})  // [n, H+2p, W+2p, C]
                               .index({batch_index, rows.view({n, stored, 1}), cols.view({n, 1, stored})});  // [n, H, W, C]
     x = gathered.permute({0, 3, 1, 2});
-    const auto flip = torch::rand({n}, torch::TensorOptions().device(device)) < 0.5;
+    const auto flip = drawn.flip.to(device);
     x = torch::where(flip.view({n, 1, 1, 1}), x.flip({3}), x);
   }
   if (options.image_size != stored)

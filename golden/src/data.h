@@ -16,11 +16,15 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 
 struct Dataset {
   std::string name;
-  torch::Tensor images;  // uint8 [N, C, H, W]
+  torch::Tensor images;  // uint8 [N, C, H, W]; undefined for a streamed ImageFolder (decoded per batch from `files`)
   torch::Tensor labels;  // int64 [N]
   std::vector<double> mean, std;  // per channel, of pixel / 255
   int num_classes = 10;
-  std::int64_t size() const { return images.size(0); }
+  std::vector<std::string> files;  // streamed ImageFolder: one image file per label
+  int stored_size = 0;             // streamed ImageFolder: the size images are decoded to
+  std::int64_t size() const { return labels.size(0); }
+  std::int64_t image_size() const { return images.defined() ? images.size(2) : stored_size; }
+  bool streamed() const { return !images.defined(); }
 };
 
 // Reads train-* or t10k-* IDX files from `dir`; a missing or malformed file is an InputError naming it.
@@ -28,7 +32,15 @@ Dataset load_fashion_mnist(const std::string& dir, bool train);
 
 // ImageFolder layout; images are resized to `size`x`size` (shorter side, then centre crop). Classes are the
 // sorted sub-directory names. Throws InputError when OpenCV is not built in or the folder is empty.
-Dataset load_image_folder(const std::string& dir, int size);
+// In memory, every image is decoded once here; streamed (`stream`, or automatically when the decoded set would
+// exceed kStreamAboveBytes), only the file list is kept and each batch's images are decoded when it is built
+// (in parallel; the trainer prefetches the next batch while the current one trains), so ImageNet-sized folders
+// need no more memory than a few batches.
+inline constexpr std::int64_t kStreamAboveBytes = std::int64_t{4} << 30;
+Dataset load_image_folder(const std::string& dir, int size, bool stream = false);
+
+// The uint8 images [n, C, H, W] at `indices` (on the dataset's device; decoded on the CPU when streamed).
+torch::Tensor gather_images(const Dataset& data, const torch::Tensor& indices);
 
 struct BatchOptions {
   int image_size = 28;    // output size (images are resized when it differs from the stored size)
@@ -36,8 +48,21 @@ struct BatchOptions {
   bool augment = false;   // random crop with 2-pixel (scaled) zero padding and horizontal flip
 };
 
-// Normalized float batch of the images at `indices` (a tensor of int64 on any device).
+// The random choices of augmentation for a batch of n images: crop offsets [n, 2] and horizontal flips [n].
+struct Augmentation {
+  torch::Tensor offsets, flip;
+  Augmentation slice(std::int64_t begin, std::int64_t end) const { return {offsets.slice(0, begin, end), flip.slice(0, begin, end)}; }
+};
+// Draws them from the global generator (of `device`). Data-parallel ranks draw them for the whole global batch and
+// take their share, so that every image is augmented as in a single process.
+Augmentation draw_augmentation(const Dataset& data, std::int64_t n, torch::Device device);
+
+// Normalized float batch of the images at `indices` (a tensor of int64 on any device); with options.augment, the
+// choices of `augmentation` (one per index), or freshly drawn ones when it is null.
 torch::Tensor make_batch(const Dataset& data, const torch::Tensor& indices, const BatchOptions& options,
-                         torch::Device device);
+                         torch::Device device, const Augmentation* augmentation = nullptr);
+// The same from images already gathered (gather_images), e.g. by a prefetching thread.
+torch::Tensor make_batch_from(const Dataset& data, const torch::Tensor& images, const BatchOptions& options,
+                              torch::Device device, const Augmentation* augmentation = nullptr);
 
 }  // namespace faq::golden

@@ -53,11 +53,13 @@ torch::Tensor weight_scales(const torch::Tensor& w, int bits) {
   return (w.detach().abs().flatten(1).amax(1) / hi).clamp_min(1e-12);
 }
 
-torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) {
+torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) { return fake_quant_weight(w, bits, weight_scales(w, bits)); }
+
+torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits, const torch::Tensor& scales) {
   const auto hi = arith::weight_range(bits).hi;
   std::vector<std::int64_t> view(static_cast<std::size_t>(w.dim()), 1);
   view[0] = -1;
-  const auto scale = weight_scales(w, bits).view(view);
+  const auto scale = scales.view(view);
   const auto quantized = torch::clamp(torch::round(w / scale), -hi, hi) * scale;
   return w + (quantized - w).detach();
 }
@@ -261,8 +263,9 @@ std::vector<torch::Tensor> NetImpl::forward_all(const torch::Tensor& x) {
         torch::Tensor b = node.op == OpKind::Conv2d ? node.conv->bias : node.fc->bias;
         if (quantized) {
           const double in_scale = tensor_quant_[static_cast<std::size_t>(node.inputs[0])].scale;
-          const auto bias_scale = weight_scales(w, weight_bits_[i]) * in_scale;
-          w = fake_quant_weight(w, weight_bits_[i]);
+          const auto scales = weight_scales(w, weight_bits_[i]);  // once per forward: weights and bias share them
+          const auto bias_scale = scales * in_scale;
+          w = fake_quant_weight(w, weight_bits_[i], scales);
           if (b.defined()) b = fake_quant(b, bias_scale, arith::kInt32Range.lo, arith::kInt32Range.hi);
         }
         if (node.op == OpKind::Conv2d) {
@@ -282,6 +285,8 @@ std::vector<torch::Tensor> NetImpl::forward_all(const torch::Tensor& x) {
         break;
     }
     if (quantized && node.op != OpKind::MaxPool) {
+      // under bf16 autocast, quantize in float32: the quantizer's rounding stays exact
+      if (y.scalar_type() != torch::kFloat32 && y.scalar_type() != torch::kFloat64) y = y.to(torch::kFloat32);
       const auto range = arith::activation_range(q.bits, q.is_signed);
       y = fake_quant(y, q.scale, range.lo, range.hi);
     }

@@ -108,6 +108,8 @@ torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale, std
 torch::Tensor fake_quant(const torch::Tensor& x, double scale, std::int64_t lo, std::int64_t hi);
 // Per-output-channel symmetric weight quantization: scale = max|w_o| / (2^(b-1) - 1), straight-through.
 torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits);
+// The same with the per-channel scales already computed (weight_scales(w, bits)).
+torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits, const torch::Tensor& scales);
 torch::Tensor weight_scales(const torch::Tensor& w, int bits);
 
 }  // namespace faq::golden

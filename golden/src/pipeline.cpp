@@ -32,8 +32,8 @@ Data load_data(const RunOptions& options) {
   }
   if (spec.starts_with("imagefolder:")) {
     const std::string dir = spec.substr(std::strlen("imagefolder:"));
-    return {load_image_folder((fs::path(dir) / "train").string(), options.net.image_size),
-            load_image_folder((fs::path(dir) / "val").string(), options.net.image_size)};
+    return {load_image_folder((fs::path(dir) / "train").string(), options.net.image_size, options.stream_data),
+            load_image_folder((fs::path(dir) / "val").string(), options.net.image_size, options.stream_data)};
   }
   fail_input("--data '{}': expected fashion-mnist, fashion-mnist:DIR or imagefolder:DIR", spec);
 }
@@ -64,6 +64,25 @@ IntTensor to_int_tensor(const torch::Tensor& t) {
   return out;
 }
 
+// The network's float parameters (the fine-tuned master weights behind the fake quantizers) as safetensors (F32).
+void save_float_weights(NetImpl& net, const std::string& path) {
+  nlohmann::json header = nlohmann::json::object();
+  std::string data;
+  for (const auto& item : net.named_parameters()) {
+    const auto t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    const auto bytes = static_cast<std::size_t>(t.numel()) * sizeof(float);
+    header[item.key()] = {{"dtype", "F32"}, {"shape", t.sizes().vec()}, {"data_offsets", {data.size(), data.size() + bytes}}};
+    data.append(reinterpret_cast<const char*>(t.data_ptr<float>()), bytes);
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  const std::uint64_t size = text.size();
+  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((size >> (8 * i)) & 0xff));
+  out << text << data;
+  if (!out) fail_input("{}: write failed", path);
+}
+
 }  // namespace
 
 std::map<std::string, torch::Tensor> load_safetensors_f32(const std::string& path) {
@@ -85,6 +104,7 @@ std::map<std::string, torch::Tensor> load_safetensors_f32(const std::string& pat
 nlohmann::json run_faq(const RunOptions& options) {
   const auto start = Clock::now();
   const torch::Device device = options.fp32.device;
+  Distributed* dist = options.fp32.dist.get();
   fs::create_directories(options.run_dir);
   const std::string name = !options.name.empty()
                                ? options.name
@@ -97,13 +117,15 @@ nlohmann::json run_faq(const RunOptions& options) {
 
   nlohmann::json metrics = {{"model", options.net.arch}, {"name", name}, {"wbits", options.plan.weight_bits},
                             {"abits", options.plan.act_bits}, {"seed", options.fp32.seed}, {"device", device.str()},
+                            {"world_size", dist != nullptr ? dist->world() : 1}, {"dist_backend", dist != nullptr ? dist->backend() : "none"},
+                            {"amp", options.fp32.amp}, {"channels_last", options.fp32.channels_last},
                             {"command", options.command}, {"image_size", options.net.image_size}};
   Data data;
   const bool trained = !options.random_init;
   if (trained) {
     data = load_data(options);
     for (Dataset* d : {&data.train, &data.test}) {  // kept on the training device: batches never cross the bus
-      d->images = d->images.to(device);
+      if (d->images.defined()) d->images = d->images.to(device);  // streamed folders are decoded per batch
       d->labels = d->labels.to(device);
     }
   }
@@ -111,7 +133,7 @@ nlohmann::json run_faq(const RunOptions& options) {
 
   // 1. FP32 network
   if (!options.fp32_checkpoint.empty()) {
-    torch::load(net, options.fp32_checkpoint);
+    load_checkpoint(net, options.fp32_checkpoint);
     net->to(device);
     metrics["fp32_source"] = options.fp32_checkpoint;
   } else if (!options.pretrained.empty()) {
@@ -130,7 +152,7 @@ nlohmann::json run_faq(const RunOptions& options) {
     metrics["fp32_source"] = "random-init";
   }
   if (trained) {
-    metrics["fp32_top1"] = evaluate(net, data.test, eval_batch, 512, device, options.eval_limit).top1;
+    metrics["fp32_top1"] = evaluate(net, data.test, eval_batch, 512, device, options.eval_limit, false, dist).top1;
     fmt::print("FP32 top-1: {:.2f}%\n", metrics["fp32_top1"].get<double>());
   }
 
@@ -148,10 +170,10 @@ nlohmann::json run_faq(const RunOptions& options) {
     const auto indices = torch::randint(data.train.size(), {calib_batch}, torch::TensorOptions().dtype(torch::kLong));
     return make_batch(data.train, indices, eval_batch, device);
   };
-  calibrate(*net, next_batch, options.calib_batches, options.calib_percentile);
+  calibrate(*net, next_batch, options.calib_batches, options.calib_percentile, dist);
   net->set_mode(Mode::Quantized);
   if (trained) {
-    metrics["calibrated_top1"] = evaluate(net, data.test, eval_batch, 512, device, options.eval_limit).top1;
+    metrics["calibrated_top1"] = evaluate(net, data.test, eval_batch, 512, device, options.eval_limit, false, dist).top1;
     fmt::print("after calibration, before fine-tuning: {:.2f}%\n", metrics["calibrated_top1"].get<double>());
   }
 
@@ -165,6 +187,8 @@ nlohmann::json run_faq(const RunOptions& options) {
     metrics["faq_epochs"] = nlohmann::json::array();
     for (const auto& h : history) metrics["faq_epochs"].push_back(h.to_json());
   }
+  // Data-parallel runs: the ranks hold equal networks from here on; rank 0 alone evaluates, exports and writes.
+  if (dist != nullptr && !dist->root()) return {{"rank", dist->rank()}};
   metrics["epochs"] = trained ? options.faq.epochs : 0;
   Evaluation fake_quant;
   if (trained) {
@@ -227,6 +251,9 @@ nlohmann::json run_faq(const RunOptions& options) {
   const std::string faq_path = (fs::path(options.run_dir) / (name + ".faq")).string();
   write_faq(model, faq_path);
   metrics["faq"] = faq_path;
+  const std::string float_path = (fs::path(options.run_dir) / (name + "-float.safetensors")).string();
+  save_float_weights(*net, float_path);
+  metrics["float_weights"] = float_path;
   metrics["test_vectors"] = options.test_vectors;
   metrics["seconds"] = std::chrono::duration<double>(Clock::now() - start).count();
   std::ofstream(fs::path(options.run_dir) / "metrics.json") << metrics.dump(2) << "\n";

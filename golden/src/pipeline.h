@@ -20,6 +20,7 @@ namespace faq::golden {
 struct RunOptions {
   NetSpec net;
   std::string data = "fashion-mnist";  // fashion-mnist[:DIR] | imagefolder:DIR (train/ and val/ inside)
+  bool stream_data = false;            // imagefolder: decode per batch even when the folder would fit in memory
   std::string run_dir = "runs/run";
   std::string name;                    // output NAME.faq; default <arch>_w<W>a<A>
   std::string fp32_checkpoint;         // reuse an FP32 network (a run's fp32-eN.pt)

@@ -9,6 +9,7 @@
 #include "faq/error.h"
 #include "faq/reference.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -75,7 +76,7 @@ void apply_precision(NetImpl& net, const PrecisionPlan& plan) {
     if (nodes[k].op == OpKind::MaxPool) tq[static_cast<std::size_t>(nodes[k].inputs[0])].bits = tq[k].bits;
 }
 
-void calibrate(NetImpl& net, const std::function<torch::Tensor()>& next_batch, int batches, double percentile) {
+void calibrate(NetImpl& net, const std::function<torch::Tensor()>& next_batch, int batches, double percentile, Distributed* dist) {
   if (!net.folded()) throw std::logic_error("calibrate needs folded BatchNorm");
   if (batches < 1) fail_input("calibration needs at least one batch");
   if (!(percentile > 0 && percentile <= 100)) fail_input("calibration percentile {} is outside (0, 100]", percentile);
@@ -83,19 +84,37 @@ void calibrate(NetImpl& net, const std::function<torch::Tensor()>& next_batch, i
   const Mode previous = net.mode();
   net.set_mode(Mode::Float);
   const auto& nodes = net.nodes();
-  std::vector<double> clip(nodes.size(), 0.0);
   auto& tq = net.tensor_quant();
+  const bool shared = dist != nullptr && dist->enabled();
+  const int world = shared ? dist->world() : 1, rank = shared ? dist->rank() : 0;
+  // per batch and tensor: the percentile of that batch's values (rows of other ranks' batches stay 0)
+  auto per_batch = torch::zeros({batches, static_cast<std::int64_t>(nodes.size())}, torch::kFloat64);
+  auto rows = per_batch.accessor<double, 2>();
   for (int b = 0; b < batches; ++b) {
-    const auto outputs = net.forward_all(next_batch());
+    const auto batch = next_batch();
+    if (b % world != rank) continue;
+    const auto outputs = net.forward_all(batch);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       auto values = tq[i].is_signed ? outputs[i].abs() : outputs[i].clamp_min(0);
       values = values.flatten().to(torch::kFloat32);
       constexpr std::int64_t kSample = 1 << 20;
-      if (values.numel() > kSample) values = values.index_select(0, torch::randint(values.numel(), {kSample}, values.options().dtype(torch::kLong)));
+      if (values.numel() > kSample) {  // a sample drawn from a generator of its own: the same on every rank
+        auto generator = at::detail::createCPUGenerator(std::uint64_t{1000003} * static_cast<std::uint64_t>(b) + i);
+        const auto picks = torch::randint(values.numel(), {kSample}, generator, torch::TensorOptions().dtype(torch::kLong));
+        values = values.index_select(0, picks.to(values.device()));
+      }
       const auto k = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(percentile / 100.0 * static_cast<double>(values.numel()))));
-      clip[i] += std::get<0>(values.kthvalue(std::min(k, values.numel()))).item<double>() / batches;
+      rows[b][static_cast<std::int64_t>(i)] = std::get<0>(values.kthvalue(std::min(k, values.numel()))).item<double>();
     }
   }
+  if (shared) {  // adding zeros is exact: every rank ends with every row
+    std::vector<torch::Tensor> t{per_batch.to(dist->collective_device())};
+    dist->allreduce_sum(t);
+    per_batch.copy_(t[0].cpu());
+  }
+  std::vector<double> clip(nodes.size(), 0.0);
+  for (int b = 0; b < batches; ++b)
+    for (std::size_t i = 0; i < nodes.size(); ++i) clip[i] += rows[b][static_cast<std::int64_t>(i)] / batches;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto range = arith::activation_range(tq[i].bits, tq[i].is_signed);
     tq[i].scale = std::max(clip[i], 1e-8) / static_cast<double>(range.hi);

@@ -7,6 +7,7 @@
 //                    outputs become the .faq test vectors (checked against faq::run_reference on export).
 #pragma once
 
+#include "distributed.h"
 #include "graph.h"
 
 #include "faq/model.h"
@@ -30,7 +31,10 @@ void apply_precision(NetImpl& net, const PrecisionPlan& plan);
 // Runs `batches` (callable returning the next normalized batch) through the folded float network and sets
 // each tensor's scale from the `percentile` (e.g. 99.99) of its values (positive part for unsigned tensors,
 // magnitude for signed ones), averaged over batches. Max-pool outputs take their input's scale.
-void calibrate(NetImpl& net, const std::function<torch::Tensor()>& next_batch, int batches, double percentile);
+// Data-parallel (dist with several ranks): every rank draws every batch (the same random stream), rank r runs
+// the batches b = r mod world, and the per-batch percentiles are gathered so that every rank sums them in batch
+// order: the ranges equal a single process's bit for bit.
+void calibrate(NetImpl& net, const std::function<torch::Tensor()>& next_batch, int batches, double percentile, Distributed* dist = nullptr);
 
 // The integer model of the fake-quantized network (docs/arithmetic.md §2-7), in double precision.
 Model export_model(const NetImpl& net, const nlohmann::json& provenance);

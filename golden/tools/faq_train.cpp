@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
   int bits = 0, classes = 0, faq_batch = 0;
   double faq_lr = 0, faq_wd = -1;
   int faq_epochs = -1;
-  std::string device = "auto";
-  bool no_progress = false;
+  std::string device = "auto", dist_backend = "auto", amp = "off";
+  bool no_progress = false, channels_last = false;
   app.add_option("--model", o.net.arch, "tiny | resnet20 | resnet18 | resnet34 | resnet50")->capture_default_str();
   app.add_option("--data", o.data, "fashion-mnist | fashion-mnist:DIR | imagefolder:DIR (with train/ and val/)")->capture_default_str();
   app.add_option("--image-size", o.net.image_size, "input height and width (images are resized)")->capture_default_str();
@@ -65,6 +65,13 @@ int main(int argc, char** argv) {
   app.add_option("--stop-after", o.fp32.stop_after, "stop after N epochs of this invocation (time-boxed jobs); rerun to resume");
   app.add_option("--device", device, "auto | cpu | cuda")->capture_default_str();
   app.add_flag("--no-progress", no_progress, "no progress bar");
+  app.add_option("--dist-backend", dist_backend,
+                 "data-parallel backend when WORLD_SIZE > 1 (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT or Slurm's): "
+                 "auto (nccl on CUDA, gloo on CPU) | gloo | nccl")->capture_default_str();
+  app.add_option("--amp", amp, "off | bf16: bf16 autocast of convolutions on CUDA (quantizers stay float32)")->capture_default_str();
+  app.add_flag("--channels-last", channels_last, "NHWC tensors (CUDA tensor cores)");
+  app.add_flag("--stream-data", o.stream_data,
+               "imagefolder: decode each batch from disk (automatic above 4 GiB of decoded images), the next batch in the background");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -87,7 +94,13 @@ int main(int argc, char** argv) {
       at::globalContext().setBenchmarkCuDNN(true);
     }
     const bool eight = o.plan.weight_bits >= 8 && o.plan.act_bits >= 8;
-    o.fp32.device = o.faq.device = torch::Device(device);
+    const auto dist = faq::golden::Distributed::from_environment(dist_backend, device == "cuda");
+    o.fp32.device = o.faq.device = device == "cuda" ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist->local_rank())) : torch::Device(device);
+    if (device == "cuda" && dist->local_rank() >= static_cast<int>(torch::cuda::device_count()))
+      faq::fail_input("LOCAL_RANK {} but this machine has {} CUDA devices", dist->local_rank(), torch::cuda::device_count());
+    o.fp32.dist = dist;
+    o.fp32.amp = amp;
+    o.fp32.channels_last = channels_last;
     o.fp32.stage = "fp32";
     o.fp32.batch = {o.net.image_size, o.net.in_channels, true};
     o.fp32.run_dir = o.run_dir;
@@ -102,9 +115,14 @@ int main(int argc, char** argv) {
     if (faq_batch > 0) o.faq.batch_size = faq_batch;
     o.net.num_classes = classes > 0 ? classes : (o.random_init ? 1000 : 10);
     if (o.data.starts_with("imagefolder:") && classes == 0 && !o.random_init)
-      o.net.num_classes = faq::golden::load_image_folder(o.data.substr(12) + "/train", 8).num_classes;
+      o.net.num_classes = faq::golden::load_image_folder(o.data.substr(12) + "/train", 8, /*stream=*/true).num_classes;
     std::filesystem::create_directories(o.run_dir);
-    tee_stdout((std::filesystem::path(o.run_dir) / "log.txt").string());
+    if (dist->root()) {
+      tee_stdout((std::filesystem::path(o.run_dir) / "log.txt").string());
+    } else {  // the other ranks log to a file of their own
+      const auto path = std::filesystem::path(o.run_dir) / fmt::format("log-rank{}.txt", dist->rank());
+      if (std::freopen(path.c_str(), "a", stdout) == nullptr) faq::fail_input("{}: cannot open the log", path.string());
+    }
     fmt::print("$ {}\n", o.command);
     faq::golden::run_faq(o);
     std::fflush(stdout);

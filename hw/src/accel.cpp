@@ -46,6 +46,16 @@ std::string field(isa::Opcode op, std::string_view name) {
   throw std::logic_error(fmt::format("ISA has no field {}.{}", isa::spec_of(op).mnemonic, name));
 }
 
+using Regs = std::vector<std::pair<std::string, int>>;
+
+// Appends "if (rst) every register of `regs` <= 0" to a clocked block (the last assignment wins): control
+// registers start known, so that a gate-level netlist, whose flip-flops power up unknown, leaves reset defined.
+void zero_on_reset(Block& b, const Regs& regs) {
+  b.if_("rst", [&](Block& t) {
+    for (const auto& [name, width] : regs) t.assign(name, fmt::format("{}'d0", width));
+  });
+}
+
 }  // namespace
 
 Module accel_module(const AcceleratorConfig& cfg) {
@@ -304,6 +314,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst", [&](Block& t) {
       t.assign(running, "1'b0").assign(done, "1'b0").assign(error, "1'b0").assign(q_count, "3'd0").assign(inflight, "1'b0");
+      t.assign(pc, "32'd0").assign(fetch_stop, "1'b0").assign(q_head, "2'd0").assign(q_tail, "2'd0");
+      t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
+      for (const Signal& r : {in_bits, weight_bits, out_bits, res_bits, in_signed, res_signed, in_stride, out_stride, sat_lo, sat_hi})
+        t.assign(r, fmt::format("{}'d0", r.width));
     }, [&](Block& e) {
       e.if_("start", [&](Block& t) {
         t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
@@ -406,11 +420,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
   });
 
   // ---- LD: the request generator --------------------------------------------------------------------------------
-  for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
+  const Regs ld_regs = {
            {"ld_b", 2}, {"ld_row_dram", 32}, {"ld_col_dram", 32}, {"ld_row_sram", 32}, {"ld_sram", 32}, {"ld_y", 16}, {"ld_x", 16},
            {"ld_hh", 16}, {"ld_ww", 16}, {"ld_pt", 4}, {"ld_pl", 4}, {"ld_cy", 10}, {"ld_cx", 10}, {"ld_dstride", 24},
-           {"ld_sstride", 12}, {"ld_pitch", 32}, {"ld_beats", beat_w}, {"ld_beat", beat_w}})
-    m.reg(name, width);
+           {"ld_sstride", 12}, {"ld_pitch", 32}, {"ld_beats", beat_w}, {"ld_beat", beat_w}};
+  for (const auto& [name, width] : ld_regs) m.reg(name, width);
   const auto ld_inside = m.wire("ld_inside"), ld_last_pos = m.wire("ld_last_pos"), ld_step = m.wire("ld_step"), ld_req = m.wire("ld_req");
   m.assign(ld_inside, "(ld_y >= {12'd0, ld_pt}) && (ld_y < {12'd0, ld_pt} + {6'd0, ld_cy}) && (ld_x >= {12'd0, ld_pl}) && (ld_x < {12'd0, ld_pl} + {6'd0, ld_cx})");
   m.assign(ld_last_pos, "(ld_y == ld_hh - 16'd1) && (ld_x == ld_ww - 16'd1)");
@@ -455,6 +469,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign(ld_gen, "ld_h != 32'd0 && ld_w != 32'd0");
       });
     });
+    zero_on_reset(b, ld_regs);
   });
 
   // ---- LD: responses into the buffers -----------------------------------------------------------------------------
@@ -530,13 +545,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign(pl_busy, "1'b1").assign("pl_k", fmt::format("{}'d0", k_w)).assign("pl_base", field(Opcode::Preload, "wbuf_addr")).assign("pl_bank", field(Opcode::Preload, "bank"));
       });
     });
+    zero_on_reset(b, {{"pl_k", k_w}, {"pl_base", 16}, {"pl_bank", 1}});
   });
 
   // ---- EX: MATMUL ---------------------------------------------------------------------------------------------------
-  for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
+  const Regs ex_regs = {
            {"ex_bank", 1}, {"ex_row_spad", 32}, {"ex_spad", 32}, {"ex_sx", 4}, {"ex_sy", 12}, {"ex_row_acc", 32}, {"ex_acc", 32},
-           {"ex_asy", 12}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy", 10}, {"ex_cx", 10}, {"ex_accum", 1}, {"ex_empty", 1}})
-    m.reg(name, width);
+           {"ex_asy", 12}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy", 10}, {"ex_cx", 10}, {"ex_accum", 1}, {"ex_empty", 1}};
+  for (const auto& [name, width] : ex_regs) m.reg(name, width);
   const int L = array_latency(cfg);
   const int dw = 3 + acc_aw;  // valid, last, accumulate, ACC line
   const auto ex_delay = m.reg("ex_delay", L * dw);
@@ -567,7 +583,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(acc_new, "{" + cat + "}");
   }
   m.always_ff(clk, [&](Block& b) {
-    b.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1));
+    // the delay line carries the valid bits that complete MATMULs: reset, so that no phantom completion follows power-up
+    b.if_("rst", [&](Block& t) { t.assign(ex_delay, fmt::format("{}'d0", L * dw)); },
+          [&](Block& t) { t.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1)); });
     b.if_("ex_acc_write", [&](Block& t) { t.assign("acc[ex_line]", "acc_new"); });
     b.if_("rst || start", [&](Block& t) { t.assign(ex_busy, "1'b0").assign("ex_empty", "1'b0"); }, [&](Block& e) {
       e.assign("ex_empty", "issue_to[2] && mm_lines == 32'd0");
@@ -590,18 +608,19 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
       });
     });
+    zero_on_reset(b, ex_regs);
   });
 
   // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
   // kinds: 0 STORE, 1 VADD, 2 POOL
-  for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{
+  const Regs st_regs = {
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", 32}, {"st_acc", 32},
            {"st_asy", 12}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
            {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_fed", 16}, {"st_which", 1},
            {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
            {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_pixels", 18}, {"st_pix", 18},
-           {"st_pstart", 1}})
-    m.reg(name, width);
+           {"st_pstart", 1}};
+  for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto st_aline = m.reg("st_aline", max_beats * PB);
   m.reg("st_param", 12);
@@ -774,6 +793,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign("st_complete", fmt::format("out_pop && of_entry[{}]", ow - 1));
   m.always_ff(clk, [&](Block& b) {
     b.assign(post_delay, kPostLatency == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (kPostLatency - 1) * pw - 1));
+    // the valid bit of every stage is reset (the values beside it need not be)
+    b.if_("rst", [&](Block& t) {
+      for (int stage = 0; stage < kPostLatency; ++stage) t.assign(fmt::format("post_delay[{}]", stage * pw + pw - 1), "1'b0");
+    });
     b.if_("rst || start", [&](Block& t) {
       t.assign(st_busy, "1'b0").assign(st_reads, "1'b0").assign("st_feeding", "1'b0").assign("st_pending", "6'd0");
       t.assign("of_head", "5'd0").assign("of_tail", "5'd0").assign("of_count", "6'd0").assign("of_beat", fmt::format("{}'d0", beat_w + 1));
@@ -861,11 +884,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
         }, [&](Block& x) { x.assign("st_beat", fmt::format("st_beat + {}'d1", beat_w)); });
       });
     });
+    zero_on_reset(b, st_regs);
+    zero_on_reset(b, {{"st_param", 12}});
   });
 
   // ---- performance counters of memory, buffers and per-unit stalls (after every signal they count) ------------------
   m.always_ff(clk, [&](Block& b) {
-    b.if_("start", [&](Block& x) { x.assign(perf_mem, "64'd0").assign(perf_unit_stall, "128'd0").assign(perf_buf, "256'd0"); },
+    b.if_("rst || start", [&](Block& x) { x.assign(perf_mem, "64'd0").assign(perf_unit_stall, "128'd0").assign(perf_buf, "256'd0"); },
           [&](Block& x) {
             x.if_("running", [&](Block& y) {
               y.assign("perf_mem[31:0]", "perf_mem[31:0] + {31'd0, rd_req && rd_ready}");

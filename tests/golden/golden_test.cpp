@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 namespace faq::golden {
 namespace {
@@ -48,6 +49,27 @@ Net random_tiny(const std::string& arch = "tiny") {
   }
   net->eval();
   return net;
+}
+
+TEST(Golden, ForeachSgdStepEqualsTorchSgd) {
+  torch::manual_seed(5);
+  std::vector<torch::Tensor> a, b;
+  for (auto shape : {std::vector<std::int64_t>{8, 3, 3, 3}, std::vector<std::int64_t>{8}, std::vector<std::int64_t>{10, 8}}) {
+    a.push_back(torch::randn(shape).requires_grad_());
+    b.push_back(a.back().detach().clone().requires_grad_());
+  }
+  const auto options = torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3);
+  torch::optim::SGD reference(a, options), ours(b, options);
+  for (int step = 0; step < 3; ++step) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const auto g = torch::randn(a[i].sizes());
+      a[i].mutable_grad() = g.clone();
+      b[i].mutable_grad() = g.clone();
+    }
+    reference.step();
+    sgd_step(ours);
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "step " << step << " tensor " << i;
+  }
 }
 
 TEST(Golden, BatchNormFoldingKeepsOutputs) {
@@ -213,6 +235,22 @@ TEST(Golden, ImageFolderLoader) {
   EXPECT_EQ(data.images[2][2][8][8].item<int>(), 200);
   const auto batch = make_batch(data, torch::tensor({0, 2}, torch::kLong), {32, 3, true}, torch::kCPU);
   EXPECT_EQ(batch.sizes(), (std::vector<std::int64_t>{2, 3, 32, 32}));
+  // streamed: the same images, decoded per batch
+  const Dataset streamed = load_image_folder(dir.string(), 16, /*stream=*/true);
+  EXPECT_TRUE(streamed.streamed());
+  EXPECT_EQ(streamed.size(), 3);
+  EXPECT_TRUE(torch::equal(streamed.labels, data.labels));
+  const auto indices = torch::tensor({2, 0, 1}, torch::kLong);
+  EXPECT_TRUE(torch::equal(gather_images(streamed, indices), gather_images(data, indices)));
+  EXPECT_TRUE(torch::equal(make_batch(streamed, indices, {32, 3, false}, torch::kCPU), make_batch(data, indices, {32, 3, false}, torch::kCPU)));
+  // a file that stops decoding after listing is an InputError naming it
+  std::ofstream(streamed.files[1], std::ios::trunc) << "not an image";
+  try {
+    gather_images(streamed, indices);
+    ADD_FAILURE() << "no error for an undecodable file";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(streamed.files[1]), std::string::npos) << e.what();
+  }
   fs::remove_all(dir / "dog");
   fs::remove_all(dir / "cat");
   EXPECT_THROW(load_image_folder(dir.string(), 16), InputError);

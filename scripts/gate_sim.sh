@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Gate-level simulation of the accelerator: faq-hwgen generates the RTL of CONFIG, Yosys synthesizes it onto the
+# OSU 0.18 um standard cells (synth -flatten, dfflibmap + abc -liberty osu018_stdcells.lib; buffers become
+# flip-flops, so keep CONFIG's buffers small) and writes the mapped netlist; Icarus simulates the netlist with the
+# library's own cell models (osu018_stdcells.v, zero-delay) and the behavioural RTL under the same testbench
+# (sim/gate/tb_faq_accel.v); faq-gate-check runs random layers on both and requires the reference's outputs from
+# each and identical cycles and DRAM bytes from the two.
+# Usage: scripts/gate_sim.sh [CONFIG] [LAYERS] [SEED]   (default: sim/gate/micro.json, 3 layers, seed 1)
+# Environment: BUILD (build folder, default build), OUT (work folder, default out/gate)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+config="${1:-$root/sim/gate/micro.json}"
+layers="${2:-3}"
+seed="${3:-1}"
+build="${BUILD:-$root/build}"
+out="${OUT:-$root/out/gate}"
+cells=/usr/share/qflow/tech/osu018
+for tool in yosys iverilog vvp; do
+  command -v "$tool" > /dev/null || { echo "gate_sim.sh: $tool not found (scripts/install-deps.sh installs it)" >&2; exit 2; }
+done
+[[ -f $cells/osu018_stdcells.lib ]] || { echo "gate_sim.sh: $cells/osu018_stdcells.lib missing (qflow-tech-osu018)" >&2; exit 2; }
+mkdir -p "$out"
+"$build/hw/faq-hwgen" --config "$config" -o "$out/rtl" > /dev/null
+preset_file="$config"; [[ -f $preset_file ]] || preset_file="$root/arch/presets/$config.json"
+port_bits=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mem_port_bits"])' "$preset_file")
+mapfile -t rtl < "$out/rtl/files.f"
+start=$(date +%s)
+yosys -q -l "$out/yosys.log" -p "read_verilog ${rtl[*]}; synth -flatten -top faq_accel; dfflibmap -liberty $cells/osu018_stdcells.lib;
+  abc -liberty $cells/osu018_stdcells.lib; opt_clean -purge; tee -q -o $out/gate_stat.txt stat -liberty $cells/osu018_stdcells.lib;
+  write_verilog -noattr $out/gate.v"
+echo "synthesized faq_accel ($(grep -m1 'Chip area' "$out/gate_stat.txt" | sed 's/^ *//')) in $(( $(date +%s) - start )) s"
+iverilog -g2012 -P tb_faq_accel.PB="$port_bits" -o "$out/rtl.vvp" "$root/sim/gate/tb_faq_accel.v" "${rtl[@]}"
+# (the cell models' specify blocks carry min:typ:max delays; Icarus notes each choice of typ: not shown)
+iverilog -g2012 -P tb_faq_accel.PB="$port_bits" -o "$out/gate.vvp" "$root/sim/gate/tb_faq_accel.v" "$out/gate.v" "$cells/osu018_stdcells.v" \
+  2> >(grep -v "choosing typ expression" >&2)
+"$build/tests/faq-gate-check" --config "$config" --rtl "$out/rtl.vvp" --gate "$out/gate.vvp" --layers "$layers" --seed "$seed" --work "$out/vectors"

@@ -15,8 +15,10 @@ Writes docs/accel_area.json and the generated table of docs/scaling.md.
 Usage: scripts/accel_area.py [PRESET ...] (default: tiny edge default)"""
 import json, os, pathlib, re, subprocess, sys
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from synthlib import LIB as lib, write_generated  # noqa: E402
+
 root = pathlib.Path(__file__).resolve().parent.parent
-lib = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
 hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
 presets = sys.argv[1:] or ["tiny", "edge", "default"]
 out = root / "out/accel_area"
@@ -97,11 +99,5 @@ lines.append("| **total** | " + " | ".join(f"**{r['total_um2'] / 1e6:.3f}** | 10
 lines.append("| total per PE | " + " | ".join(f"{r['total_um2'] / r['pes'] / 1e6:.4f} | " for r in rows) + " |")
 lines.append("| buffers as flip-flops instead (DFFPOSX1 only) | " +
              " | ".join(f"{r['buffers_as_flipflops_um2'] / 1e6:.2f} | " for r in rows) + " |")
-doc = root / "docs/scaling.md"
-begin, end = "<!-- BEGIN GENERATED: scripts/accel_area.py -->", "<!-- END GENERATED: scripts/accel_area.py -->"
-text = doc.read_text()
-if begin not in text:
-    text += f"\n## The whole accelerator, per module\n\n{begin}\n{end}\n"
-head, rest = text.split(begin)
-doc.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end)[1])
+write_generated(root / "docs/scaling.md", "scripts/accel_area.py", lines, "The whole accelerator, per module")
 print("docs/scaling.md, docs/accel_area.json")

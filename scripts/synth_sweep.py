@@ -10,8 +10,10 @@ part of this sweep: it measures the datapath the paper's claim is about.
 Usage: scripts/synth_sweep.py [--quick] (quick: 4x4 arrays only)"""
 import json, math, os, pathlib, re, subprocess, sys
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from synthlib import synthesize  # noqa: E402
+
 root = pathlib.Path(__file__).resolve().parent.parent
-lib = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
 hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
 out = root / "out/synth"
 out.mkdir(parents=True, exist_ok=True)
@@ -21,34 +23,12 @@ bits_list = [2, 4, 8, 16]
 reduction_bits = math.ceil(math.log2(3 * 3 * 512))
 
 
+def area_of(files, top):
+    return synthesize(files, top, out)
+
+
 def acc_bits(b):
     return min(32, 2 * b + reduction_bits)
-
-
-def fmax_mhz(netlist, top):
-    """Fmax of a mapped netlist from OpenSTA: the worst register-to-register (and port) path plus setup."""
-    sdc = out / f"{top}.sdc"
-    sdc.write_text("create_clock -name clk -period 100 [get_ports clk]\n"
-                   "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]\n"
-                   "set_output_delay 0 -clock clk [all_outputs]\n")
-    tcl = out / f"{top}.sta.tcl"
-    tcl.write_text(f"read_liberty {lib}\nread_verilog {netlist}\nlink_design {top}\nread_sdc {sdc}\n"
-                   "report_checks -path_delay max -digits 3\nexit\n")
-    log = subprocess.run(["sta", str(tcl)], check=True, capture_output=True, text=True).stdout
-    slack = float(re.findall(r"(-?[0-9.]+)\s+slack", log)[-1])
-    return 1000.0 / (100.0 - slack)
-
-
-def area(files, top):
-    netlist = out / f"{top}_{files[0].parent.name}_mapped.v"
-    script = f"read_verilog {' '.join(map(str, files))}; synth -top {top} -flatten; dfflibmap -liberty {lib}; " \
-             f"abc -liberty {lib}; opt_clean; stat -liberty {lib}; write_verilog -noattr {netlist}"
-    log = subprocess.run(["yosys", "-p", script], check=True, capture_output=True, text=True).stdout
-    chip = re.findall(r"Chip area for module '\\\\?%s': ([0-9.]+)" % top, log)
-    cells = re.findall(r"Number of cells:\s+([0-9]+)", log)
-    if not chip:
-        raise SystemExit(f"synthesis of {top} gave no area (see yosys output)")
-    return float(chip[-1]), int(cells[-1]), fmax_mhz(netlist, top)
 
 
 rows = []
@@ -61,19 +41,19 @@ for b in bits_list:
         cfg_path.write_text(json.dumps(cfg))
         rtl = out / name
         subprocess.run([hwgen, "--config", str(cfg_path), "-o", str(rtl)], check=True, capture_output=True)
-        pe_area, pe_cells, pe_fmax = area([rtl / "faq_pe.v"], "faq_pe")
+        pe_area, pe_cells, pe_fmax = area_of([rtl / "faq_pe.v"], "faq_pe")
         # the PE's multiplier alone: (bits + 1)-bit signed activation (unsigned lanes fit) x bits-bit signed weight
         mult = rtl / "faq_mult.v"
         mult.write_text(f"module faq_mult(input wire clk, input wire signed [{b}:0] a, input wire signed [{b - 1}:0] w,\n"
                         f"  output reg signed [{2 * b}:0] p);\n  always @(posedge clk) p <= a * w;\nendmodule\n")
-        mult_area, _, _ = area([mult], "faq_mult")
-        array_area, array_cells, array_fmax = area([rtl / "faq_pe.v", rtl / "faq_array.v"], "faq_array")
+        mult_area, _, _ = area_of([mult], "faq_mult")
+        array_area, array_cells, array_fmax = area_of([rtl / "faq_pe.v", rtl / "faq_array.v"], "faq_array")
         rows.append({"bits": b, "acc_bits": acc_bits(b), "rows": size, "cols": size, "pe_area_um2": pe_area, "pe_cells": pe_cells,
                      "multiplier_area_um2": mult_area,
                      "pe_fmax_mhz": pe_fmax, "array_area_um2": array_area, "array_cells": array_cells,
                      "array_area_per_pe_um2": array_area / (size * size), "array_fmax_mhz": array_fmax})
         print(f"{name}: PE {pe_area:.0f} um2 {pe_fmax:.0f} MHz, array {array_area:.0f} um2 {array_fmax:.0f} MHz", flush=True)
-post_area, post_cells, post_fmax = area([out / "w8a8_4x4" / "faq_post.v"], "faq_post")
+post_area, post_cells, post_fmax = area_of([out / "w8a8_4x4" / "faq_post.v"], "faq_post")
 
 by = {(r["bits"], r["rows"]): r for r in rows}
 ref = by[(8, 4)]["pe_area_um2"]

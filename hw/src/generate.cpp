@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 namespace faq::hw {
 
 Widths::Widths(const AcceleratorConfig& c) : act(c.act_bits + 1), weight(c.weight_bits), psum(c.acc_bits) {}
@@ -45,6 +47,77 @@ Module pe_module(const AcceleratorConfig& config) {
     b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended.name));
     b.if_(w_shift, [&](Block& t) {
       t.if_(w_bank, [&](Block& x) { x.assign(w1, w_in); }, [&](Block& x) { x.assign(w0, w_in); });
+    });
+  });
+  return m;
+}
+
+Module scalable_pe_module(const AcceleratorConfig& config) {
+  const int acc = config.acc_bits;
+  Module m("faq_pe_scalable", "precision-scalable processing element: four 5x5 multipliers, W8A8 / W4A8 / W8A4 / W4A4");
+  const auto clk = m.input("clk");
+  const auto mode = m.input("mode", 2);
+  const auto a_in = m.input("a_in", 10);
+  const auto a_valid_in = m.input("a_valid_in");
+  const auto a_bank_in = m.input("a_bank_in");
+  const auto psum0_in = m.input("psum0_in", acc, true);
+  const auto psum1_in = m.input("psum1_in", acc, true);
+  const auto w_in = m.input("w_in", 16);
+  const auto w_shift = m.input("w_shift");
+  const auto w_bank = m.input("w_bank");
+  const auto a_out = m.output_reg("a_out", 10);
+  const auto a_valid_out = m.output_reg("a_valid_out");
+  const auto a_bank_out = m.output_reg("a_bank_out");
+  const auto psum0_out = m.output_reg("psum0_out", acc, true);
+  const auto psum1_out = m.output_reg("psum1_out", acc, true);
+  const auto w_out = m.output("w_out", 16);
+  const auto w0 = m.reg("w0", 16), w1 = m.reg("w1", 16);
+  const auto w = m.wire("w", 16);
+  m.assign(w, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
+  m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
+  // 5-bit signed operands: activation halves and lanes, weight nibbles (low nibbles of 8-bit weights unsigned)
+  auto operand = [&](const std::string& name, const std::string& expr) {
+    const auto s = m.wire(name, 5, true);
+    m.assign(s, expr);
+    return s.name;
+  };
+  const auto a_lo = operand("a_lo", "{1'b0, a_in[3:0]}"), a_hi = operand("a_hi", "a_in[8:4]");
+  const auto a0 = operand("a0", "a_in[4:0]"), a1 = operand("a1", "a_in[9:5]");
+  std::vector<std::string> sn, un(4);  // nibble k of w: sign-extended; zero-extended (low nibbles of 8-bit weights)
+  for (int k = 0; k < 4; ++k) {
+    sn.push_back(operand(fmt::format("w_s{}", k), fmt::format("{{w[{0}], w[{0}:{1}]}}", 4 * k + 3, 4 * k)));
+    if (k % 2 == 0) un[static_cast<std::size_t>(k)] = operand(fmt::format("w_u{}", k), fmt::format("{{1'b0, w[{}:{}]}}", 4 * k + 3, 4 * k));
+  }
+  // operands of the four multipliers per mode (0 W8A8, 1 W4A8, 2 W8A4, 3 W4A4)
+  const std::vector<std::array<std::string, 4>> x = {{a_lo, a_lo, a0, a0}, {a_lo, a_hi, a0, a1}, {a_hi, a_lo, a1, a0}, {a_hi, a_hi, a1, a1}};
+  const std::vector<std::array<std::string, 4>> y = {{un[0], sn[0], un[0], sn[0]}, {sn[1], sn[0], sn[1], sn[1]},
+                                                     {un[0], sn[1], un[2], sn[2]}, {sn[1], sn[1], sn[3], sn[3]}};
+  auto pick = [&](const std::array<std::string, 4>& v) {
+    return fmt::format("(mode == 2'd0) ? {} : (mode == 2'd1) ? {} : (mode == 2'd2) ? {} : {}", v[0], v[1], v[2], v[3]);
+  };
+  std::vector<std::string> p;
+  for (int k = 0; k < 4; ++k) {
+    const auto xs = operand(fmt::format("x{}", k), pick(x[static_cast<std::size_t>(k)]));
+    const auto ys = operand(fmt::format("y{}", k), pick(y[static_cast<std::size_t>(k)]));
+    const auto pk = m.wire(fmt::format("m{}", k), 20, true);
+    m.assign(pk, fmt::format("{} * {}", xs, ys));  // 5x5 signed product, sign-extended to 20 bits
+    p.push_back(pk.name);
+  }
+  // the products' combination per mode (20-bit signed sums; a 9x8 product needs 17)
+  const auto s0 = m.wire("sum0", 20, true), s1 = m.wire("sum1", 20, true);
+  m.assign(s0, fmt::format("(mode == 2'd0) ? ({3} <<< 8) + (({1} + {2}) <<< 4) + {0} : (mode == 2'd1) ? ({1} <<< 4) + {0} : "
+                           "(mode == 2'd2) ? (({1} + {3}) <<< 4) + {0} + {2} : {0} + {1}",
+                           p[0], p[1], p[2], p[3]));
+  m.assign(s1, fmt::format("(mode == 2'd1) ? ({1} <<< 4) + {0} : (mode == 2'd3) ? {0} + {1} : 20'sd0", p[2], p[3]));
+  auto extend = [&](const std::string& v) {
+    return acc <= 20 ? fmt::format("{}[{}:0]", v, acc - 1) : fmt::format("{{{{{}{{{}[19]}}}}, {}}}", acc - 20, v, v);
+  };
+  m.always_ff(clk, [&](Block& b) {
+    b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
+    b.assign(psum0_out, fmt::format("{} + ({} ? {} : {}'d0)", psum0_in.name, a_valid_in.name, extend(s0.name), acc));
+    b.assign(psum1_out, fmt::format("{} + ({} ? {} : {}'d0)", psum1_in.name, a_valid_in.name, extend(s1.name), acc));
+    b.if_(w_shift, [&](Block& t) {
+      t.if_(w_bank, [&](Block& xb) { xb.assign(w1, w_in); }, [&](Block& xb) { xb.assign(w0, w_in); });
     });
   });
   return m;
@@ -173,9 +246,13 @@ Module post_module() {
   return m;
 }
 
+std::string file_header(const AcceleratorConfig& config) {
+  return fmt::format("Generated by faq-hwgen for configuration '{}' (hash {}): do not edit.\n{}", config.name, config.hash_hex(),
+                     config.canonical());
+}
+
 std::vector<std::pair<std::string, std::string>> generate_verilog(const AcceleratorConfig& config) {
-  const std::string header = fmt::format(
-      "Generated by faq-hwgen for configuration '{}' (hash {}): do not edit.\n{}", config.name, config.hash_hex(), config.canonical());
+  const std::string header = file_header(config);
   std::vector<std::pair<std::string, std::string>> files;
   for (const Module& m : {pe_module(config), array_module(config), post_module(), accel_module(config)})
     files.emplace_back(m.name() + ".v", render_file(header, m));

@@ -1,10 +1,12 @@
 // The generated datapath modules, Verilated, against the contract's arithmetic: the systolic array (skew,
 // weight preload into both banks, bank switching while the other bank is reloaded, wrapping partial sums, the
 // latency the cycle model assumes) and the post-processing lane (requantize and residual add, every shift,
-// saturation bounds), on random and corner-case values. Configurations: tiny (4x4, 8-bit, 32-bit accumulators)
+// saturation bounds), the precision-scalable PE in its four modes, on random and corner-case values. Configurations: tiny (4x4, 8-bit, 32-bit accumulators)
 // and edge (8x8, 4-bit, 20-bit accumulators).
 #include "Vfaq_array_edge.h"
 #include "Vfaq_array_tiny.h"
+#include "Vfaq_pe_scalable_edge.h"
+#include "Vfaq_pe_scalable_tiny.h"
 #include "Vfaq_post.h"
 
 #include "faq/arithmetic.h"
@@ -14,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <verilated.h>
 
+#include <array>
 #include <deque>
 #include <random>
 #include <type_traits>
@@ -146,6 +149,77 @@ void check_array(const char* preset, std::uint64_t seed) {
   EXPECT_EQ(checked, lines) << preset;
   EXPECT_TRUE(pending.empty());
 }
+
+// The precision-scalable PE: random operands over each mode's full ranges (activations: 9-bit signed in 8-bit
+// modes, 5-bit signed lanes in 4-bit modes, which hold signed and unsigned 4-bit values; weights 8- or 4-bit
+// signed), partial sums over the accumulator's range, invalid cycles adding nothing.
+template <typename Model>
+void check_scalable_pe(const char* preset, std::uint64_t seed) {
+  const AcceleratorConfig cfg = AcceleratorConfig::load(preset);
+  const int acc = cfg.acc_bits;
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  auto field = [](std::int64_t v, int bits) { return static_cast<std::uint64_t>(v) & ((1ULL << bits) - 1); };
+  Model m;
+  m.w_shift = 0;
+  m.a_valid_in = 0;
+  tick(m);
+  for (int trial = 0; trial < 4000; ++trial) {
+    const int mode = trial % 4;
+    const bool w4 = (mode & 1) != 0, a4 = (mode & 2) != 0;
+    const int bank = static_cast<int>(uniform(0, 1));
+    std::array<std::int64_t, 4> wv{};  // W8A8: w; W4A8: out 0, out 1; W8A4: in 0, in 1; W4A4: (in i, out o) at 2o + i
+    std::uint64_t word = 0;
+    if (!w4) {
+      for (int k = 0; k < (a4 ? 2 : 1); ++k) {
+        wv[static_cast<std::size_t>(k)] = uniform(-128, 127);
+        word |= field(wv[static_cast<std::size_t>(k)], 8) << (8 * k);
+      }
+      if (!a4) word |= static_cast<std::uint64_t>(uniform(0, 255)) << 8;  // unused bits: any value
+    } else {
+      for (int k = 0; k < (a4 ? 4 : 2); ++k) {
+        wv[static_cast<std::size_t>(k)] = uniform(-8, 7);
+        word |= field(wv[static_cast<std::size_t>(k)], 4) << (4 * k);
+      }
+      if (!a4) word |= static_cast<std::uint64_t>(uniform(0, 255)) << 8;
+    }
+    m.w_shift = 1;
+    m.w_bank = static_cast<std::uint8_t>(bank);
+    set_bits(m.w_in, 0, 16, word);
+    tick(m);
+    m.w_shift = 0;
+    std::int64_t a = 0, a0 = 0, a1 = 0;
+    if (!a4) {
+      a = uniform(-256, 255);
+      set_bits(m.a_in, 0, 10, field(a, 9) | (static_cast<std::uint64_t>(uniform(0, 1)) << 9));
+    } else {
+      a0 = uniform(-16, 15);
+      a1 = uniform(-16, 15);
+      set_bits(m.a_in, 0, 10, field(a0, 5) | (field(a1, 5) << 5));
+    }
+    std::int64_t p0 = 0, p1 = 0;
+    switch (mode) {
+      case 0: p0 = a * wv[0]; break;
+      case 1: p0 = a * wv[0], p1 = a * wv[1]; break;
+      case 2: p0 = a0 * wv[0] + a1 * wv[1]; break;
+      default: p0 = a0 * wv[0] + a1 * wv[1], p1 = a0 * wv[2] + a1 * wv[3]; break;
+    }
+    const bool valid = trial % 7 != 3;
+    const std::int64_t lo = -(std::int64_t{1} << (acc - 1)), hi = (std::int64_t{1} << (acc - 1)) - 1;
+    const std::int64_t s0 = trial % 11 == 0 ? hi : uniform(lo, hi), s1 = trial % 13 == 0 ? lo : uniform(lo, hi);
+    m.mode = static_cast<std::uint8_t>(mode);
+    m.a_valid_in = valid ? 1 : 0;
+    m.a_bank_in = static_cast<std::uint8_t>(bank);
+    set_bits(m.psum0_in, 0, acc, static_cast<std::uint64_t>(s0));
+    set_bits(m.psum1_in, 0, acc, static_cast<std::uint64_t>(s1));
+    tick(m);
+    ASSERT_EQ(get_signed(m.psum0_out, 0, acc), arith::wrap(s0 + (valid ? p0 : 0), acc)) << preset << " trial " << trial << " mode " << mode;
+    ASSERT_EQ(get_signed(m.psum1_out, 0, acc), arith::wrap(s1 + (valid ? p1 : 0), acc)) << preset << " trial " << trial << " mode " << mode;
+  }
+}
+
+TEST(HwScalablePe, AllModesMatchProducts) { check_scalable_pe<Vfaq_pe_scalable_tiny>("tiny", 3); }
+TEST(HwScalablePe, AllModesWrapAt20Bits) { check_scalable_pe<Vfaq_pe_scalable_edge>("edge", 4); }
 
 TEST(HwArray, TinyMatchesDotProducts) { check_array<Vfaq_array_tiny>("tiny", 1); }
 TEST(HwArray, EdgeMatchesDotProductsWrappingAt20Bits) { check_array<Vfaq_array_edge>("edge", 2); }

@@ -23,6 +23,16 @@ struct Widths {
 // sums move down, both registered; the bank select and a valid bit travel with the activation; weights shift down
 // the column into the bank named by `w_bank` while `w_shift` is high.
 Module pe_module(const AcceleratorConfig& config);
+// Precision-scalable PE (issue 7, first part; Bit Fusion's idea): four 5x5-bit signed multipliers that compose one
+// 9x8-bit product (W8A8), or two 9x4 (W4A8: one activation, two output channels), two 5x8 (W8A4: two input
+// channels, one output channel) or four 5x4 products (W4A4: two input x two output channels) per cycle.
+//   mode: 0 W8A8, 1 W4A8, 2 W8A4, 3 W4A4 (bit 0: 4-bit weights, bit 1: 4-bit activations)
+//   a_in (10 bits): one 9-bit signed activation (8-bit modes), or lanes a0 = [4:0], a1 = [9:5] (5-bit signed)
+//   weights (16 bits per bank): W8A8 w = [7:0]; W4A8 w(out 0) = [3:0], w(out 1) = [7:4]; W8A4 w(in 0) = [7:0],
+//   w(in 1) = [15:8]; W4A4 w(in i, out o) = [4(2o + i) +: 4]
+//   psum0/psum1: the partial sums of output channels 0 and 1 (psum1 passes through unchanged in W8A8 and W8A4).
+// Not yet used by the array, the compiler or the simulators (docs/scaling.md, "Precision-scalable PE").
+Module scalable_pe_module(const AcceleratorConfig& config);
 // rows x cols PEs with input skew and output de-skew: one activation line (rows lanes) in per cycle, one line of
 // cols partial sums out per cycle, `latency()` cycles later.
 Module array_module(const AcceleratorConfig& config);
@@ -40,5 +50,7 @@ Module accel_module(const AcceleratorConfig& config);
 // The whole generated design: one file per module (name.v -> text), each with a header naming the configuration
 // and its hash; the order is bottom-up, so that a tool can read the files as listed.
 std::vector<std::pair<std::string, std::string>> generate_verilog(const AcceleratorConfig& config);
+// The header every generated file carries: generator, configuration name, hash and canonical text.
+std::string file_header(const AcceleratorConfig& config);
 
 }  // namespace faq::hw

@@ -1,0 +1,43 @@
+"""Shared by the synthesis scripts: Yosys onto the OSU 0.18 um standard cells (Debian qflow-tech-osu018),
+OpenSTA timing of the mapped netlist, and the generated sections of the documents they write."""
+import re, subprocess
+
+LIB = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
+
+
+def fmax_mhz(netlist, top, out):
+    """Fmax of a mapped netlist from OpenSTA: the worst register-to-register (and port) path plus setup."""
+    sdc = out / f"{top}.sdc"
+    sdc.write_text("create_clock -name clk -period 100 [get_ports clk]\n"
+                   "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]\n"
+                   "set_output_delay 0 -clock clk [all_outputs]\n")
+    tcl = out / f"{top}.sta.tcl"
+    tcl.write_text(f"read_liberty {LIB}\nread_verilog {netlist}\nlink_design {top}\nread_sdc {sdc}\n"
+                   "report_checks -path_delay max -digits 3\nexit\n")
+    log = subprocess.run(["sta", str(tcl)], check=True, capture_output=True, text=True).stdout
+    slack = float(re.findall(r"(-?[0-9.]+)\s+slack", log)[-1])
+    return 1000.0 / (100.0 - slack)
+
+
+def synthesize(files, top, out):
+    """(area in um^2, cell count, Fmax in MHz) of `top` from `files`, flattened and mapped to the library."""
+    netlist = out / f"{top}_{files[0].parent.name}_mapped.v"
+    script = f"read_verilog {' '.join(map(str, files))}; synth -top {top} -flatten; dfflibmap -liberty {LIB}; " \
+             f"abc -liberty {LIB}; opt_clean; stat -liberty {LIB}; write_verilog -noattr {netlist}"
+    log = subprocess.run(["yosys", "-p", script], check=True, capture_output=True, text=True).stdout
+    chip = re.findall(r"Chip area for module '\\\\?%s': ([0-9.]+)" % top, log)
+    cells = re.findall(r"Number of cells:\s+([0-9]+)", log)
+    if not chip:
+        raise SystemExit(f"synthesis of {top} gave no area (see yosys output)")
+    return float(chip[-1]), int(cells[-1]), fmax_mhz(netlist, top, out)
+
+
+def write_generated(doc, script, lines, heading):
+    """Replaces the section between `script`'s BEGIN/END GENERATED markers in `doc` by `lines`; a document without
+    the markers gets them appended under `heading`."""
+    begin, end = f"<!-- BEGIN GENERATED: {script} -->", f"<!-- END GENERATED: {script} -->"
+    text = doc.read_text()
+    if begin not in text:
+        text += f"\n## {heading}\n\n{begin}\n{end}\n"
+    head, rest = text.split(begin)
+    doc.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end)[1])

@@ -103,12 +103,23 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
     m.assign(pk, fmt::format("{} * {}", xs, ys));  // 5x5 signed product, sign-extended to 20 bits
     p.push_back(pk.name);
   }
-  // the products' combination per mode (20-bit signed sums; a 9x8 product needs 17)
+  // The products' combination: one adder tree per partial sum, the mode selecting each term's shift (cheap
+  // multiplexers on the operands) rather than one tree per mode (20-bit signed sums; a 9x8 product needs 17):
+  //   sum0 = m0 + m1·2^(0 in W4A4, else 4) + [W8A8, W8A4] m2·2^(4 in W8A8, else 0) + [W8A8, W8A4] m3·2^(8 in W8A8, else 4)
+  //   sum1 = [W4A8, W4A4] m2 + m3·2^(4 in W4A8, else 0)
   const auto s0 = m.wire("sum0", 20, true), s1 = m.wire("sum1", 20, true);
-  m.assign(s0, fmt::format("(mode == 2'd0) ? ({3} <<< 8) + (({1} + {2}) <<< 4) + {0} : (mode == 2'd1) ? ({1} <<< 4) + {0} : "
-                           "(mode == 2'd2) ? (({1} + {3}) <<< 4) + {0} + {2} : {0} + {1}",
-                           p[0], p[1], p[2], p[3]));
-  m.assign(s1, fmt::format("(mode == 2'd1) ? ({1} <<< 4) + {0} : (mode == 2'd3) ? {0} + {1} : 20'sd0", p[2], p[3]));
+  auto term = [&](const std::string& name, const std::string& expr) {
+    const auto t = m.wire(name, 20, true);
+    m.assign(t, expr);
+    return t.name;
+  };
+  const auto t1 = term("t1", fmt::format("(mode == 2'd3) ? {0} : ({0} <<< 4)", p[1]));
+  const auto t2 = term("t2", fmt::format("(mode == 2'd0) ? ({0} <<< 4) : (mode == 2'd2) ? {0} : 20'sd0", p[2]));
+  const auto t3 = term("t3", fmt::format("(mode == 2'd0) ? ({0} <<< 8) : (mode == 2'd2) ? ({0} <<< 4) : 20'sd0", p[3]));
+  m.assign(s0, fmt::format("{} + {} + {} + {}", p[0], t1, t2, t3));
+  const auto u2 = term("u2", fmt::format("mode[0] ? {} : 20'sd0", p[2]));
+  const auto u3 = term("u3", fmt::format("(mode == 2'd1) ? ({0} <<< 4) : (mode == 2'd3) ? {0} : 20'sd0", p[3]));
+  m.assign(s1, fmt::format("{} + {}", u2, u3));
   auto extend = [&](const std::string& v) {
     return acc <= 20 ? fmt::format("{}[{}:0]", v, acc - 1) : fmt::format("{{{{{}{{{}[19]}}}}, {}}}", acc - 20, v, v);
   };

@@ -56,7 +56,8 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   const int acc = config.acc_bits;
   Module m("faq_pe_scalable", "precision-scalable processing element: four 5x5 multipliers, W8A8 / W4A8 / W8A4 / W4A4");
   const auto clk = m.input("clk");
-  const auto mode = m.input("mode", 2);
+  // the mode travels with each activation, like its valid and bank bits (no broadcast across the array)
+  const auto mode = m.input("mode_in", 2);
   const auto a_in = m.input("a_in", 10);
   const auto a_valid_in = m.input("a_valid_in");
   const auto a_bank_in = m.input("a_bank_in");
@@ -68,6 +69,7 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   const auto a_out = m.output_reg("a_out", 10);
   const auto a_valid_out = m.output_reg("a_valid_out");
   const auto a_bank_out = m.output_reg("a_bank_out");
+  const auto mode_out = m.output_reg("mode_out", 2);
   const auto psum0_out = m.output_reg("psum0_out", acc, true);
   const auto psum1_out = m.output_reg("psum1_out", acc, true);
   const auto w_out = m.output("w_out", 16);
@@ -93,7 +95,7 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   const std::vector<std::array<std::string, 4>> y = {{un[0], sn[0], un[0], sn[0]}, {sn[1], sn[0], sn[1], sn[1]},
                                                      {un[0], sn[1], un[2], sn[2]}, {sn[1], sn[1], sn[3], sn[3]}};
   auto pick = [&](const std::array<std::string, 4>& v) {
-    return fmt::format("(mode == 2'd0) ? {} : (mode == 2'd1) ? {} : (mode == 2'd2) ? {} : {}", v[0], v[1], v[2], v[3]);
+    return fmt::format("(mode_in == 2'd0) ? {} : (mode_in == 2'd1) ? {} : (mode_in == 2'd2) ? {} : {}", v[0], v[1], v[2], v[3]);
   };
   std::vector<std::string> p;
   for (int k = 0; k < 4; ++k) {
@@ -113,18 +115,18 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
     m.assign(t, expr);
     return t.name;
   };
-  const auto t1 = term("t1", fmt::format("(mode == 2'd3) ? {0} : ({0} <<< 4)", p[1]));
-  const auto t2 = term("t2", fmt::format("(mode == 2'd0) ? ({0} <<< 4) : (mode == 2'd2) ? {0} : 20'sd0", p[2]));
-  const auto t3 = term("t3", fmt::format("(mode == 2'd0) ? ({0} <<< 8) : (mode == 2'd2) ? ({0} <<< 4) : 20'sd0", p[3]));
+  const auto t1 = term("t1", fmt::format("(mode_in == 2'd3) ? {0} : ({0} <<< 4)", p[1]));
+  const auto t2 = term("t2", fmt::format("(mode_in == 2'd0) ? ({0} <<< 4) : (mode_in == 2'd2) ? {0} : 20'sd0", p[2]));
+  const auto t3 = term("t3", fmt::format("(mode_in == 2'd0) ? ({0} <<< 8) : (mode_in == 2'd2) ? ({0} <<< 4) : 20'sd0", p[3]));
   m.assign(s0, fmt::format("{} + {} + {} + {}", p[0], t1, t2, t3));
-  const auto u2 = term("u2", fmt::format("mode[0] ? {} : 20'sd0", p[2]));
-  const auto u3 = term("u3", fmt::format("(mode == 2'd1) ? ({0} <<< 4) : (mode == 2'd3) ? {0} : 20'sd0", p[3]));
+  const auto u2 = term("u2", fmt::format("mode_in[0] ? {} : 20'sd0", p[2]));
+  const auto u3 = term("u3", fmt::format("(mode_in == 2'd1) ? ({0} <<< 4) : (mode_in == 2'd3) ? {0} : 20'sd0", p[3]));
   m.assign(s1, fmt::format("{} + {}", u2, u3));
   auto extend = [&](const std::string& v) {
     return acc <= 20 ? fmt::format("{}[{}:0]", v, acc - 1) : fmt::format("{{{{{}{{{}[19]}}}}, {}}}", acc - 20, v, v);
   };
   m.always_ff(clk, [&](Block& b) {
-    b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
+    b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in).assign(mode_out, mode);
     b.assign(psum0_out, fmt::format("{} + ({} ? {} : {}'d0)", psum0_in.name, a_valid_in.name, extend(s0.name), acc));
     b.assign(psum1_out, fmt::format("{} + ({} ? {} : {}'d0)", psum1_in.name, a_valid_in.name, extend(s1.name), acc));
     b.if_(w_shift, [&](Block& t) {
@@ -134,11 +136,25 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   return m;
 }
 
-Module array_module(const AcceleratorConfig& config) {
-  const Widths w(config);
+namespace {
+
+// The PE an array is built of: its module, operand widths, partial sums per PE (one, or two for the scalable PE's
+// two output channels) and whether it takes a precision mode.
+struct PeKind {
+  std::string module, array;
+  int act = 9, weight = 8, psum = 32, lanes = 1;
+  bool mode = false;
+};
+
+Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
+  struct {
+    int act, weight, psum;
+  } const w{pe.act, pe.weight, pe.psum * pe.lanes};  // psum: all the partial sums of one PE
   const int R = config.rows, C = config.cols;
-  Module m("faq_array", fmt::format("{}x{} weight-stationary systolic array with input skew and output de-skew", R, C));
+  Module m(pe.array, fmt::format("{}x{} weight-stationary systolic array{} with input skew and output de-skew", R, C,
+                                 pe.mode ? " of precision-scalable PEs" : ""));
   const auto clk = m.input("clk");
+  const Signal mode = pe.mode ? m.input("mode", 2) : Signal{};
   const auto a_line = m.input("a_line", R * w.act);
   const auto a_valid = m.input("a_valid");
   const auto a_bank = m.input("a_bank");
@@ -152,6 +168,7 @@ Module array_module(const AcceleratorConfig& config) {
   const auto a_h = m.wire("a_h", R * (C + 1) * w.act);
   const auto v_h = m.wire("v_h", R * (C + 1));
   const auto b_h = m.wire("b_h", R * (C + 1));
+  const Signal mode_h = pe.mode ? m.wire("mode_h", R * (C + 1) * 2) : Signal{};
   // Vertical nets: partial sums and weights entering PE (r, c) from above; row R is the bottom edge.
   const auto p_v = m.wire("p_v", (R + 1) * C * w.psum);
   const auto w_v = m.wire("w_v", (R + 1) * C * w.weight);
@@ -159,16 +176,18 @@ Module array_module(const AcceleratorConfig& config) {
   m.comment("input skew: row r's lane passes r + 1 registers (one common input register, r of skew)");
   for (int r = 0; r < R; ++r) {
     // One shift register per row holding (activation, valid, bank) per stage; stage r feeds the row.
-    const int stage = w.act + 2, stages = r + 1;
+    const int stage = w.act + 2 + (pe.mode ? 2 : 0), stages = r + 1;  // {[mode,] bank, valid, activation}
     const auto d = m.reg(fmt::format("skew_{}", r), stage * stages);
-    const std::string fresh = fmt::format("{{{}, {}, {}[{}+:{}]}}", a_bank.name, a_valid.name, a_line.name, r * w.act, w.act);
+    const std::string fresh = fmt::format("{{{}{}, {}, {}[{}+:{}]}}", pe.mode ? mode.name + ", " : "", a_bank.name, a_valid.name, a_line.name,
+                                          r * w.act, w.act);
     m.always_ff(clk, [&](Block& b) {
       b.assign(d, stages == 1 ? fresh : fmt::format("{{{}[{}:0], {}}}", d.name, stage * (stages - 1) - 1, fresh));
     });
     const int top = stage * stages;  // the last stage: bits [top-1 : top-stage]
     m.assign(fmt::format("{}[{}+:{}]", a_h.name, r * (C + 1) * w.act, w.act), fmt::format("{}[{}+:{}]", d.name, top - stage, w.act));
-    m.assign(fmt::format("{}[{}]", v_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - 2));
-    m.assign(fmt::format("{}[{}]", b_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - 1));
+    m.assign(fmt::format("{}[{}]", v_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - stage + w.act));
+    m.assign(fmt::format("{}[{}]", b_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - stage + w.act + 1));
+    if (pe.mode) m.assign(fmt::format("{}[{}+:2]", mode_h.name, r * (C + 1) * 2), fmt::format("{}[{}+:2]", d.name, top - stage + w.act + 2));
   }
   m.comment("the top edge: no partial sum; the weight line enters every column");
   m.generate_for("c", C, "top", [&](Module& g) {
@@ -179,12 +198,11 @@ Module array_module(const AcceleratorConfig& config) {
     g.generate_for("c", C, "col", [&](Module& h) {
       const auto idx = fmt::format("(r*{}+c)", C + 1), idx_next = fmt::format("(r*{}+c+1)", C + 1);
       const auto vin = fmt::format("(r*{}+c)", C), vout = fmt::format("((r+1)*{}+c)", C);
-      h.instance("faq_pe", "pe",
-                 {{"clk", clk},
+      std::vector<std::pair<std::string, std::string>> ports = {{"clk", clk},
                   {"a_in", fmt::format("{}[{}*{}+:{}]", a_h.name, idx, w.act, w.act)},
                   {"a_valid_in", fmt::format("{}[{}]", v_h.name, idx)},
                   {"a_bank_in", fmt::format("{}[{}]", b_h.name, idx)},
-                  {"psum_in", fmt::format("{}[{}*{}+:{}]", p_v.name, vin, w.psum, w.psum)},
+                  {"psum_in", fmt::format("{}[{}*{}+:{}]", p_v.name, vin, w.psum, w.psum)},  // (replaced per lane below)
                   {"w_in", fmt::format("{}[{}*{}+:{}]", w_v.name, vin, w.weight, w.weight)},
                   {"w_shift", w_shift},
                   {"w_bank", w_bank},
@@ -192,7 +210,17 @@ Module array_module(const AcceleratorConfig& config) {
                   {"a_valid_out", fmt::format("{}[{}]", v_h.name, idx_next)},
                   {"a_bank_out", fmt::format("{}[{}]", b_h.name, idx_next)},
                   {"psum_out", fmt::format("{}[{}*{}+:{}]", p_v.name, vout, w.psum, w.psum)},
-                  {"w_out", fmt::format("{}[{}*{}+:{}]", w_v.name, vout, w.weight, w.weight)}});
+                  {"w_out", fmt::format("{}[{}*{}+:{}]", w_v.name, vout, w.weight, w.weight)}};
+      if (pe.mode) {
+        ports.emplace_back("mode_in", fmt::format("{}[{}*2+:2]", mode_h.name, idx));
+        ports.emplace_back("mode_out", fmt::format("{}[{}*2+:2]", mode_h.name, idx_next));
+        std::erase_if(ports, [](const auto& p) { return p.first == "psum_in" || p.first == "psum_out"; });
+        for (int lane = 0; lane < pe.lanes; ++lane) {
+          ports.emplace_back(fmt::format("psum{}_in", lane), fmt::format("{}[{}*{}+{}+:{}]", p_v.name, vin, w.psum, lane * pe.psum, pe.psum));
+          ports.emplace_back(fmt::format("psum{}_out", lane), fmt::format("{}[{}*{}+{}+:{}]", p_v.name, vout, w.psum, lane * pe.psum, pe.psum));
+        }
+      }
+      h.instance(pe.module, "pe", ports);
     });
   });
   m.comment("output de-skew: column c passes C - c registers, so that the whole line leaves together");
@@ -213,6 +241,17 @@ Module array_module(const AcceleratorConfig& config) {
   });
   m.assign(out_valid, out_valid_reg);
   return m;
+}
+
+}  // namespace
+
+Module array_module(const AcceleratorConfig& config) {
+  const Widths w(config);
+  return systolic_array(config, {"faq_pe", "faq_array", w.act, w.weight, w.psum, 1, false});
+}
+
+Module scalable_array_module(const AcceleratorConfig& config) {
+  return systolic_array(config, {"faq_pe_scalable", "faq_array_scalable", 10, 16, config.acc_bits, 2, true});
 }
 
 Module post_module() {

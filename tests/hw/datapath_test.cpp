@@ -5,6 +5,8 @@
 // and edge (8x8, 4-bit, 20-bit accumulators).
 #include "Vfaq_array_edge.h"
 #include "Vfaq_array_tiny.h"
+#include "Vfaq_array_scalable_edge.h"
+#include "Vfaq_array_scalable_tiny.h"
 #include "Vfaq_pe_scalable_edge.h"
 #include "Vfaq_pe_scalable_tiny.h"
 #include "Vfaq_post.h"
@@ -18,6 +20,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <random>
 #include <type_traits>
 
@@ -150,64 +153,82 @@ void check_array(const char* preset, std::uint64_t seed) {
   EXPECT_TRUE(pending.empty());
 }
 
-// The precision-scalable PE: random operands over each mode's full ranges (activations: 9-bit signed in 8-bit
-// modes, 5-bit signed lanes in 4-bit modes, which hold signed and unsigned 4-bit values; weights 8- or 4-bit
-// signed), partial sums over the accumulator's range, invalid cycles adding nothing.
+// Operands of the precision-scalable PE per mode (0 W8A8, 1 W4A8, 2 W8A4, 3 W4A4), drawn over the full ranges:
+// activations 9-bit signed in 8-bit modes, two 5-bit signed lanes in 4-bit modes (they hold signed and unsigned
+// 4-bit values); weights 8- or 4-bit signed, packed as the PE's 16-bit weight word.
+struct ScalableWeights {
+  std::uint64_t word = 0;
+  std::array<std::int64_t, 4> v{};  // W8A8: w; W4A8: out 0, out 1; W8A4: in 0, in 1; W4A4: (in i, out o) at 2o + i
+};
+struct ScalableActivation {
+  std::uint64_t bits = 0;
+  std::int64_t a = 0, a0 = 0, a1 = 0;
+};
+using Uniform = std::function<std::int64_t(std::int64_t, std::int64_t)>;
+std::uint64_t field(std::int64_t v, int bits) { return static_cast<std::uint64_t>(v) & ((1ULL << bits) - 1); }
+
+ScalableWeights scalable_weights(int mode, const Uniform& uniform) {
+  const bool w4 = (mode & 1) != 0, a4 = (mode & 2) != 0;
+  ScalableWeights w;
+  const int count = w4 ? (a4 ? 4 : 2) : (a4 ? 2 : 1), bits = w4 ? 4 : 8;
+  for (int k = 0; k < count; ++k) {
+    w.v[static_cast<std::size_t>(k)] = w4 ? uniform(-8, 7) : uniform(-128, 127);
+    w.word |= field(w.v[static_cast<std::size_t>(k)], bits) << (bits * k);
+  }
+  if (!a4) w.word |= static_cast<std::uint64_t>(uniform(0, 255)) << 8;  // unused bits: any value
+  return w;
+}
+
+ScalableActivation scalable_activation(int mode, const Uniform& uniform) {
+  ScalableActivation x;
+  if ((mode & 2) == 0) {
+    x.a = uniform(-256, 255);
+    x.bits = field(x.a, 9) | (static_cast<std::uint64_t>(uniform(0, 1)) << 9);
+  } else {
+    x.a0 = uniform(-16, 15);
+    x.a1 = uniform(-16, 15);
+    x.bits = field(x.a0, 5) | (field(x.a1, 5) << 5);
+  }
+  return x;
+}
+
+// The products the PE adds to its two partial sums.
+std::pair<std::int64_t, std::int64_t> scalable_products(int mode, const ScalableActivation& x, const ScalableWeights& w) {
+  switch (mode) {
+    case 0: return {x.a * w.v[0], 0};
+    case 1: return {x.a * w.v[0], x.a * w.v[1]};
+    case 2: return {x.a0 * w.v[0] + x.a1 * w.v[1], 0};
+    default: return {x.a0 * w.v[0] + x.a1 * w.v[1], x.a0 * w.v[2] + x.a1 * w.v[3]};
+  }
+}
+
+// The precision-scalable PE: every mode, partial sums over the accumulator's range, invalid cycles adding nothing.
 template <typename Model>
 void check_scalable_pe(const char* preset, std::uint64_t seed) {
   const AcceleratorConfig cfg = AcceleratorConfig::load(preset);
   const int acc = cfg.acc_bits;
   std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
-  auto field = [](std::int64_t v, int bits) { return static_cast<std::uint64_t>(v) & ((1ULL << bits) - 1); };
+  const Uniform uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
   Model m;
   m.w_shift = 0;
   m.a_valid_in = 0;
   tick(m);
   for (int trial = 0; trial < 4000; ++trial) {
     const int mode = trial % 4;
-    const bool w4 = (mode & 1) != 0, a4 = (mode & 2) != 0;
     const int bank = static_cast<int>(uniform(0, 1));
-    std::array<std::int64_t, 4> wv{};  // W8A8: w; W4A8: out 0, out 1; W8A4: in 0, in 1; W4A4: (in i, out o) at 2o + i
-    std::uint64_t word = 0;
-    if (!w4) {
-      for (int k = 0; k < (a4 ? 2 : 1); ++k) {
-        wv[static_cast<std::size_t>(k)] = uniform(-128, 127);
-        word |= field(wv[static_cast<std::size_t>(k)], 8) << (8 * k);
-      }
-      if (!a4) word |= static_cast<std::uint64_t>(uniform(0, 255)) << 8;  // unused bits: any value
-    } else {
-      for (int k = 0; k < (a4 ? 4 : 2); ++k) {
-        wv[static_cast<std::size_t>(k)] = uniform(-8, 7);
-        word |= field(wv[static_cast<std::size_t>(k)], 4) << (4 * k);
-      }
-      if (!a4) word |= static_cast<std::uint64_t>(uniform(0, 255)) << 8;
-    }
+    const ScalableWeights w = scalable_weights(mode, uniform);
     m.w_shift = 1;
     m.w_bank = static_cast<std::uint8_t>(bank);
-    set_bits(m.w_in, 0, 16, word);
+    set_bits(m.w_in, 0, 16, w.word);
     tick(m);
     m.w_shift = 0;
-    std::int64_t a = 0, a0 = 0, a1 = 0;
-    if (!a4) {
-      a = uniform(-256, 255);
-      set_bits(m.a_in, 0, 10, field(a, 9) | (static_cast<std::uint64_t>(uniform(0, 1)) << 9));
-    } else {
-      a0 = uniform(-16, 15);
-      a1 = uniform(-16, 15);
-      set_bits(m.a_in, 0, 10, field(a0, 5) | (field(a1, 5) << 5));
-    }
-    std::int64_t p0 = 0, p1 = 0;
-    switch (mode) {
-      case 0: p0 = a * wv[0]; break;
-      case 1: p0 = a * wv[0], p1 = a * wv[1]; break;
-      case 2: p0 = a0 * wv[0] + a1 * wv[1]; break;
-      default: p0 = a0 * wv[0] + a1 * wv[1], p1 = a0 * wv[2] + a1 * wv[3]; break;
-    }
+    const ScalableActivation x = scalable_activation(mode, uniform);
+    set_bits(m.a_in, 0, 10, x.bits);
+    const auto [p0, p1] = scalable_products(mode, x, w);
     const bool valid = trial % 7 != 3;
     const std::int64_t lo = -(std::int64_t{1} << (acc - 1)), hi = (std::int64_t{1} << (acc - 1)) - 1;
     const std::int64_t s0 = trial % 11 == 0 ? hi : uniform(lo, hi), s1 = trial % 13 == 0 ? lo : uniform(lo, hi);
-    m.mode = static_cast<std::uint8_t>(mode);
+    m.mode_in = static_cast<std::uint8_t>(mode);
     m.a_valid_in = valid ? 1 : 0;
     m.a_bank_in = static_cast<std::uint8_t>(bank);
     set_bits(m.psum0_in, 0, acc, static_cast<std::uint64_t>(s0));
@@ -218,8 +239,76 @@ void check_scalable_pe(const char* preset, std::uint64_t seed) {
   }
 }
 
+// The array of scalable PEs in each mode: both weight banks preloaded, lines alternating banks, every column's two
+// partial sums equal to the dot products, after array_latency() edges like the fixed array.
+template <typename Model>
+void check_scalable_array(const char* preset, std::uint64_t seed) {
+  const AcceleratorConfig cfg = AcceleratorConfig::load(preset);
+  const int R = cfg.rows, C = cfg.cols, acc = cfg.acc_bits;
+  std::mt19937_64 rng(seed);
+  const Uniform uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  Model m;
+  m.a_valid = 0;
+  m.w_shift = 0;
+  tick(m);
+  for (int mode = 0; mode < 4; ++mode) {
+    m.mode = static_cast<std::uint8_t>(mode);
+    using Tile = std::vector<std::vector<ScalableWeights>>;
+    Tile bank[2];
+    for (auto& t : bank) {
+      t.assign(static_cast<std::size_t>(R), std::vector<ScalableWeights>(static_cast<std::size_t>(C)));
+      for (auto& row : t)
+        for (auto& w : row) w = scalable_weights(mode, uniform);
+    }
+    for (int b = 0; b < 2; ++b)
+      for (int k = 0; k < R; ++k) {  // the tile's last row first
+        for (int c = 0; c < C; ++c) set_bits(m.w_line, c * 16, 16, bank[b][static_cast<std::size_t>(R - 1 - k)][static_cast<std::size_t>(c)].word);
+        m.w_shift = 1;
+        m.w_bank = static_cast<std::uint8_t>(b);
+        tick(m);
+      }
+    m.w_shift = 0;
+    std::deque<std::pair<int, std::vector<std::int64_t>>> pending;  // (edge after which it leaves, sums)
+    const int lines = 4 * R;
+    int checked = 0;
+    for (int n = 0; n < lines + R + C + 2; ++n) {
+      const bool send = n < lines;
+      const int use = n % 2;
+      std::vector<std::int64_t> sums(static_cast<std::size_t>(2 * C), 0);
+      for (int r = 0; r < R; ++r) {
+        const ScalableActivation x = scalable_activation(mode, uniform);
+        set_bits(m.a_line, r * 10, 10, x.bits);
+        for (int c = 0; c < C; ++c) {
+          const auto [p0, p1] = scalable_products(mode, x, bank[use][static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]);
+          sums[static_cast<std::size_t>(2 * c)] += p0;
+          sums[static_cast<std::size_t>(2 * c + 1)] += p1;
+        }
+      }
+      m.a_valid = send;
+      m.a_bank = static_cast<std::uint8_t>(use);
+      if (send) {
+        for (auto& v : sums) v = arith::wrap(v, acc);
+        pending.emplace_back(n + array_latency(cfg), sums);
+      }
+      tick(m);
+      if (m.out_valid) {
+        ASSERT_FALSE(pending.empty()) << preset << " mode " << mode << ": output without input";
+        ASSERT_EQ(pending.front().first, n + 1) << preset << " mode " << mode << ": latency (edges) differs from array_latency()";
+        for (int k = 0; k < 2 * C; ++k)
+          ASSERT_EQ(get_signed(m.out_line, k * acc, acc), pending.front().second[static_cast<std::size_t>(k)])
+              << preset << " mode " << mode << ": line " << checked << " column " << k / 2 << " output channel " << k % 2;
+        pending.pop_front();
+        ++checked;
+      }
+    }
+    EXPECT_EQ(checked, lines) << preset << " mode " << mode;
+  }
+}
+
 TEST(HwScalablePe, AllModesMatchProducts) { check_scalable_pe<Vfaq_pe_scalable_tiny>("tiny", 3); }
 TEST(HwScalablePe, AllModesWrapAt20Bits) { check_scalable_pe<Vfaq_pe_scalable_edge>("edge", 4); }
+TEST(HwScalableArray, TinyAllModesMatchDotProducts) { check_scalable_array<Vfaq_array_scalable_tiny>("tiny", 5); }
+TEST(HwScalableArray, EdgeAllModesWrapAt20Bits) { check_scalable_array<Vfaq_array_scalable_edge>("edge", 6); }
 
 TEST(HwArray, TinyMatchesDotProducts) { check_array<Vfaq_array_tiny>("tiny", 1); }
 TEST(HwArray, EdgeMatchesDotProductsWrappingAt20Bits) { check_array<Vfaq_array_edge>("edge", 2); }

@@ -21,8 +21,7 @@ done
 [[ -f $cells/osu018_stdcells.lib ]] || { echo "gate_sim.sh: $cells/osu018_stdcells.lib missing (qflow-tech-osu018)" >&2; exit 2; }
 mkdir -p "$out"
 "$build/hw/faq-hwgen" --config "$config" -o "$out/rtl" > /dev/null
-preset_file="$config"; [[ -f $preset_file ]] || preset_file="$root/arch/presets/$config.json"
-port_bits=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mem_port_bits"])' "$preset_file")
+port_bits=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mem_port_bits"])' "$out/rtl/config.json")
 mapfile -t rtl < "$out/rtl/files.f"
 start=$(date +%s)
 yosys -q -l "$out/yosys.log" -p "read_verilog ${rtl[*]}; synth -flatten -top faq_accel; dfflibmap -liberty $cells/osu018_stdcells.lib;

@@ -173,7 +173,6 @@ struct GradientReducer::State {
     std::vector<std::size_t> parameters;   // indices into State::parameters
     std::vector<std::int64_t> offsets;
     int pending = 0;                       // gradients not yet copied in this step
-    bool launched = false;
     int handle = -1;
   };
   std::shared_ptr<Distributed> dist;
@@ -187,7 +186,6 @@ struct GradientReducer::State {
   void launch_ready() {  // with mutex held: start buckets in index order while they are complete
     while (next < buckets.size() && buckets[next].pending == 0) {
       Bucket& b = buckets[next++];
-      b.launched = true;
       b.handle = dist->allreduce_async(b.buffer);
     }
   }
@@ -251,7 +249,6 @@ void GradientReducer::prepare() {
   for (auto& b : state_->buckets) {
     b.buffer.zero_();
     b.pending = static_cast<int>(b.parameters.size());
-    b.launched = false;
     b.handle = -1;
   }
   state_->next = 0;

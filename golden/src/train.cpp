@@ -225,6 +225,13 @@ void load_checkpoint(Net& net, const std::string& path) { load_or_fail(net, path
 
 namespace {
 
+// The memory format of the convolution weights (channels-last for the tensor cores during training).
+void set_weight_format(NetImpl& net, at::MemoryFormat format) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net.parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(format));
+}
+
 // bf16 autocast of the CUDA convolutions and matmuls for the duration of a forward pass.
 class Autocast {
  public:
@@ -263,11 +270,7 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
   if (options.amp != "off" && options.amp != "bf16") fail_input("--amp '{}' is not off or bf16", options.amp);
   const bool amp = options.amp == "bf16" && options.device.is_cuda();
   const auto memory_format = options.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
-  if (options.channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : net->parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
-  }
+  if (options.channels_last) set_weight_format(*net, at::MemoryFormat::ChannelsLast);
   torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(options.lr)
                                                      .momentum(options.momentum)
                                                      .weight_decay(options.weight_decay));
@@ -390,11 +393,7 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
     }
     dist->barrier();  // the checkpoint is complete before any rank goes on
   }
-  if (options.channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : net->parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous());
-  }
+  if (options.channels_last) set_weight_format(*net, at::MemoryFormat::Contiguous);
   return history;
 }
 

@@ -526,9 +526,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
 
   // ---- PL: PRELOAD ------------------------------------------------------------------------------------------------
   const int k_w = clog2(R + 1);
-  m.reg("pl_k", k_w);
-  m.reg("pl_base", 16);
-  m.reg("pl_bank");
+  const Regs pl_regs = {{"pl_k", k_w}, {"pl_base", 16}, {"pl_bank", 1}};
+  for (const auto& [name, width] : pl_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto pl_line = m.wire("pl_line", 16);
   m.lint_on("UNUSEDSIGNAL");
@@ -545,7 +544,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign(pl_busy, "1'b1").assign("pl_k", fmt::format("{}'d0", k_w)).assign("pl_base", field(Opcode::Preload, "wbuf_addr")).assign("pl_bank", field(Opcode::Preload, "bank"));
       });
     });
-    zero_on_reset(b, {{"pl_k", k_w}, {"pl_base", 16}, {"pl_bank", 1}});
+    zero_on_reset(b, pl_regs);
   });
 
   // ---- EX: MATMUL ---------------------------------------------------------------------------------------------------
@@ -623,7 +622,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto st_aline = m.reg("st_aline", max_beats * PB);
-  m.reg("st_param", 12);
+  const auto st_param = m.reg("st_param", 12);
   m.lint_on("UNUSEDSIGNAL");
   const auto st_pool = m.reg("st_pool", C * 32);  // running max or sum of the pixel's taps
   // the PPU input this cycle
@@ -885,7 +884,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       });
     });
     zero_on_reset(b, st_regs);
-    zero_on_reset(b, {{"st_param", 12}});
+    zero_on_reset(b, {{st_param.name, st_param.width}});
   });
 
   // ---- performance counters of memory, buffers and per-unit stalls (after every signal they count) ------------------

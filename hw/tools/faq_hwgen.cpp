@@ -1,11 +1,13 @@
 // faq-hwgen --config NAME|FILE.json -o DIR: writes the generated RTL for that configuration, one file per module,
-// and DIR/files.f listing them in dependency order (for verilator -f, iverilog -c, yosys).
+// DIR/files.f listing them in dependency order (for verilator -f, iverilog -c, yosys) and DIR/config.json (the
+// configuration, for scripts that need its fields).
 // Exit 0, 2 for bad input (one line), 1 for internal failure.
 #include "faq/error.h"
 #include "faq/hw/generate.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
       list += (std::filesystem::path(out_dir) / name).string() + "\n";
     }
     write(std::filesystem::path(out_dir) / "files.f", list);
+    write(std::filesystem::path(out_dir) / "config.json", config.to_json().dump(2) + "\n");  // what the RTL was built for
     if (scalable_pe)
       for (const auto& module : {faq::hw::scalable_pe_module(config), faq::hw::scalable_array_module(config)})
         write(std::filesystem::path(out_dir) / (module.name() + ".v"), faq::hw::render_file(faq::hw::file_header(config), module));

@@ -52,7 +52,7 @@ module tb_faq_accel;
 
   always #5 clk = ~clk;
 
-  task finish_run(input [8*8-1:0] what);
+  task finish_run;
     begin
       $writememh(out_file, dram);
       $finish;
@@ -109,16 +109,16 @@ module tb_faq_accel;
       @(posedge clk); #1;
       if (done === 1'b1) begin
         $display("cycles %0d error %0d", cycle + 1, error);
-        finish_run("done");
+        finish_run;
       end
       if (done !== 1'b0) begin
         $display("unknown done (%b) at cycle %0d", done, cycle);
-        finish_run("x");
+        finish_run;
       end
       cycle = cycle + 1;
       if (cycle >= max_cycles) begin
         $display("timeout %0d", cycle);
-        finish_run("timeout");
+        finish_run;
       end
       @(negedge clk);
     end

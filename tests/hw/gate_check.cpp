@@ -6,7 +6,7 @@
 //   faq-gate-check --config CONFIG --rtl RTL.vvp --gate GATE.vvp [--layers N] [--seed S] [--work DIR] [--max-layer-cycles N]
 // Exit 0: all equal; 1: a difference (named: layer, element or byte); 2: bad arguments.
 #include "passes.h"
-#include "random_model.h"
+#include "random_case.h"
 
 #include "faq/error.h"
 #include "faq/isa.h"
@@ -94,18 +94,12 @@ int run(const std::string& config_path, const std::string& rtl, const std::strin
   int ran = 0;
   std::uint64_t rtl_cycles = 0;
   for (int trial = 0; trial < 50 * layers && ran < layers; ++trial) {
-    const Model model = testing::random_model(rng);
-    compiler::Program program;
-    try {
-      program = compiler::compile(model, config);
-    } catch (const InputError&) {
-      continue;  // layers that do not fit the configuration (the compiler's refusals are tested elsewhere)
-    }
-    const IntTensor input = testing::random_input(rng, model);
-    auto expected = run_reference(model, input);
-    expected[0] = compiler::stored_input(program, expected[0]);
-    std::vector<std::uint8_t> dram = program.dram;
-    compiler::place_input(program, input, dram);
+    const auto c = testing::random_case(rng, config);
+    if (!c) continue;  // layers that do not fit the configuration
+    const Model& model = c->model;
+    const compiler::Program& program = c->program;
+    const auto& expected = c->expected;
+    const std::vector<std::uint8_t>& dram = c->dram;
     if (dram.size() > (std::size_t{1} << 20) || program.code.size() > (std::size_t{1} << 14)) continue;  // the testbench's memories
     write_hex(work / "imem.hex", program.code);
     write_hex(work / "dram.hex", dram);

@@ -6,7 +6,7 @@
 #include "Vfaq_accel_tiny.h"
 #include "harness.h"
 #include "passes.h"
-#include "random_model.h"
+#include "random_case.h"
 
 #include "faq/reference.h"
 #include "faq/sim/cycle_model.h"
@@ -26,19 +26,15 @@ void run_random(const char* preset, std::uint64_t seed, int layers) {
   int ran = 0, refused = 0;
   std::uint64_t total_cycles = 0;
   for (int trial = 0; trial < 20 * layers && ran < layers; ++trial) {
-    const Model model = testing::random_model(rng);
-    compiler::Program program;
-    try {
-      program = compiler::compile(model, config);
-    } catch (const InputError&) {
+    auto c = testing::random_case(rng, config);
+    if (!c) {
       ++refused;
       continue;
     }
-    const IntTensor input = testing::random_input(rng, model);
-    auto expected = run_reference(model, input);
-    expected[0] = compiler::stored_input(program, expected[0]);
-    std::vector<std::uint8_t> dram = program.dram;
-    compiler::place_input(program, input, dram);
+    const Model& model = c->model;
+    const compiler::Program& program = c->program;
+    const auto& expected = c->expected;
+    std::vector<std::uint8_t>& dram = c->dram;
     const auto timing = sim::time_layers(program.code, program.layer_first, config);
     std::uint64_t predicted = 0;
     for (const auto& l : timing) predicted += l.cycles;

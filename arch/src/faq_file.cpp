@@ -329,12 +329,7 @@ class Reader {
 
 // --- writer ---
 
-struct OutTensor {
-  std::string name;
-  std::string_view dtype;
-  std::vector<std::int64_t> shape;
-  std::vector<std::uint8_t> bytes;
-};
+using OutTensor = SafetensorsEntry;
 
 void append_le(std::vector<std::uint8_t>& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
@@ -343,7 +338,7 @@ void append_le(std::vector<std::uint8_t>& out, std::uint64_t value, int bytes) {
 template <typename Range>
 OutTensor make_int_tensor(std::string name, std::string_view dtype, std::vector<std::int64_t> shape, const Range& values) {
   const DtypeInfo* info = find_dtype(dtype);
-  OutTensor t{std::move(name), dtype, std::move(shape), {}};
+  OutTensor t{std::move(name), std::string(dtype), std::move(shape), {}};
   for (auto v : values) append_le(t.bytes, static_cast<std::uint64_t>(static_cast<std::int64_t>(v)), info->bytes);
   return t;
 }
@@ -443,23 +438,10 @@ std::vector<std::uint8_t> serialize_faq(const Model& model) {
   json graph = {{"version", kFaqFormatVersion}, {"provenance", model.provenance}, {"layers", json::array()},
                 {"test_vectors", model.test_vectors.size()}};
   for (const Layer& layer : model.layers) graph["layers"].push_back(layer_json(layer, model));
-  json header = json::object();
-  std::vector<std::uint8_t> data;
-  for (const auto& t : tensors) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
-    data.insert(data.end(), t.bytes.begin(), t.bytes.end());
-  }
+  std::vector<std::uint8_t> data;  // the data section, as serialize_safetensors lays it out: for the checksum
+  for (const auto& t : tensors) data.insert(data.end(), t.bytes.begin(), t.bytes.end());
   const std::string graph_text = graph.dump();
-  header["__metadata__"] = {
-      {"format", "faq"}, {"faq", graph_text}, {"checksum", content_checksum(graph_text, data)}};
-  std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data section starts 8-byte aligned
-  std::vector<std::uint8_t> out;
-  out.reserve(8 + text.size() + data.size());
-  append_le(out, text.size(), 8);
-  out.insert(out.end(), text.begin(), text.end());
-  out.insert(out.end(), data.begin(), data.end());
-  return out;
+  return serialize_safetensors(tensors, {{"format", "faq"}, {"faq", graph_text}, {"checksum", content_checksum(graph_text, data)}});
 }
 
 void write_faq(const Model& model, const std::string& path) {

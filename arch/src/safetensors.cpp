@@ -123,4 +123,22 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
+std::vector<std::uint8_t> serialize_safetensors(const std::vector<SafetensorsEntry>& tensors, const nlohmann::json& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  std::size_t size = 0;
+  for (const auto& t : tensors) {
+    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {size, size + t.bytes.size()}}};
+    size += t.bytes.size();
+  }
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data section starts 8-byte aligned
+  std::vector<std::uint8_t> out;
+  out.reserve(8 + text.size() + size);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(text.size()) >> (8 * i)));
+  out.insert(out.end(), text.begin(), text.end());
+  for (const auto& t : tensors) out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+  return out;
+}
+
 }  // namespace faq

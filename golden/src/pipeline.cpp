@@ -66,20 +66,15 @@ IntTensor to_int_tensor(const torch::Tensor& t) {
 
 // The network's float parameters (the fine-tuned master weights behind the fake quantizers) as safetensors (F32).
 void save_float_weights(NetImpl& net, const std::string& path) {
-  nlohmann::json header = nlohmann::json::object();
-  std::string data;
+  std::vector<SafetensorsEntry> tensors;
   for (const auto& item : net.named_parameters()) {
     const auto t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
-    const auto bytes = static_cast<std::size_t>(t.numel()) * sizeof(float);
-    header[item.key()] = {{"dtype", "F32"}, {"shape", t.sizes().vec()}, {"data_offsets", {data.size(), data.size() + bytes}}};
-    data.append(reinterpret_cast<const char*>(t.data_ptr<float>()), bytes);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(t.data_ptr<float>());
+    tensors.push_back({item.key(), "F32", t.sizes().vec(), {bytes, bytes + static_cast<std::size_t>(t.numel()) * sizeof(float)}});
   }
-  std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');
+  const auto file = serialize_safetensors(tensors, nlohmann::json::object());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  const std::uint64_t size = text.size();
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((size >> (8 * i)) & 0xff));
-  out << text << data;
+  out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
   if (!out) fail_input("{}: write failed", path);
 }
 

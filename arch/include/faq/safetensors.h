@@ -40,4 +40,16 @@ int safetensors_dtype_bytes(std::string_view dtype);
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path);
 
+// One tensor to write: its name, dtype, shape and little-endian bytes.
+struct SafetensorsEntry {
+  std::string name;
+  std::string dtype;
+  std::vector<std::int64_t> shape;
+  std::vector<std::uint8_t> bytes;
+};
+
+// A safetensors file of `tensors`, their data in this order, with `metadata` as __metadata__ (left out when it is
+// empty); the header is padded with spaces so that the data section starts 8-byte aligned.
+std::vector<std::uint8_t> serialize_safetensors(const std::vector<SafetensorsEntry>& tensors, const nlohmann::json& metadata);
+
 }  // namespace faq

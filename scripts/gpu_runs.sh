@@ -3,6 +3,7 @@
 # PyTorch (no Verilator/Yosys/GTest needed) and runs the runs named on the command line.
 # Results (metrics, logs, .faq files) go to $OUT (default out/gpu); results.tar.gz is refreshed after each run.
 # Usage: scripts/gpu_runs.sh [resnet20-seeds S1,S2,...] [resnet18] [bench] [dist-resnet20] [dist-resnet18] [speed-resnet20]
+#                           [speed-resnet18]
 #   dist-*: data-parallel FAQ fine-tuning on 1 and 2 GPUs (NCCL, scripts/launch_local.sh) and the same step in
 #   PyTorch Python (scripts/bench_train_python.py), for docs/distributed.md; needs 2 GPUs.
 # The IDX files are read from .data/fashion-mnist (copied from /usr/share/datasets/fashion-mnist).
@@ -114,6 +115,19 @@ while [ $# -gt 0 ]; do
         $train "${fq[@]}" $variant --out "$r-cpp${variant:+-bf16}" | grep "\[faq\] epoch" | tee -a "$out/gpu_runs.log"
         log "speed resnet20: PyTorch Python $variant"
         python3 scripts/bench_train_python.py --model resnet20 --batch 256 --steps 600 --data "$data" $variant | tee -a "$out/gpu_runs.log"
+      done
+      shift ;;
+    speed-resnet18)
+      # 1 GPU: ResNet-18 224 FAQ W4A4 fine-tuning, 2 epochs of 25600 images (the second is the steady-state figure),
+      # faq-train against the same step in PyTorch Python, float32/TF32 and bf16 + channels-last, in one call.
+      r=$runs/speed-resnet18
+      fq=("${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 0 --bits 4 --faq-epochs 2
+          --train-limit 25600 --eval-limit 1024 --test-vectors 1 --name resnet18_w4a4 --faq-batch 256)
+      for variant in "" "--amp bf16 --channels-last"; do
+        log "speed resnet18: faq-train $variant"
+        $train "${fq[@]}" $variant --out "$r-cpp${variant:+-bf16}" | grep "\[faq\] epoch" | tee -a "$out/gpu_runs.log"
+        log "speed resnet18: PyTorch Python $variant"
+        python3 scripts/bench_train_python.py --model resnet18 --batch 256 --steps 100 --warmup 10 --data "$data" $variant | tee -a "$out/gpu_runs.log"
       done
       shift ;;
     dist-resnet18)

@@ -154,8 +154,13 @@ Dataset load_image_folder(const std::string& dir, int size, bool stream) {
 #endif
 }
 
+torch::Tensor to_device(const torch::Tensor& t, torch::Device device) {
+  if (device.is_cuda() && t.device().is_cpu()) return t.pin_memory().to(device, /*non_blocking=*/true);
+  return t.to(device);
+}
+
 torch::Tensor gather_images(const Dataset& data, const torch::Tensor& indices) {
-  if (!data.streamed()) return data.images.index_select(0, indices.to(data.images.device()));
+  if (!data.streamed()) return data.images.index_select(0, to_device(indices, data.images.device()));
 #ifdef FAQ_HAVE_OPENCV
   const auto cpu = indices.to(torch::kCPU, torch::kLong).contiguous();
   const std::int64_t n = cpu.numel(), size = data.stored_size;
@@ -204,7 +209,7 @@ torch::Tensor make_batch(const Dataset& data, const torch::Tensor& indices, cons
 
 torch::Tensor make_batch_from(const Dataset& data, const torch::Tensor& images, const BatchOptions& options,
                               torch::Device device, const Augmentation* augmentation) {
-  auto x = images.to(device).to(torch::kFloat32).div_(255.0);
+  auto x = to_device(images, device).to(torch::kFloat32).div_(255.0);
   const auto n = x.size(0);
   const auto stored = x.size(2);
   if (options.augment) {
@@ -213,7 +218,7 @@ torch::Tensor make_batch_from(const Dataset& data, const torch::Tensor& images, 
     if (drawn.offsets.size(0) != n) throw std::logic_error("augmentation choices for another batch size");
     const std::int64_t pad = crop_pad(stored);
     const auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0.0);
-    const auto offsets = drawn.offsets.to(device);
+    const auto offsets = to_device(drawn.offsets, device);
     const auto base = torch::arange(stored, torch::TensorOptions().dtype(torch::kLong).device(device));
     const auto rows = (offsets.select(1, 0).view({n, 1}) + base.view({1, stored}));      // [n, H]
     const auto cols = (offsets.select(1, 1).view({n, 1}) + base.view({1, stored}));      // [n, W]
@@ -221,7 +226,7 @@ torch::Tensor make_batch_from(const Dataset& data, const torch::Tensor& images, 
     const auto gathered = padded.permute({0, 2, 3, 1})  // [n, H+2p, W+2p, C]
                               .index({batch_index, rows.view({n, stored, 1}), cols.view({n, 1, stored})});  // [n, H, W, C]
     x = gathered.permute({0, 3, 1, 2});
-    const auto flip = drawn.flip.to(device);
+    const auto flip = to_device(drawn.flip, device);
     x = torch::where(flip.view({n, 1, 1, 1}), x.flip({3}), x);
   }
   if (options.image_size != stored)
@@ -231,8 +236,8 @@ torch::Tensor make_batch_from(const Dataset& data, const torch::Tensor& images, 
                .mode(torch::kBilinear)
                .align_corners(false));
   const auto channels = static_cast<std::int64_t>(data.mean.size());
-  const auto mean = torch::tensor(data.mean, torch::TensorOptions().dtype(torch::kFloat32)).to(device).view({1, channels, 1, 1});
-  const auto stdev = torch::tensor(data.std, torch::TensorOptions().dtype(torch::kFloat32)).to(device).view({1, channels, 1, 1});
+  const auto mean = to_device(torch::tensor(data.mean, torch::TensorOptions().dtype(torch::kFloat32)), device).view({1, channels, 1, 1});
+  const auto stdev = to_device(torch::tensor(data.std, torch::TensorOptions().dtype(torch::kFloat32)), device).view({1, channels, 1, 1});
   x = (x - mean) / stdev;
   if (options.channels != x.size(1)) {
     if (x.size(1) != 1) fail_input("cannot turn {}-channel images into {} channels", x.size(1), options.channels);

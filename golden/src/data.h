@@ -39,6 +39,11 @@ Dataset load_fashion_mnist(const std::string& dir, bool train);
 inline constexpr std::int64_t kStreamAboveBytes = std::int64_t{4} << 30;
 Dataset load_image_folder(const std::string& dir, int size, bool stream = false);
 
+// `t` on `device`. A CPU tensor bound for a CUDA device goes through pinned memory without blocking: a plain
+// (pageable) copy synchronizes the stream, so a copy in every training step would leave the GPU idle while the
+// host prepares the next step's kernels.
+torch::Tensor to_device(const torch::Tensor& t, torch::Device device);
+
 // The uint8 images [n, C, H, W] at `indices` (on the dataset's device; decoded on the CPU when streamed).
 torch::Tensor gather_images(const Dataset& data, const torch::Tensor& indices);
 

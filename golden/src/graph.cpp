@@ -44,7 +44,33 @@ torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale, std
   return fake_quant_impl(x, scale, lo, hi);
 }
 
+namespace {
+
+// The activation quantizer of every node, as one autograd node: the forward pass clamps into a fresh tensor and
+// rounds in place (5 elementwise passes over the activation instead of the 7 of clamp + divide + add + floor +
+// multiply + the detached difference), the backward pass masks the gradient to the clipping range, inclusive as
+// torch::clamp's. Values and gradients equal fake_quant_impl's (the detached difference adds back exactly: tested).
+struct FakeQuantScalar : torch::autograd::Function<FakeQuantScalar> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double scale, double lo, double hi) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["lo"] = lo;
+    ctx->saved_data["hi"] = hi;
+    return torch::clamp(x, lo, hi).div_(scale).add_(0.5).floor_().mul_(scale);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grad) {
+    const auto x = ctx->get_saved_variables()[0];
+    const auto inside = (x >= ctx->saved_data["lo"].toDouble()).logical_and_(x <= ctx->saved_data["hi"].toDouble());
+    return {torch::where(inside, grad[0], torch::zeros({}, grad[0].options())), {}, {}, {}};
+  }
+};
+
+}  // namespace
+
 torch::Tensor fake_quant(const torch::Tensor& x, double scale, std::int64_t lo, std::int64_t hi) {
+  return FakeQuantScalar::apply(x, scale, scale * static_cast<double>(lo), scale * static_cast<double>(hi));
+}
+
+torch::Tensor fake_quant_reference(const torch::Tensor& x, double scale, std::int64_t lo, std::int64_t hi) {
   return fake_quant_impl(x, scale, lo, hi);
 }
 

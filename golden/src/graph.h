@@ -106,6 +106,9 @@ std::vector<Shape> node_shapes(const NetImpl& net);
 // `scale` is a scalar or a tensor broadcastable to x (per-channel bias scales).
 torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale, std::int64_t lo, std::int64_t hi);
 torch::Tensor fake_quant(const torch::Tensor& x, double scale, std::int64_t lo, std::int64_t hi);
+// The scalar form written out of autograd primitives (clamp, divide, add, floor, multiply, detached difference):
+// the definition the fused fake_quant above is tested against.
+torch::Tensor fake_quant_reference(const torch::Tensor& x, double scale, std::int64_t lo, std::int64_t hi);
 // Per-output-channel symmetric weight quantization: scale = max|w_o| / (2^(b-1) - 1), straight-through.
 torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits);
 // The same with the per-channel scales already computed (weight_scales(w, bits)).

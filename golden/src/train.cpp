@@ -341,7 +341,7 @@ std::vector<EpochResult> train(Net& net, const Dataset& train_set, const Dataset
       if (indices.size(0) > 0) {
         const auto x = make_batch_from(train_set, images, options.batch, options.device, options.batch.augment ? &augmentation : nullptr)
                            .contiguous(memory_format);
-        const auto y = train_set.labels.index_select(0, indices.to(train_set.labels.device())).to(options.device);
+        const auto y = to_device(train_set.labels.index_select(0, to_device(indices, train_set.labels.device())), options.device);
         torch::Tensor logits;
         {
           const Autocast autocast(amp);

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <tuple>
 #include <fstream>
 
 namespace faq::golden {
@@ -24,6 +25,23 @@ TEST(FakeQuant, ValuesAndStraightThroughGradient) {
   EXPECT_TRUE(torch::equal(y.detach(), torch::tensor({0.0, 0.5, 0.5, 1.0, 1.5}, torch::kDouble)));
   y.sum().backward();
   EXPECT_TRUE(torch::equal(x.grad(), torch::tensor({0.0, 1.0, 1.0, 1.0, 0.0}, torch::kDouble)));
+}
+
+TEST(FakeQuant, FusedEqualsTheAutogradDefinition) {
+  // values and gradients bit for bit, in float32 and float64, over values around every step, tie and clip point
+  torch::manual_seed(11);
+  for (const auto dtype : {torch::kFloat32, torch::kDouble})
+    for (const auto& [scale, lo, hi] : {std::tuple{0.05, 0L, 15L}, std::tuple{0.0173, -8L, 7L}, std::tuple{0.5, 0L, 3L}}) {
+      auto base = torch::cat({torch::randn({4096}, dtype) * (scale * static_cast<double>(hi - lo)),
+                              (torch::arange(2 * lo - 2, 2 * hi + 3, dtype) * 0.5 * scale)});  // ties and the clip bounds
+      auto a = base.clone().requires_grad_(true), b = base.clone().requires_grad_(true);
+      const auto ya = fake_quant(a, scale, lo, hi), yb = fake_quant_reference(b, scale, lo, hi);
+      ASSERT_TRUE(torch::equal(ya.detach(), yb.detach())) << "scale " << scale;
+      const auto g = torch::randn_like(base);
+      (ya * g).sum().backward();
+      (yb * g).sum().backward();
+      ASSERT_TRUE(torch::equal(a.grad(), b.grad())) << "scale " << scale;
+    }
 }
 
 TEST(FakeQuant, PerChannelWeights) {

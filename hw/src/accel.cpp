@@ -13,8 +13,10 @@
 // Every unit reports the completion of each instruction; the scoreboard counts, per unit and resource, the
 // instructions in flight that read or write it, and an instruction issues only when no other unit holds what it
 // touches (RAW, WAR, WAW), exactly as the cycle model times it. CONFIG and HALT wait until nothing is in flight.
-// Memories are register arrays with asynchronous reads (Verilator/Yosys friendly; FPGA block RAM mapping is
-// fpga/'s concern).
+// Every buffer and FIFO has one write port and synchronous read ports (sync_memory/read_port below: the read is
+// issued with the address of the coming cycle, so the timing is that of an asynchronous read, cycle for cycle), so
+// that synthesis can map them onto block RAM or SRAM macros; ACC is split into its two scoreboard halves, each
+// with one write port. Only the 4-entry instruction queue stays in flip-flops.
 #include "faq/hw/generate.h"
 
 #include "faq/arithmetic.h"
@@ -54,6 +56,40 @@ void zero_on_reset(Block& b, const Regs& regs) {
   b.if_("rst", [&](Block& t) {
     for (const auto& [name, width] : regs) t.assign(name, fmt::format("{}'d0", width));
   });
+}
+
+// A memory with one write port and synchronous read ports. A read port registers mem[next] at every clock edge,
+// `next` being the address its reader holds in the coming cycle, so the registered data equals an asynchronous read
+// of the reader's address register, cycle for cycle (the timing of docs/cycle-model.md is unchanged). A port that can
+// meet a write to the same line at the same edge (FIFOs, read-modify-write) forwards the written data (write-first).
+// Synthesis maps such memories onto block RAM or SRAM macros; asynchronous reads would force flip-flops.
+struct SyncMemory {
+  std::string name;
+  int width = 0;
+  int address_bits = 0;
+};
+
+// Declares the memory and its write port: wires NAME_we, NAME_wa, NAME_wd, which the caller drives.
+SyncMemory sync_memory(Module& m, const std::string& name, int width, std::int64_t depth) {
+  const SyncMemory mem{name, width, clog2(depth)};
+  m.memory(name, width, depth);
+  m.wire(name + "_we");
+  m.wire(name + "_wa", mem.address_bits);
+  m.wire(name + "_wd", width);
+  m.always_ff("clk", [&](Block& b) { b.if_(name + "_we", [&](Block& t) { t.assign(fmt::format("{0}[{0}_wa]", name), name + "_wd"); }); });
+  return mem;
+}
+
+// A read port: the register `data`, loaded from line `next` (an expression of mem.address_bits bits).
+std::string read_port(Module& m, const SyncMemory& mem, const std::string& data, const std::string& next, bool forward) {
+  const auto r = m.reg(data, mem.width);
+  const auto address = m.wire(data + "_next", mem.address_bits);
+  m.assign(address, next);
+  m.always_ff("clk", [&](Block& b) {
+    const std::string read = fmt::format("{}[{}]", mem.name, address.name);
+    b.assign(r, forward ? fmt::format("({0}_we && {0}_wa == {1}) ? {0}_wd : {2}", mem.name, address.name, read) : read);
+  });
+  return r.name;
 }
 
 }  // namespace
@@ -221,7 +257,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int cnt_w = 8, fifo_aw = 6;
   std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
   for (const auto& u : unit_names) {
-    m.memory(u + "_mfifo", 2 * NR, 1 << fifo_aw);
+    sync_memory(m, u + "_mfifo", 2 * NR, 1 << fifo_aw);
     m.reg(u + "_mhead", fifo_aw);
     m.reg(u + "_mtail", fifo_aw);
     m.reg(u + "_inflight", fifo_aw + 1);
@@ -283,8 +319,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // Scoreboard bookkeeping per unit.
   for (int u = 0; u < 4; ++u) {
     const std::string n = unit_names[static_cast<std::size_t>(u)];
-    const auto popped = m.wire(n + "_popped", 2 * NR);
-    m.assign(popped, fmt::format("{}_mfifo[{}_mhead]", n, n));
+    m.assign(n + "_mfifo_we", fmt::format("!(rst || start) && issue_to[{}]", u));  // FIFO writes wait for the reset, as the pointers do
+    m.assign(n + "_mfifo_wa", n + "_mtail");
+    m.assign(n + "_mfifo_wd", "{wr_mask, rd_mask}");
+    const std::string popped = read_port(m, SyncMemory{n + "_mfifo", 2 * NR, fifo_aw}, n + "_popped",
+                                         fmt::format("(rst || start) ? {0}'d0 : {1}_mhead + {{{2}'d0, {1}_complete}}", fifo_aw, n, fifo_aw - 1), true);
     m.always_ff(clk, [&](Block& b) {
       b.if_(fmt::format("rst || start"),
             [&](Block& t) {
@@ -294,10 +333,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
             },
             [&](Block& e) {
               const std::string inc = fmt::format("issue_to[{}]", u), dec = n + "_complete";
-              e.if_(inc, [&](Block& t) {
-                t.assign(fmt::format("{}_mfifo[{}_mtail]", n, n), "{wr_mask, rd_mask}");
-                t.assign(n + "_mtail", fmt::format("{}_mtail + {}'d1", n, fifo_aw));
-              });
+              e.if_(inc, [&](Block& t) { t.assign(n + "_mtail", fmt::format("{}_mtail + {}'d1", n, fifo_aw)); });
               e.if_(dec, [&](Block& t) { t.assign(n + "_mhead", fmt::format("{}_mhead + {}'d1", n, fifo_aw)); });
               e.assign(n + "_inflight", fmt::format("{0}_inflight + {{{1}'d0, {2}}} - {{{1}'d0, {3}}}", n, fifo_aw, inc, dec));
               for (int r = 0; r < NR; ++r) {
@@ -361,39 +397,48 @@ Module accel_module(const AcceleratorConfig& cfg) {
   });
 
   // ---- buffers ------------------------------------------------------------------------------------------------
-  m.memory("spad", R * w.act, cfg.spad_lines());
-  m.memory("wbuf", C * w.weight, cfg.wbuf_lines());
-  m.memory("acc", C * w.psum, cfg.acc_lines());
-  m.memory("param", C * param_entry, cfg.param_lines());
+  // One write port each (LD; ACC: LD or EX) and synchronous reads. ACC is two memories, one per half of the
+  // scoreboard: LD and EX may write it in the same cycle, but never the same half (WAW), and EX's and ST's reads
+  // never meet in one half (RAW/WAR), so each half needs one write and one read port.
+  const auto spad = sync_memory(m, "spad", R * w.act, cfg.spad_lines());
+  const auto wbuf = sync_memory(m, "wbuf", C * w.weight, cfg.wbuf_lines());
+  const auto param = sync_memory(m, "param", C * param_entry, cfg.param_lines());
+  const std::int64_t acc_half = std::max<std::int64_t>(1, cfg.acc_lines() / 2);
+  std::vector<std::pair<SyncMemory, std::int64_t>> acc_banks = {{sync_memory(m, "acc0", C * w.psum, acc_half), 0}};
+  if (cfg.acc_lines() > acc_half) acc_banks.push_back({sync_memory(m, "acc1", C * w.psum, cfg.acc_lines() - acc_half), acc_half});
 
   // ---- the read channel's response path: a FIFO of what each request (and each padding line) is for ------------
   // entry: [0] dest (0 LD, 1 ST), [1] zero line, [2] empty instruction, [3] last beat of its line, [4] last of
   // its LD instruction, [5 +: beat_w] beat, then buf (2), line (16), st_b (VADD: b line), st_first, st_last (POOL taps)
   const int mw = 5 + beat_w + 2 + 16 + 3;
   const int mfifo_aw = 6;
-  m.memory("meta", mw, 1 << mfifo_aw);
+  const auto meta = sync_memory(m, "meta", mw, 1 << mfifo_aw);
   m.reg("meta_head", mfifo_aw);
   m.reg("meta_tail", mfifo_aw);
   m.reg("meta_count", mfifo_aw + 1);
-  m.memory("resp", PB, 1 << mfifo_aw);
+  const auto resp = sync_memory(m, "resp", PB, 1 << mfifo_aw);
   m.reg("resp_head", mfifo_aw);
   m.reg("resp_tail", mfifo_aw);
   m.reg("resp_count", mfifo_aw + 1);
   const auto meta_full = m.wire("meta_full");
   m.assign(meta_full, fmt::format("meta_count >= {}'d{}", mfifo_aw + 1, (1 << mfifo_aw) - 1));
-  const auto head = m.wire("head", mw);
-  m.assign(head, "meta[meta_head]");
+  const auto pop = m.wire("meta_pop");
+  const auto resp_pop = m.wire("resp_pop");
+  const std::string head = read_port(m, meta, "head", fmt::format("(rst || start) ? {0}'d0 : meta_head + {{{1}'d0, meta_pop}}", mfifo_aw, mfifo_aw - 1), true);
   const auto head_ok = m.wire("head_ok");  // the head entry can be processed this cycle
   m.assign(head_ok, fmt::format("meta_count != {}'d0 && (head[1] || head[2] || resp_count != {}'d0)", mfifo_aw + 1, mfifo_aw + 1));
   const auto head_beat = m.wire("head_beat", beat_w);
   m.assign(head_beat, fmt::format("head[{}:5]", 5 + beat_w - 1));
   const int hb = 5 + beat_w;  // first bit after the beat
   const auto push = m.wire("meta_push"), push_entry = m.wire("meta_entry", mw);
-  const auto pop = m.wire("meta_pop");
   m.assign(pop, "head_ok");
-  const auto resp_data = m.wire("resp_data", PB);
-  m.assign(resp_data, "resp[resp_head]");
-  const auto resp_pop = m.wire("resp_pop");
+  const std::string resp_data = read_port(m, resp, "resp_data", fmt::format("(rst || start) ? {0}'d0 : resp_head + {{{1}'d0, resp_pop}}", mfifo_aw, mfifo_aw - 1), true);
+  m.assign("meta_we", "!(rst || start) && meta_push");
+  m.assign("meta_wa", "meta_tail");
+  m.assign("meta_wd", "meta_entry");
+  m.assign("resp_we", "!(rst || start) && rd_valid");
+  m.assign("resp_wa", "resp_tail");
+  m.assign("resp_wd", "rd_data");
   m.assign(resp_pop, "head_ok && !head[1] && !head[2]");
   // line assembly: the beats of the head's line so far, and the whole line once its last beat is here
   const auto lb = m.reg("lb", max_beats * PB);
@@ -407,10 +452,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
       t.assign("meta_head", fmt::format("{}'d0", mfifo_aw)).assign("meta_tail", fmt::format("{}'d0", mfifo_aw)).assign("meta_count", fmt::format("{}'d0", mfifo_aw + 1));
       t.assign("resp_head", fmt::format("{}'d0", mfifo_aw)).assign("resp_tail", fmt::format("{}'d0", mfifo_aw)).assign("resp_count", fmt::format("{}'d0", mfifo_aw + 1));
     }, [&](Block& e) {
-      e.if_("meta_push", [&](Block& t) { t.assign("meta[meta_tail]", "meta_entry").assign("meta_tail", fmt::format("meta_tail + {}'d1", mfifo_aw)); });
+      e.if_("meta_push", [&](Block& t) { t.assign("meta_tail", fmt::format("meta_tail + {}'d1", mfifo_aw)); });
       e.if_("meta_pop", [&](Block& t) { t.assign("meta_head", fmt::format("meta_head + {}'d1", mfifo_aw)); });
       e.assign("meta_count", fmt::format("meta_count + {{{0}'d0, meta_push}} - {{{0}'d0, meta_pop}}", mfifo_aw));
-      e.if_("rd_valid", [&](Block& t) { t.assign("resp[resp_tail]", "rd_data").assign("resp_tail", fmt::format("resp_tail + {}'d1", mfifo_aw)); });
+      e.if_("rd_valid", [&](Block& t) { t.assign("resp_tail", fmt::format("resp_tail + {}'d1", mfifo_aw)); });
       e.if_("resp_pop", [&](Block& t) { t.assign("resp_head", fmt::format("resp_head + {}'d1", mfifo_aw)); });
       e.assign("resp_count", fmt::format("resp_count + {{{0}'d0, rd_valid}} - {{{0}'d0, resp_pop}}", mfifo_aw));
       e.if_("head_ok && !head[1] && !head[2]", [&](Block& t) {
@@ -514,15 +559,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(acc_in, "{" + a + "}");
     m.assign(param_in, "{" + p + "}");
   }
-  m.always_ff(clk, [&](Block& b) {
-    b.if_("ld_write", [&](Block& t) {
-      t.case_("head_buf",
-              {{"2'd0", [&](Block& x) { x.assign(fmt::format("spad[head_line[{}:0]]", spad_aw - 1), fmt::format("head[1] ? {}'d0 : {}", R * w.act, spad_in)); }},
-               {"2'd1", [&](Block& x) { x.assign(fmt::format("wbuf[head_line[{}:0]]", wbuf_aw - 1), fmt::format("head[1] ? {}'d0 : {}", C * w.weight, wbuf_in)); }},
-               {"2'd2", [&](Block& x) { x.assign(fmt::format("acc[head_line[{}:0]]", acc_aw - 1), fmt::format("head[1] ? {}'d0 : acc_in", C * w.psum)); }}},
-              [&](Block& x) { x.assign(fmt::format("param[head_line[{}:0]]", param_aw - 1), fmt::format("head[1] ? {}'d0 : param_in", C * param_entry)); });
-    });
-  });
+  m.assign("spad_we", "ld_write && head_buf == 2'd0");
+  m.assign("spad_wa", fmt::format("head_line[{}:0]", spad.address_bits - 1));
+  m.assign("spad_wd", fmt::format("head[1] ? {}'d0 : {}", R * w.act, spad_in));
+  m.assign("wbuf_we", "ld_write && head_buf == 2'd1");
+  m.assign("wbuf_wa", fmt::format("head_line[{}:0]", wbuf.address_bits - 1));
+  m.assign("wbuf_wd", fmt::format("head[1] ? {}'d0 : {}", C * w.weight, wbuf_in));
+  m.assign("param_we", "ld_write && head_buf == 2'd3");
+  m.assign("param_wa", fmt::format("head_line[{}:0]", param.address_bits - 1));
+  m.assign("param_wd", fmt::format("head[1] ? {}'d0 : param_in", C * param_entry));
 
   // ---- PL: PRELOAD ------------------------------------------------------------------------------------------------
   const int k_w = clog2(R + 1);
@@ -560,9 +605,16 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ex_in = m.wire("ex_in", dw);  // entering the delay line this cycle
   m.assign(ex_in, fmt::format("ex_busy ? {{1'b1, ex_last, ex_accum, ex_acc[{0}:0]}} : (ex_empty ? {{1'b0, 1'b1, 1'b0, {2}'d0}} : {1}'d0)", acc_aw - 1, dw, acc_aw));
   const auto a_line = m.wire("a_line", R * w.act), out_line = m.wire("out_line", C * w.psum), out_valid = m.wire("out_valid");
-  m.assign(a_line, fmt::format("spad[ex_spad[{}:0]]", spad_aw - 1));
-  const auto w_line = m.wire("w_line", C * w.weight);
-  m.assign(w_line, fmt::format("wbuf[pl_line[{}:0]]", std::min(wbuf_aw, 16) - 1));
+  // the SPAD line of the next cycle (ex_spad's next value: a MATMUL issues, or the walk advances)
+  const auto ex_spad_next = m.wire("ex_spad_next", 32);
+  m.assign(ex_spad_next, "issue_to[2] ? mm_sfirst : (ex_busy ? ((ex_x == ex_cx - 10'd1) ? ex_row_spad + {20'd0, ex_sy} : ex_spad + {28'd0, ex_sx}) : ex_spad)");
+  m.assign(a_line, read_port(m, spad, "spad_q", fmt::format("ex_spad_next[{}:0]", spad_aw - 1), false));
+  // the WBUF line of the next cycle (pl_line's next value: a PRELOAD issues, or the shift goes on)
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
+  const auto pl_line_next = m.wire("pl_line_next", 16);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(pl_line_next, fmt::format("issue_to[1] ? {} + 16'd{} : (pl_busy ? pl_line - 16'd1 : pl_line)", field(Opcode::Preload, "wbuf_addr"), R - 1));
+  const std::string w_line = read_port(m, wbuf, "w_line", fmt::format("pl_line_next[{}:0]", std::min(wbuf_aw, 16) - 1), false);
   m.instance("faq_array", "array",
              {{"clk", "clk"}, {"a_line", "a_line"}, {"a_valid", "ex_busy"}, {"a_bank", "ex_bank"}, {"w_line", "w_line"},
               {"w_shift", "pl_busy"}, {"w_bank", "pl_bank"}, {"out_line", "out_line"}, {"out_valid", "out_valid"}});
@@ -573,7 +625,39 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(ex_line, fmt::format("ex_out[{}:0]", acc_aw - 1));
   const auto acc_old = m.wire("acc_old", C * w.psum), acc_new = m.wire("acc_new", C * w.psum);
   m.assign(m.wire("ex_acc_write"), fmt::format("ex_out[{}] && out_valid", dw - 1));
-  m.assign(acc_old, "acc[ex_line]");
+  // ACC: per bank, one read port for EX (the line of the delay line's next stage, while it is valid) or else ST
+  // (st_acc's next value), and one write port for EX (accumulated lines) or else LD
+  m.lint_off("UNUSEDSIGNAL");  // the accumulate and last bits are not needed a cycle early
+  const auto ex_next = m.wire("ex_next", dw);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(ex_next, L == 1 ? "ex_in" : fmt::format("ex_delay[{}:{}]", (L - 1) * dw - 1, (L - 2) * dw));
+  const auto st_acc_next = m.wire("st_acc_next", 32);
+  m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? st_afirst : (store_feed ? ((st_x == st_cx - 10'd1) ? st_row_acc + {{20'd0, st_asy}} : st_acc + 32'd1) : st_acc)",
+                                    is(Opcode::Store)));
+  auto in_bank = [&](std::size_t bank, const std::string& line) {
+    if (acc_banks.size() == 1) return std::string("1'b1");
+    return fmt::format("({} {} {}'d{})", line, bank == 0 ? "<" : ">=", acc_aw, acc_half);
+  };
+  std::vector<std::string> acc_q;
+  for (std::size_t k = 0; k < acc_banks.size(); ++k) {
+    const auto& [bank, base] = acc_banks[k];
+    const std::string n = bank.name;
+    auto local = [&](const std::string& tag, const std::string& line) {
+      m.lint_off("UNUSEDSIGNAL");  // the bank's address is narrower than a line number
+      const auto full = m.wire(fmt::format("{}_{}_line", n, tag), acc_aw);
+      m.lint_on("UNUSEDSIGNAL");
+      m.assign(full, fmt::format("{} - {}'d{}", line, acc_aw, base));
+      return fmt::format("{}[{}:0]", full.name, bank.address_bits - 1);
+    };
+    const std::string ex_here = fmt::format("(ex_acc_write && {})", in_bank(k, "ex_line"));
+    m.assign(n + "_we", fmt::format("{} || (ld_write && head_buf == 2'd2 && {})", ex_here, in_bank(k, fmt::format("head_line[{}:0]", acc_aw - 1))));
+    m.assign(n + "_wa", fmt::format("{} ? {} : {}", ex_here, local("ex", "ex_line"), local("ld", fmt::format("head_line[{}:0]", acc_aw - 1))));
+    m.assign(n + "_wd", fmt::format("{} ? acc_new : (head[1] ? {}'d0 : acc_in)", ex_here, C * w.psum));
+    const std::string ex_reads = fmt::format("(ex_next[{}] && {})", dw - 1, in_bank(k, fmt::format("ex_next[{}:0]", acc_aw - 1)));
+    acc_q.push_back(read_port(m, bank, n + "_q", fmt::format("{} ? {} : {}", ex_reads, local("exn", fmt::format("ex_next[{}:0]", acc_aw - 1)),
+                                                             local("st", fmt::format("st_acc_next[{}:0]", acc_aw - 1))), true));
+  }
+  m.assign(acc_old, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, "ex_line"), acc_q[1], acc_q[0]));
   {
     std::string cat;
     for (int c = C - 1; c >= 0; --c)
@@ -585,23 +669,23 @@ Module accel_module(const AcceleratorConfig& cfg) {
     // the delay line carries the valid bits that complete MATMULs: reset, so that no phantom completion follows power-up
     b.if_("rst", [&](Block& t) { t.assign(ex_delay, fmt::format("{}'d0", L * dw)); },
           [&](Block& t) { t.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1)); });
-    b.if_("ex_acc_write", [&](Block& t) { t.assign("acc[ex_line]", "acc_new"); });
     b.if_("rst || start", [&](Block& t) { t.assign(ex_busy, "1'b0").assign("ex_empty", "1'b0"); }, [&](Block& e) {
       e.assign("ex_empty", "issue_to[2] && mm_lines == 32'd0");
+      e.assign("ex_spad", ex_spad_next);
       e.if_("ex_busy", [&](Block& t) {
         t.if_("ex_x == ex_cx - 10'd1", [&](Block& x) {
           x.assign("ex_x", "10'd0").assign("ex_y", "ex_y + 10'd1");
-          x.assign("ex_row_spad", "ex_row_spad + {20'd0, ex_sy}").assign("ex_spad", "ex_row_spad + {20'd0, ex_sy}");
+          x.assign("ex_row_spad", "ex_row_spad + {20'd0, ex_sy}");
           x.assign("ex_row_acc", "ex_row_acc + {20'd0, ex_asy}").assign("ex_acc", "ex_row_acc + {20'd0, ex_asy}");
         }, [&](Block& x) {
-          x.assign("ex_x", "ex_x + 10'd1").assign("ex_spad", "ex_spad + {28'd0, ex_sx}").assign("ex_acc", "ex_acc + 32'd1");
+          x.assign("ex_x", "ex_x + 10'd1").assign("ex_acc", "ex_acc + 32'd1");
         });
         t.if_("ex_last", [&](Block& x) { x.assign(ex_busy, "1'b0"); });
       });
       // issue last: a new instruction may issue in the cycle the previous one finishes
       e.if_("issue_to[2]", [&](Block& t) {
         t.assign(ex_busy, "mm_lines != 32'd0").assign("ex_bank", field(Opcode::Matmul, "bank"));
-        t.assign("ex_row_spad", "mm_sfirst").assign("ex_spad", "mm_sfirst").assign("ex_sx", field(Opcode::Matmul, "spad_stride_x"));
+        t.assign("ex_row_spad", "mm_sfirst").assign("ex_sx", field(Opcode::Matmul, "spad_stride_x"));
         t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y")).assign("ex_row_acc", "mm_afirst").assign("ex_acc", "mm_afirst");
         t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y")).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
         t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
@@ -646,7 +730,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_last_line = m.wire("st_last_line");
   m.assign(st_last_line, "(st_cy == 10'd0 || st_cx == 10'd0) || (st_y == st_cy - 10'd1 && st_x == st_cx - 10'd1)");
   const auto acc_read = m.wire("st_acc_line", C * w.psum);
-  m.assign(acc_read, fmt::format("acc[st_acc[{}:0]]", acc_aw - 1));
+  m.assign(acc_read, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, fmt::format("st_acc[{}:0]", acc_aw - 1)), acc_q[1], acc_q[0]));
   // VADD / POOL requests on the read channel
   const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", 32), st_req_last_beat = m.wire("st_req_last_beat");
   const auto st_tap_first = m.wire("st_tap_first"), st_tap_last = m.wire("st_tap_last");
@@ -724,7 +808,20 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(feed_last, "store_feed ? st_last_line : (vadd_feed ? (st_fed == st_count - 16'd1) : (st_fed == st_pixels[15:0] - 16'd1))");
   // the PPU: cols lanes, parameters from PARAM line st_param
   const auto param_line = m.wire("st_param_line", C * param_entry);
-  m.assign(param_line, fmt::format("param[st_param[{}:0]]", param_aw - 1));
+  const auto st_param_issue = m.reg("st_param_issue", st_param.width);  // st_param of the instruction issuing to ST
+  m.always_comb([&](Block& b) {
+    b.assign(st_param_issue, fmt::format("{}'d0", st_param.width));
+    b.case_("opcode",
+            {{fmt::format("6'd{}", static_cast<int>(Opcode::Store)), [&](Block& x) { x.assign(st_param_issue, field(Opcode::Store, "param_addr")); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(st_param_issue, fmt::format("{{2'd0, {}}}", field(Opcode::Vadd, "param_addr"))); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)), [&](Block& x) { x.assign(st_param_issue, field(Opcode::Pool, "param_addr")); }}},
+            [&](Block&) {});
+  });
+  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
+  const auto st_param_next = m.wire("st_param_next", st_param.width);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(st_param_next, "issue_to[3] ? st_param_issue : st_param");
+  m.assign(param_line, read_port(m, param, "param_q", fmt::format("st_param_next[{}:0]", param_aw - 1), false));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ppu_out = m.wire("ppu_out", C * 64);
   m.lint_on("UNUSEDSIGNAL");
@@ -767,13 +864,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
   }
   // output FIFO (8 lines): {last, address, packed line}; the writer sends each line as beats
   const int ow = 1 + 32 + out_beats_max * PB;
-  m.memory("ofifo", ow, 32);
+  const auto ofifo = sync_memory(m, "ofifo", ow, 32);
   m.reg("of_head", 5);
   m.reg("of_tail", 5);
   m.reg("of_count", 6);
   m.reg("of_beat", beat_w + 1);
-  const auto of_entry = m.wire("of_entry", ow);
-  m.assign(of_entry, "ofifo[of_head]");
+  m.assign("ofifo_we", fmt::format("!(rst || start) && post_out[{}]", pw - 1));
+  m.assign("ofifo_wa", "of_tail");
+  m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35));
+  const std::string of_entry = read_port(m, ofifo, "of_entry", "(rst || start) ? 5'd0 : of_head + {4'd0, out_pop}", true);
   const auto of_beats = m.wire("of_beats", 32);
   m.assign(of_beats, fmt::format("(st_out_bytes + 32'd{}) / 32'd{}", P - 1, P));
   const auto of_last_beat = m.wire("of_last_beat");
@@ -801,7 +900,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       t.assign("of_head", "5'd0").assign("of_tail", "5'd0").assign("of_count", "6'd0").assign("of_beat", fmt::format("{}'d0", beat_w + 1));
     }, [&](Block& e) {
       e.if_(fmt::format("post_out[{}]", pw - 1), [&](Block& t) {
-        t.assign("ofifo[of_tail]", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35)).assign("of_tail", "of_tail + 5'd1");
+        t.assign("of_tail", "of_tail + 5'd1");
       });
       e.if_("out_pop", [&](Block& t) { t.assign("of_head", "of_head + 5'd1").assign("of_beat", fmt::format("{}'d0", beat_w + 1)); },
             [&](Block& t) { t.if_("wr_req && wr_ready", [&](Block& x) { x.assign("of_beat", fmt::format("of_beat + {}'d1", beat_w + 1)); }); });
@@ -809,6 +908,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       const std::string starts = "(store_feed || (st_req && rd_ready && st_new_unit))";
       e.assign("st_pending", fmt::format("st_pending + {{5'd0, {}}} - {{5'd0, out_pop}}", starts));
       e.if_("st_complete", [&](Block& t) { t.assign(st_busy, "1'b0"); });
+      e.assign("st_acc", st_acc_next);
       e.if_("feed", [&](Block& t) { t.assign("st_fed", "st_fed + 16'd1"); });
       e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + st_out_bytes"); });
       e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + {12'd0, out_stride}"); });
@@ -816,13 +916,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
       e.if_("issue_to[3]", [&](Block& t) {
         t.assign(st_busy, "1'b1").assign("st_fed", "16'd0").assign("st_beat", fmt::format("{}'d0", beat_w)).assign("st_which", "1'b0");
+        t.assign(st_param, st_param_issue);
         t.case_("opcode",
                 {{fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
                   [&](Block& x) {
                     x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
                     x.assign("st_cy", field(Opcode::Store, "count_y")).assign("st_cx", field(Opcode::Store, "count_x"));
-                    x.assign("st_row_acc", "st_afirst").assign("st_acc", "st_afirst").assign("st_asy", field(Opcode::Store, "acc_stride_y"));
-                    x.assign("st_param", field(Opcode::Store, "param_addr"));
+                    x.assign("st_row_acc", "st_afirst").assign("st_asy", field(Opcode::Store, "acc_stride_y"));
                     x.assign("st_row_dram", field(Opcode::Store, "dram_addr")).assign("st_col_dram", field(Opcode::Store, "dram_addr"));
                     x.assign("st_dstride", field(Opcode::Store, "dram_stride_y"));
                   }},
@@ -831,7 +931,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_kind", "2'd1").assign(st_reads, fmt::format("{} != 16'd0", field(Opcode::Vadd, "count")));
                     x.assign("st_a", field(Opcode::Vadd, "a_addr")).assign("st_b", field(Opcode::Vadd, "b_addr")).assign("st_out", field(Opcode::Vadd, "out_addr"));
                     x.assign("st_count", field(Opcode::Vadd, "count")).assign("st_n", "16'd0");
-                    x.assign("st_param", fmt::format("{{2'd0, {}}}", field(Opcode::Vadd, "param_addr")));
                   }},
                  {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)),
                   [&](Block& x) {
@@ -840,7 +939,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_in_h", field(Opcode::Pool, "in_h")).assign("st_in_w", field(Opcode::Pool, "in_w"));
                     x.assign("st_out_w", field(Opcode::Pool, "out_w"));
                     x.assign("st_k", field(Opcode::Pool, "kernel")).assign("st_s", field(Opcode::Pool, "stride")).assign("st_p", field(Opcode::Pool, "pad"));
-                    x.assign("st_avg", field(Opcode::Pool, "average")).assign("st_param", field(Opcode::Pool, "param_addr"));
+                    x.assign("st_avg", field(Opcode::Pool, "average"));
                     x.assign("st_pixels", fmt::format("{{9'd0, {}}} * {{9'd0, {}}}", field(Opcode::Pool, "out_h"), field(Opcode::Pool, "out_w")));
                     x.assign("st_oy", "9'd0").assign("st_ox", "9'd0").assign("st_pix", "18'd0").assign("st_pstart", "1'b1");
                   }}},
@@ -851,10 +950,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.if_("st_last_line", [&](Block& x) { x.assign("st_feeding", "1'b0"); });
         t.if_("st_x == st_cx - 10'd1", [&](Block& x) {
           x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1");
-          x.assign("st_row_acc", "st_row_acc + {20'd0, st_asy}").assign("st_acc", "st_row_acc + {20'd0, st_asy}");
+          x.assign("st_row_acc", "st_row_acc + {20'd0, st_asy}");
           x.assign("st_row_dram", "st_row_dram + {8'd0, st_dstride}").assign("st_col_dram", "st_row_dram + {8'd0, st_dstride}");
         }, [&](Block& x) {
-          x.assign("st_x", "st_x + 10'd1").assign("st_acc", "st_acc + 32'd1").assign("st_col_dram", "st_col_dram + {12'd0, out_stride}");
+          x.assign("st_x", "st_x + 10'd1").assign("st_col_dram", "st_col_dram + {12'd0, out_stride}");
         });
       });
       // VADD / POOL: walk the requests

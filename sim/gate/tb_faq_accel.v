@@ -75,8 +75,11 @@ module tb_faq_accel;
     end
     $readmemh(imem_file, imem, 0, imem_words - 1);
     $readmemh(dram_file, dram, 0, dram_bytes - 1);
-    // reset for one cycle, start for one cycle (as the C++ harness does)
+    // reset for four cycles, start for one. The netlist's flip-flops power up unknown: at the first reset edge,
+    // logic fed by still-unknown control state (an issue into a FIFO, say) can leave a register unknown through
+    // gate-level X pessimism; the later edges see that control state reset. (The C++ harness resets once: 2-state.)
     @(negedge clk); rst = 1'b1; start = 1'b0;
+    repeat (3) @(negedge clk);
     @(negedge clk); rst = 1'b0; start = 1'b1;
     @(negedge clk); start = 1'b0;
     forever begin

@@ -29,6 +29,8 @@ BITCELL_F2 = 140.0
 EFFICIENCY = 0.70
 SRAM_UM2_PER_BIT = BITCELL_F2 * FEATURE_UM ** 2 / EFFICIENCY
 BUFFERS = ["spad", "wbuf", "acc", "param"]
+# the memories of each buffer in faq_accel (ACC is two, one per scoreboard half)
+BUFFER_MEMORIES = {"spad": ["spad"], "wbuf": ["wbuf"], "acc": ["acc0", "acc1"], "param": ["param"]}
 FIFOS = ["ld_mfifo", "pl_mfifo", "ex_mfifo", "st_mfifo", "meta", "resp", "ofifo", "q"]
 dff_area = float(re.search(r"cell \(DFFPOSX1\)\s*\{\s*area\s*:\s*([0-9.]+)", pathlib.Path(lib).read_text()).group(1))
 
@@ -38,7 +40,7 @@ def synthesize(preset):
     subprocess.run([hwgen, "--config", preset, "-o", str(rtl)], check=True, capture_output=True)
     files = " ".join(l for l in (rtl / "files.f").read_text().split())
     stat, mems = out / preset / "stat.txt", out / preset / "memories.txt"
-    buffers = " ".join(f"faq_accel/{b}" for b in BUFFERS)
+    buffers = " ".join(f"faq_accel/{m}" for b in BUFFERS for m in BUFFER_MEMORIES[b])
     fifos = " ".join(f"faq_accel/{f}" for f in FIFOS)
     script = (f"read_verilog {files}; synth -top faq_accel -run :fine; tee -q -o {mems} dump {buffers}; "
               f"memory_map {fifos}; opt -full; techmap; opt -fast; dfflibmap -liberty {lib}; abc -liberty {lib}; "
@@ -48,15 +50,19 @@ def synthesize(preset):
     area = {m: float(a) for m, a in re.findall(r"Chip area for module '\\(\w+)': ([0-9.]+)", text)}
     hierarchy = text.split("=== design hierarchy ===")[1]
     count = {m: int(n) for m, n in re.findall(r"^\s+(faq_\w+)\s+(\d+)$", hierarchy, re.M)}
-    memories = {}
+    found = {}
     for cell in mems.read_text().split("cell $mem_v2")[1:]:
         name = re.search(r"parameter \\MEMID \"\\\\(\w+)\"", cell).group(1)
         width = int(re.search(r"parameter \\WIDTH (\d+)", cell).group(1))
         size = int(re.search(r"parameter \\SIZE (\d+)", cell).group(1))
-        memories[name] = {"width": width, "depth": size, "bits": width * size}
-    missing = [b for b in BUFFERS if b not in memories]
+        found[name] = {"width": width, "depth": size, "bits": width * size}
+    missing = [m for b in BUFFERS for m in BUFFER_MEMORIES[b] if m not in found and m != "acc1"]  # acc1: none with 1 line
     if missing:
         sys.exit(f"accel_area.py: {preset}: Yosys inferred no memory for {missing}")
+    memories = {}
+    for b in BUFFERS:
+        parts = [found[m] for m in BUFFER_MEMORIES[b] if m in found]
+        memories[b] = {"width": parts[0]["width"], "depth": sum(x["depth"] for x in parts), "bits": sum(x["bits"] for x in parts)}
     return area, count, memories
 
 

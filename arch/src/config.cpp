@@ -74,6 +74,8 @@ void AcceleratorConfig::validate(std::string_view origin) const {
   check_range("wbuf_kib", wbuf_kib, 1, 1 << 16);
   check_range("acc_kib", acc_kib, 1, 1 << 16);
   check_range("param_kib", param_kib, 1, 1 << 16);
+  if (post_lanes != 0 && (post_lanes < 1 || post_lanes > cols || cols % post_lanes != 0))
+    bad("post_lanes", fmt::format("{} does not divide cols = {} (0: one lane per column)", post_lanes, cols));
   if (!is_power_of_two(mem_port_bits) || mem_port_bits < 8 || mem_port_bits > 1024)
     bad("mem_port_bits", fmt::format("{} is not a power of two in [8, 1024]", mem_port_bits));
 
@@ -94,19 +96,22 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};isa={}",
+      "mem_port_bits={};dataflow={};{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
-      to_string(dataflow), faq::hash_hex(isa::signature_hash()));
+      to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
+      faq::hash_hex(isa::signature_hash()));
 }
 
 std::uint64_t AcceleratorConfig::hash() const { return fnv1a64(canonical()); }
 std::string AcceleratorConfig::hash_hex() const { return faq::hash_hex(hash()); }
 
 nlohmann::json AcceleratorConfig::to_json() const {
-  return {{"name", name},         {"rows", rows},         {"cols", cols},
+  nlohmann::json j = {{"name", name},         {"rows", rows},         {"cols", cols},
           {"weight_bits", weight_bits}, {"act_bits", act_bits}, {"acc_bits", acc_bits},
           {"spad_kib", spad_kib}, {"wbuf_kib", wbuf_kib}, {"acc_kib", acc_kib},
           {"param_kib", param_kib}, {"mem_port_bits", mem_port_bits}, {"dataflow", to_string(dataflow)}};
+  if (post_lane_count() != cols) j["post_lanes"] = post_lanes;
+  return j;
 }
 
 AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::string_view origin) {
@@ -117,7 +122,8 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
       {"weight_bits", &AcceleratorConfig::weight_bits}, {"act_bits", &AcceleratorConfig::act_bits},
       {"acc_bits", &AcceleratorConfig::acc_bits}, {"spad_kib", &AcceleratorConfig::spad_kib},
       {"wbuf_kib", &AcceleratorConfig::wbuf_kib}, {"acc_kib", &AcceleratorConfig::acc_kib},
-      {"param_kib", &AcceleratorConfig::param_kib}, {"mem_port_bits", &AcceleratorConfig::mem_port_bits}};
+      {"param_kib", &AcceleratorConfig::param_kib}, {"mem_port_bits", &AcceleratorConfig::mem_port_bits},
+      {"post_lanes", &AcceleratorConfig::post_lanes}};
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string()) fail_input("{}: field 'name': must be a string", origin);

@@ -426,7 +426,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto resp_pop = m.wire("resp_pop");
   const std::string head = read_port(m, meta, "head", fmt::format("(rst || start) ? {0}'d0 : meta_head + {{{1}'d0, meta_pop}}", mfifo_aw, mfifo_aw - 1), true);
   const auto head_ok = m.wire("head_ok");  // the head entry can be processed this cycle
-  m.assign(head_ok, fmt::format("meta_count != {}'d0 && (head[1] || head[2] || resp_count != {}'d0)", mfifo_aw + 1, mfifo_aw + 1));
+  const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: cycles per line, lanes
+  if (G > 1) m.wire("st_hold");  // ST cannot take the head's line yet (its lanes are busy): driven below
+  m.assign(head_ok, fmt::format("meta_count != {}'d0 && (head[1] || head[2] || resp_count != {}'d0){}", mfifo_aw + 1, mfifo_aw + 1, G > 1 ? " && !st_hold" : ""));
   const auto head_beat = m.wire("head_beat", beat_w);
   m.assign(head_beat, fmt::format("head[{}:5]", 5 + beat_w - 1));
   const int hb = 5 + beat_w;  // first bit after the beat
@@ -726,7 +728,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(res_beats, fmt::format("(st_res_bytes + 32'd{}) / 32'd{}", P - 1, P));
   // STORE: lines from ACC, one per cycle while there is credit
   const auto store_feed = m.wire("store_feed");
-  m.assign(store_feed, "st_busy && st_kind == 2'd0 && st_feeding && st_credit");
+  // with fewer post-processing lanes than columns, a line enters their input register when it is free (below)
+  if (G > 1) m.wire("pp_free");
+  m.assign(store_feed, fmt::format("st_busy && st_kind == 2'd0 && st_feeding && st_credit{}", G > 1 ? " && pp_free" : ""));
   const auto st_last_line = m.wire("st_last_line");
   m.assign(st_last_line, "(st_cy == 10'd0 || st_cx == 10'd0) || (st_y == st_cy - 10'd1 && st_x == st_cx - 10'd1)");
   const auto acc_read = m.wire("st_acc_line", C * w.psum);
@@ -822,32 +826,80 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(st_param_next, "issue_to[3] ? st_param_issue : st_param");
   m.assign(param_line, read_port(m, param, "param_q", fmt::format("st_param_next[{}:0]", param_aw - 1), false));
+  // The lanes: one per column (G = 1), each line in one cycle; or PLN lanes (G = cols / PLN > 1): a line waits in
+  // the lanes' input register (pp_*) and goes through them a group of PLN columns per cycle, group pp_g.
+  const int gw = clog2(G);
+  const Regs pp_regs = {{"pp_busy", 1}, {"pp_g", gw}};
+  std::string lane_x = "feed_x", lane_y = "feed_y", lane_param = "st_param_line", lane_add = "feed_add";
+  if (G > 1) {
+    for (const auto& [name, width] : pp_regs) m.reg(name, width);
+    const auto pp_x = m.reg("pp_x", C * 32), pp_y = m.reg("pp_y", C * 32), pp_addr = m.reg("pp_addr", 32);
+    const auto pp_add = m.reg("pp_add"), pp_bypass = m.reg("pp_bypass"), pp_last = m.reg("pp_last");
+    m.assign("pp_free", fmt::format("!pp_busy || pp_g == {}'d{}", gw, G - 1));
+    // a VADD line or POOL pixel waits in the response FIFO (and stops its pops) while the lanes are busy
+    m.assign("st_hold", fmt::format("!pp_free && head[0] && head[3] && ((st_kind == 2'd1 && head[{}]) || (st_kind == 2'd2 && head[{}]))", hb + 18, hb + 20));
+    lane_x = "pp_xg", lane_y = "pp_yg", lane_param = "pp_param", lane_add = "pp_add";
+    m.assign(m.wire("pp_xg", PLN * 32), fmt::format("pp_x[pp_g * {0} +: {0}]", PLN * 32));
+    m.assign(m.wire("pp_yg", PLN * 32), fmt::format("pp_y[pp_g * {0} +: {0}]", PLN * 32));
+    m.assign(m.wire("pp_param", PLN * param_entry), fmt::format("st_param_line[pp_g * {0} +: {0}]", PLN * param_entry));
+    m.always_ff(clk, [&](Block& b) {
+      b.if_("rst || start", [&](Block& t) { t.assign("pp_busy", "1'b0"); }, [&](Block& e) {
+        e.if_("pp_busy", [&](Block& t) {
+          t.assign("pp_g", fmt::format("pp_g + {}'d1", gw));
+          t.if_(fmt::format("pp_g == {}'d{}", gw, G - 1), [&](Block& x) { x.assign("pp_busy", "1'b0"); });
+        });
+        e.if_("feed", [&](Block& t) {
+          t.assign("pp_busy", "1'b1").assign("pp_g", fmt::format("{}'d0", gw)).assign(pp_x, "feed_x").assign(pp_y, "feed_y");
+          t.assign(pp_add, "feed_add").assign(pp_bypass, "feed_bypass").assign(pp_addr, "feed_addr").assign(pp_last, "feed_last");
+        });
+      });
+      zero_on_reset(b, pp_regs);
+    });
+  }
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
-  const auto ppu_out = m.wire("ppu_out", C * 64);
+  const auto ppu_out = m.wire("ppu_out", PLN * 64);
   m.lint_on("UNUSEDSIGNAL");
-  for (int c = 0; c < C; ++c) {
+  for (int c = 0; c < PLN; ++c) {
     const int e = c * param_entry;
     m.instance("faq_post", fmt::format("post_{}", c),
-               {{"clk", "clk"}, {"mode_add", "feed_add"}, {"x", fmt::format("feed_x[{}:{}]", c * 32 + 31, c * 32)},
-                {"y", fmt::format("feed_y[{}:{}]", c * 32 + 31, c * 32)}, {"a", fmt::format("st_param_line[{}:{}]", e + 31, e)},
-                {"b", fmt::format("st_param_line[{}:{}]", e + 63, e + 32)}, {"shift", fmt::format("st_param_line[{}:{}]", e + param_entry - 1, e + 64)},
+               {{"clk", "clk"}, {"mode_add", lane_add}, {"x", fmt::format("{}[{}:{}]", lane_x, c * 32 + 31, c * 32)},
+                {"y", fmt::format("{}[{}:{}]", lane_y, c * 32 + 31, c * 32)}, {"a", fmt::format("{}[{}:{}]", lane_param, e + 31, e)},
+                {"b", fmt::format("{}[{}:{}]", lane_param, e + 63, e + 32)}, {"shift", fmt::format("{}[{}:{}]", lane_param, e + param_entry - 1, e + 64)},
                 {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}});
   }
-  // beside the PPU: valid, last, bypass, address and the raw values (max pooling bypasses the PPU)
-  const int pw = 3 + 32 + C * 32;
+  // beside the PPU: valid, last, bypass, address, [G > 1: last group, group,] and the raw values (max pooling
+  // bypasses the PPU)
+  const int gx = G == 1 ? 0 : 1 + gw;  // the group fields
+  const int pw = 3 + 32 + gx + PLN * 32;
   const auto post_delay = m.reg("post_delay", kPostLatency * pw);
   const auto post_in = m.wire("post_in", pw);
-  m.assign(post_in, fmt::format("{{feed, feed_last, feed_bypass, feed_addr, feed_x}}"));
+  m.assign(post_in, G == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
+                           : fmt::format("{{pp_busy, pp_last, pp_bypass, pp_addr, pp_g == {}'d{}, pp_g, pp_xg}}", gw, G - 1));
   const auto post_out = m.wire("post_out", pw);
   m.assign(post_out, fmt::format("post_delay[{}:{}]", kPostLatency * pw - 1, (kPostLatency - 1) * pw));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto result = m.wire("st_result", C * 32);
+  const Signal lanes_result = G == 1 ? result : m.wire("st_lanes_result", PLN * 32);
   m.lint_on("UNUSEDSIGNAL");
   {
     std::string cat;
-    for (int c = C - 1; c >= 0; --c)
+    for (int c = PLN - 1; c >= 0; --c)
       cat += fmt::format("{}(post_out[{}] ? post_out[{}:{}] : ppu_out[{}:{}])", cat.empty() ? "" : ", ", pw - 3, c * 32 + 31, c * 32, c * 64 + 31, c * 64);
-    m.assign(result, "{" + cat + "}");
+    m.assign(lanes_result, "{" + cat + "}");
+  }
+  if (G > 1) {
+    // the line's groups gather in st_line; the last one completes it
+    const auto line = m.reg("st_line", C * 32), group = m.wire("post_group", gw);
+    m.assign(group, fmt::format("post_out[{}:{}]", PLN * 32 + gw - 1, PLN * 32));
+    m.always_ff(clk, [&](Block& b) {
+      b.if_(fmt::format("post_out[{}]", pw - 1), [&](Block& t) { t.assign(fmt::format("st_line[post_group * {0} +: {0}]", PLN * 32), lanes_result); });
+    });
+    const auto merged = m.reg("st_merged", C * 32);
+    m.always_comb([&](Block& b) {
+      b.assign(merged, line.name);
+      b.assign(fmt::format("st_merged[post_group * {0} +: {0}]", PLN * 32), lanes_result);
+    });
+    m.assign(result, merged);
   }
   const int out_beats_max = (4 * C + P - 1) / P;
   const auto packed = m.wire("st_packed", out_beats_max * PB);
@@ -869,7 +921,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.reg("of_tail", 5);
   m.reg("of_count", 6);
   m.reg("of_beat", beat_w + 1);
-  m.assign("ofifo_we", fmt::format("!(rst || start) && post_out[{}]", pw - 1));
+  const auto post_push = m.wire("post_push");  // a whole line leaves the lanes
+  m.assign(post_push, G == 1 ? fmt::format("post_out[{}]", pw - 1) : fmt::format("post_out[{}] && post_out[{}]", pw - 1, PLN * 32 + gw));
+  m.assign("ofifo_we", "!(rst || start) && post_push");
   m.assign("ofifo_wa", "of_tail");
   m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35));
   const std::string of_entry = read_port(m, ofifo, "of_entry", "(rst || start) ? 5'd0 : of_head + {4'd0, out_pop}", true);
@@ -899,12 +953,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
       t.assign(st_busy, "1'b0").assign(st_reads, "1'b0").assign("st_feeding", "1'b0").assign("st_pending", "6'd0");
       t.assign("of_head", "5'd0").assign("of_tail", "5'd0").assign("of_count", "6'd0").assign("of_beat", fmt::format("{}'d0", beat_w + 1));
     }, [&](Block& e) {
-      e.if_(fmt::format("post_out[{}]", pw - 1), [&](Block& t) {
+      e.if_("post_push", [&](Block& t) {
         t.assign("of_tail", "of_tail + 5'd1");
       });
       e.if_("out_pop", [&](Block& t) { t.assign("of_head", "of_head + 5'd1").assign("of_beat", fmt::format("{}'d0", beat_w + 1)); },
             [&](Block& t) { t.if_("wr_req && wr_ready", [&](Block& x) { x.assign("of_beat", fmt::format("of_beat + {}'d1", beat_w + 1)); }); });
-      e.assign("of_count", fmt::format("of_count + {{5'd0, post_out[{}]}} - {{5'd0, out_pop}}", pw - 1));
+      e.assign("of_count", "of_count + {5'd0, post_push} - {5'd0, out_pop}");
       const std::string starts = "(store_feed || (st_req && rd_ready && st_new_unit))";
       e.assign("st_pending", fmt::format("st_pending + {{5'd0, {}}} - {{5'd0, out_pop}}", starts));
       e.if_("st_complete", [&](Block& t) { t.assign(st_busy, "1'b0"); });

@@ -5,6 +5,7 @@
 #include "faq/packing.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace faq::sim {
 
@@ -41,6 +42,13 @@ std::uint64_t CycleModel::now() const {
 Timing CycleModel::issue(const isa::Instruction& i) {
   using isa::Opcode;
   const auto R = static_cast<std::int64_t>(config_.rows), C = static_cast<std::int64_t>(config_.cols);
+  const auto G = static_cast<std::uint64_t>(config_.post_groups());  // post-processing cycles per line
+  // VADD and POOL with G > 1: `units` lines (or pixels) whose reads take `reads` cycles in all enter the lanes at
+  // most one per G cycles, the first once its reads are done; the last spends G cycles in them.
+  auto lane_bound = [&](std::uint64_t reads, std::uint64_t units) {
+    if (G == 1 || units == 0) return reads;
+    return std::max(reads, reads / units + (units - 1) * G) + G;
+  };
   const std::uint64_t earliest = started_ ? last_issue_ + 1 : 0;
   Timing t;
   if (i.opcode == Opcode::Config || i.opcode == Opcode::Halt) {  // barriers
@@ -130,9 +138,11 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       reads = bit(Param) | (cy * cx > 0 ? halves(Acc0, acc, acc + (cy - 1) * static_cast<std::int64_t>(i[F::acc_stride_y]) + cx - 1, config_.acc_lines()) : 0);
       const auto line_bytes = static_cast<std::uint64_t>(C * out_bits_ / 8);
       const auto lines = static_cast<std::uint64_t>(cy * cx);
-      // ST is occupied until the last line is written: feed, post-processing, output FIFO, write
-      write_busy = std::max<std::uint64_t>(1, lines * beats(line_bytes));
-      occupancy = write_busy + static_cast<std::uint64_t>(options_.post_latency) + 2;
+      // ST is occupied until the last line is written: feed, post-processing, output FIFO, write. With fewer
+      // post-processing lanes than columns, a line takes G = cols / post_lanes cycles in the lanes (after one cycle
+      // in their input register), and lines enter at most one per G cycles.
+      write_busy = std::max<std::uint64_t>(1, G > 1 && lines > 0 ? std::max(lines * beats(line_bytes), 1 + (lines - 1) * G) : lines * beats(line_bytes));
+      occupancy = write_busy + static_cast<std::uint64_t>(options_.post_latency) + 2 + (G > 1 ? G : 0);
       t.dram_written = lines * line_bytes;
       break;
     }
@@ -145,7 +155,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
                  o = static_cast<std::uint64_t>(C * out_bits_ / 8);
       // reads of a and b back to back on the read channel; the writes overlap them on the write channel
       read_busy = std::max<std::uint64_t>(1, i[F::count] * (beats(a) + beats(b)));
-      occupancy = read_busy + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(o);
+      occupancy = lane_bound(read_busy, i[F::count]) + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(o);
       t.dram_read = i[F::count] * (a + b);
       t.dram_written = i[F::count] * o;
       break;
@@ -155,21 +165,40 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       t.unit = Unit::St;
       reads_port = writes_port = true;
       if (i[F::average] != 0) reads = bit(Param);
-      // Window taps inside the input, summed over the output: separable into rows and columns.
+      // Window taps inside the input per output row and column (separable), and summed over the output.
       auto inside = [&](std::uint64_t out, std::uint64_t in) {
-        std::uint64_t n = 0;
+        std::vector<std::uint64_t> n(out, 0);
         for (std::uint64_t o = 0; o < out; ++o)
           for (std::uint64_t k = 0; k < i[F::kernel]; ++k) {
             const auto at = static_cast<std::int64_t>(o * i[F::stride] + k) - static_cast<std::int64_t>(i[F::pad]);
-            n += at >= 0 && at < static_cast<std::int64_t>(in) ? 1 : 0;
+            n[o] += at >= 0 && at < static_cast<std::int64_t>(in) ? 1 : 0;
           }
         return n;
       };
-      const std::uint64_t taps = inside(i[F::out_h], i[F::in_h]) * inside(i[F::out_w], i[F::in_w]);
+      const auto taps_y = inside(i[F::out_h], i[F::in_h]), taps_x = inside(i[F::out_w], i[F::in_w]);
+      const std::uint64_t taps = std::accumulate(taps_y.begin(), taps_y.end(), std::uint64_t{0}) *
+                                 std::accumulate(taps_x.begin(), taps_x.end(), std::uint64_t{0});
       const std::uint64_t outputs = i[F::out_h] * i[F::out_w];
       const auto in_line = static_cast<std::uint64_t>(C * in_bits_ / 8), out_line = static_cast<std::uint64_t>(C * out_bits_ / 8);
       read_busy = std::max<std::uint64_t>(1, taps * beats(in_line));
-      occupancy = read_busy + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(out_line);
+      std::uint64_t lanes_done = read_busy;
+      if (G > 1 && outputs > 0) {
+        // Pixel k's taps leave the response FIFO after pixel k - 1's last tap has entered the lanes (FIFO order; that
+        // tap waits while the lanes are busy), one per cycle, and its last tap enters them G cycles after pixel
+        // k - 1's at the earliest: f_k = max(reads up to k, f_{k-1} + max(r_k, G)), r_k = pixel k's tap beats
+        // (fewer at the borders).
+        std::uint64_t read = 0, fed = 0;
+        bool first = true;
+        for (const std::uint64_t ty : taps_y)
+          for (const std::uint64_t tx : taps_x) {
+            const std::uint64_t r = ty * tx * beats(in_line);
+            read += r;
+            fed = first ? read : std::max(read, fed + std::max(r, G));
+            first = false;
+          }
+        lanes_done = fed + G;
+      }
+      occupancy = lanes_done + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(out_line);
       t.dram_read = taps * in_line;
       t.dram_written = outputs * out_line;
       break;

@@ -3,6 +3,7 @@
 // compared element by element with the reference interpreter; the run must end (done) and take the cycles the
 // cycle model predicts within 5 % (layers of fewer than 200 cycles: within 10 cycles).
 #include "Vfaq_accel_default.h"
+#include "Vfaq_accel_edge.h"
 #include "Vfaq_accel_tiny.h"
 #include "harness.h"
 #include "passes.h"
@@ -66,6 +67,8 @@ int scaled(int layers) {
 
 TEST(RtlRandom, TinyLayersBitExact) { run_random<Vfaq_accel_tiny>("tiny", 7, scaled(60)); }
 TEST(RtlRandom, DefaultLayersBitExact) { run_random<Vfaq_accel_default>("default", 8, scaled(40)); }
+// edge: 4-bit, one post-processing lane for its 8 columns (a line takes 8 cycles in post-processing)
+TEST(RtlRandom, EdgeLayersBitExact) { run_random<Vfaq_accel_edge>("edge", 9, scaled(40)); }
 
 }  // namespace
 }  // namespace faq

@@ -27,6 +27,8 @@ struct AcceleratorConfig {
   int acc_kib = 64;             // accumulator buffer
   int param_kib = 16;           // post-processing parameters (bias, multiplier, shift per channel)
   int mem_port_bits = 128;      // external memory port width
+  int post_lanes = 0;           // post-processing lanes (requantize, add); 0: one per column. Fewer lanes take
+                                // cols / post_lanes cycles per line (an FPGA's few multipliers, less area)
   Dataflow dataflow = Dataflow::WeightStationary;
 
   // Throws InputError naming the first offending field. `origin` names the file or preset in the message.
@@ -43,6 +45,8 @@ struct AcceleratorConfig {
   std::int64_t acc_lines() const;
   std::int64_t param_lines() const;
   int pes() const { return rows * cols; }
+  int post_lane_count() const { return post_lanes > 0 ? post_lanes : cols; }
+  int post_groups() const { return cols / post_lane_count(); }  // cycles per line in post-processing
 
   // Canonical text of the hashed fields, e.g. "rows=16;cols=16;...;isa=<signature hash>".
   std::string canonical() const;

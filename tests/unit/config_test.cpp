@@ -67,6 +67,23 @@ TEST(Config, ValidationNamesTheField) {
   expect_rejected([](auto& j) { j["rows"] = "16"; }, "rows");
   expect_rejected([](auto& j) { j["rows"] = 16.5; }, "rows");
   expect_rejected([](auto& j) { j["colums"] = 16; }, "colums");
+  expect_rejected([](auto& j) { j["post_lanes"] = 3; }, "post_lanes");   // does not divide 16 columns
+  expect_rejected([](auto& j) { j["post_lanes"] = 32; }, "post_lanes");  // more lanes than columns
+  expect_rejected([](auto& j) { j["post_lanes"] = -1; }, "post_lanes");
+}
+
+TEST(Config, PostLanes) {
+  // 0 (absent) and cols mean one lane per column: the same hardware, the same hash (older presets keep theirs)
+  AcceleratorConfig base = AcceleratorConfig::load("default"), same = base, fewer = base;
+  same.post_lanes = base.cols;
+  fewer.post_lanes = 4;
+  EXPECT_EQ(base.post_groups(), 1);
+  EXPECT_EQ(same.hash(), base.hash());
+  EXPECT_EQ(fewer.post_groups(), 4);
+  EXPECT_NE(fewer.hash(), base.hash());
+  EXPECT_NE(fewer.canonical().find("post_lanes=4;"), std::string::npos) << fewer.canonical();
+  EXPECT_EQ(AcceleratorConfig::from_json(fewer.to_json(), "round trip").canonical(), fewer.canonical());
+  EXPECT_EQ(AcceleratorConfig::load("edge").post_groups(), 8);  // one lane for 8 columns
 }
 
 TEST(Config, RejectsMissingFileAndBadJson) {

@@ -132,6 +132,26 @@ TEST(CycleModel, LoadAndStoreUseSeparateChannelsVaddHoldsBoth) {
   EXPECT_EQ(v.busy_until - v.issue, 5u * 2 + 20 + 4 + 1 + 1);  // a and b reads, latency, post-processing, last write
 }
 
+TEST(CycleModel, FewerPostLanesTakeGCyclesPerLine) {
+  // tiny with one post-processing lane for its 4 columns: a STORE line enters the lanes every 4 cycles (its
+  // write needs one beat) and spends 4 cycles in them; VADD lines likewise when their reads take fewer cycles
+  AcceleratorConfig one = tiny();
+  one.post_lanes = 1;
+  const std::uint64_t lines = 50;
+  auto store_cycles = [&](const AcceleratorConfig& c) {
+    CycleModel m(c);
+    m.issue(config8());
+    const Timing t = m.issue(store(0, lines));
+    return t.busy_until - t.issue;
+  };
+  EXPECT_EQ(store_cycles(tiny()), lines + 4 + 2);                          // one line per cycle, post-processing, write
+  EXPECT_EQ(store_cycles(one), 1 + (lines - 1) * 4 + 4 + 2 + 4);         // + the last line's 4 cycles in the lanes
+  CycleModel m(one);
+  m.issue(config8());
+  const Timing v = m.issue(make(Opcode::Vadd, {{isa::Vadd::count, 5}}));
+  EXPECT_EQ(v.busy_until - v.issue, 2 + 4u * 4 + 4 + 20 + 4 + 1 + 1);    // reads of line 1, 4 more lines 4 cycles apart, its lanes
+}
+
 TEST(CycleModel, ConfigAndHaltWaitForEveryUnit) {
   CycleModel m(tiny());
   m.issue(config8());

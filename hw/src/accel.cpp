@@ -177,14 +177,24 @@ Module accel_module(const AcceleratorConfig& cfg) {
     return s.name;
   };
   auto w32 = [](const std::string& e, int width) { return width >= 32 ? e : fmt::format("{{{}'d0, {}}}", 32 - width, e); };
+  // (count - 1) x stride at the operands' own widths (a count of 0 wraps: every use is guarded by count != 0),
+  // zero-extended to 32 bits: small multipliers instead of 32-bit ones (FPGA LUTs, ASIC area)
+  int spans = 0;
+  auto span = [&](const std::string& count, int count_bits, const std::string& stride, int stride_bits) {
+    const auto less = m.wire(fmt::format("span{}_count", spans), count_bits);
+    const auto product = m.wire(fmt::format("span{}", spans++), count_bits + stride_bits);
+    m.assign(less, fmt::format("{} - {}'d1", count, count_bits));
+    m.assign(product, fmt::format("{{{}'d0, {}}} * {{{}'d0, {}}}", stride_bits, less.name, count_bits, stride));
+    return w32(product.name, count_bits + stride_bits);
+  };
   // LOAD
   const auto ld_h = m.wire("ld_h", 32), ld_w = m.wire("ld_w", 32);
   m.assign(ld_h, fmt::format("{} + {} + {}", w32(field(Opcode::Load, "pad_top"), 4), w32(field(Opcode::Load, "count_y"), 10), w32(field(Opcode::Load, "pad_bottom"), 4)));
   m.assign(ld_w, fmt::format("{} + {} + {}", w32(field(Opcode::Load, "pad_left"), 4), w32(field(Opcode::Load, "count_x"), 10), w32(field(Opcode::Load, "pad_right"), 4)));
   const auto ld_first = m.wire("ld_first", 32), ld_last = m.wire("ld_last", 32);
   m.assign(ld_first, w32(field(Opcode::Load, "sram_addr"), 16));
-  m.assign(ld_last, fmt::format("(ld_h == 32'd0 || ld_w == 32'd0) ? ld_first : ld_first + (ld_h - 32'd1) * {} + ld_w - 32'd1",
-                                w32(field(Opcode::Load, "sram_stride_y"), 12)));
+  m.assign(ld_last, fmt::format("(ld_h == 32'd0 || ld_w == 32'd0) ? ld_first : ld_first + {} + ld_w - 32'd1",
+                                span("ld_h[10:0]", 11, field(Opcode::Load, "sram_stride_y"), 12)));  // ld_h <= 15 + 1023 + 15
   const std::string ld_buf = field(Opcode::Load, "buffer");
   const auto ld_spad = halves("ld_spad_res", 0, "ld_first", "ld_last", cfg.spad_lines());
   const auto ld_wbuf = halves("ld_wbuf_res", 2, "ld_first", "ld_last", cfg.wbuf_lines());
@@ -200,20 +210,19 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(mm_lines, fmt::format("{} * {}", w32(field(Opcode::Matmul, "count_y"), 10), w32(field(Opcode::Matmul, "count_x"), 10)));
   const auto mm_sfirst = m.wire("mm_sfirst", 32), mm_slast = m.wire("mm_slast", 32), mm_afirst = m.wire("mm_afirst", 32), mm_alast = m.wire("mm_alast", 32);
   m.assign(mm_sfirst, w32(field(Opcode::Matmul, "spad_addr"), 16));
-  m.assign(mm_slast, fmt::format("mm_sfirst + ({} - 32'd1) * {} + ({} - 32'd1) * {}", w32(field(Opcode::Matmul, "count_y"), 10),
-                                 w32(field(Opcode::Matmul, "spad_stride_y"), 12), w32(field(Opcode::Matmul, "count_x"), 10),
-                                 w32(field(Opcode::Matmul, "spad_stride_x"), 4)));
+  m.assign(mm_slast, fmt::format("mm_sfirst + {} + {}", span(field(Opcode::Matmul, "count_y"), 10, field(Opcode::Matmul, "spad_stride_y"), 12),
+                                 span(field(Opcode::Matmul, "count_x"), 10, field(Opcode::Matmul, "spad_stride_x"), 4)));
   m.assign(mm_afirst, w32(field(Opcode::Matmul, "acc_addr"), 16));
-  m.assign(mm_alast, fmt::format("mm_afirst + ({} - 32'd1) * {} + {} - 32'd1", w32(field(Opcode::Matmul, "count_y"), 10),
-                                 w32(field(Opcode::Matmul, "acc_stride_y"), 12), w32(field(Opcode::Matmul, "count_x"), 10)));
+  m.assign(mm_alast, fmt::format("mm_afirst + {} + {} - 32'd1", span(field(Opcode::Matmul, "count_y"), 10, field(Opcode::Matmul, "acc_stride_y"), 12),
+                                 w32(field(Opcode::Matmul, "count_x"), 10)));
   const auto mm_spad = halves("mm_spad_res", 0, "mm_sfirst", "mm_slast", cfg.spad_lines());
   const auto mm_acc = halves("mm_acc_res", 6, "mm_afirst", "mm_alast", cfg.acc_lines());
   // STORE
   const auto st_afirst = m.wire("st_afirst", 32), st_alast = m.wire("st_alast", 32), st_lines = m.wire("st_lines", 32);
   m.assign(st_lines, fmt::format("{} * {}", w32(field(Opcode::Store, "count_y"), 10), w32(field(Opcode::Store, "count_x"), 10)));
   m.assign(st_afirst, w32(field(Opcode::Store, "acc_addr"), 16));
-  m.assign(st_alast, fmt::format("st_afirst + ({} - 32'd1) * {} + {} - 32'd1", w32(field(Opcode::Store, "count_y"), 10),
-                                 w32(field(Opcode::Store, "acc_stride_y"), 12), w32(field(Opcode::Store, "count_x"), 10)));
+  m.assign(st_alast, fmt::format("st_afirst + {} + {} - 32'd1", span(field(Opcode::Store, "count_y"), 10, field(Opcode::Store, "acc_stride_y"), 12),
+                                 w32(field(Opcode::Store, "count_x"), 10)));
   const auto st_acc = halves("st_acc_res", 6, "st_afirst", "st_alast", cfg.acc_lines());
 
   const auto rd_mask = m.reg("rd_mask", NR), wr_mask = m.reg("wr_mask", NR);
@@ -444,11 +453,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(resp_pop, "head_ok && !head[1] && !head[2]");
   // line assembly: the beats of the head's line so far, and the whole line once its last beat is here
   const auto lb = m.reg("lb", max_beats * PB);
-  const auto full_line = m.reg("full_line", max_beats * PB);
-  m.always_comb([&](Block& b) {
-    b.assign(full_line, lb.name);
-    b.assign(fmt::format("full_line[head_beat * {} +: {}]", PB, PB), resp_data);
-  });
+  const auto full_line = m.wire("full_line", max_beats * PB);
+  {
+    // one multiplexer per beat slot (not a shifter across the line)
+    std::string cat;
+    for (int beat = max_beats - 1; beat >= 0; --beat)
+      cat += fmt::format("{}(head_beat == {}'d{}) ? {} : lb[{}:{}]", cat.empty() ? "" : ", ", beat_w, beat, resp_data, beat * PB + PB - 1, beat * PB);
+    m.assign(full_line, "{" + cat + "}");
+  }
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) {
       t.assign("meta_head", fmt::format("{}'d0", mfifo_aw)).assign("meta_tail", fmt::format("{}'d0", mfifo_aw)).assign("meta_count", fmt::format("{}'d0", mfifo_aw + 1));
@@ -754,7 +766,20 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(st_tap_first, "$signed({28'd0, st_eky}) == st_ky0 && $signed({28'd0, st_ekx}) == st_kx0");
   m.assign(st_tap_last, "$signed({28'd0, st_eky}) == st_ky1 && $signed({28'd0, st_ekx}) == st_kx1");
   const auto tap_addr = m.wire("st_tap_addr", 32);
-  m.assign(tap_addr, "st_a + ($unsigned(st_base_y + $signed({28'd0, st_eky})) * {23'd0, st_in_w} + $unsigned(st_base_x + $signed({28'd0, st_ekx}))) * {12'd0, in_stride}");
+  // a tap inside the input: row and column fit the 9-bit in_h / in_w fields
+  m.lint_off("UNUSEDSIGNAL");  // the high bits of the signed sums
+  const auto tap_y = m.wire("st_tap_y", 32), tap_x = m.wire("st_tap_x", 32);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(tap_y, "$unsigned(st_base_y + $signed({28'd0, st_eky}))");
+  m.assign(tap_x, "$unsigned(st_base_x + $signed({28'd0, st_ekx}))");
+  const auto tap_row = m.wire("st_tap_row", 18), tap_pixel = m.wire("st_tap_pixel", 19);
+  m.assign(tap_row, "{9'd0, st_tap_y[8:0]} * {9'd0, st_in_w}");
+  m.assign(tap_pixel, "{1'b0, st_tap_row} + {10'd0, st_tap_x[8:0]}");
+  m.lint_off("UNUSEDSIGNAL");  // addresses are 32 bits
+  const auto tap_offset = m.wire("st_tap_offset", 39);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(tap_offset, "{20'd0, st_tap_pixel} * {19'd0, in_stride}");
+  m.assign(tap_addr, "st_a + st_tap_offset[31:0]");
   const auto st_line_beats = m.wire("st_line_beats", 32);
   m.assign(st_line_beats, "(st_kind == 2'd1 && st_which) ? st_res_beats : st_in_beats");
   // a new VADD line or POOL pixel needs credit at its first request
@@ -901,7 +926,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     });
     m.assign(result, merged);
   }
-  const int out_beats_max = (4 * C + P - 1) / P;
+  const int out_beats_max = (2 * C + P - 1) / P;  // output lanes are at most 16 bits (CONFIG.out_bits)
   const auto packed = m.wire("st_packed", out_beats_max * PB);
   {
     std::string expr = fmt::format("{}'d0", out_beats_max * PB);

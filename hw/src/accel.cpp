@@ -719,7 +719,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
            {"st_pstart", 1}};
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
-  const auto st_aline = m.reg("st_aline", max_beats * PB);
+  const auto st_aline = m.reg("st_aline", C * 32);  // VADD's a line, unpacked to 32-bit lanes when it arrives
   const auto st_param = m.reg("st_param", 12);
   m.lint_on("UNUSEDSIGNAL");
   const auto st_pool = m.reg("st_pool", C * 32);  // running max or sum of the pixel's taps
@@ -807,7 +807,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_head = m.wire("st_head");
   m.assign(st_head, "head_ok && head[0] && head[3]");  // the last beat of a line for ST
   const auto unpack_in = lane_mux("st_unpack_in", C, 32, lane_widths(16), "in_bits", "in_signed", "full_line");
-  const auto unpack_a = lane_mux("st_unpack_a", C, 32, lane_widths(16), "in_bits", "in_signed", "st_aline");
   const auto unpack_b = lane_mux("st_unpack_b", C, 32, lane_widths(16), "res_bits", "res_signed", "full_line");
   const auto pool_next = m.wire("st_pool_next", C * 32);
   {
@@ -828,7 +827,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       const std::string v = fmt::format("st_acc_line[{}:{}]", c * w.psum + w.psum - 1, c * w.psum);
       acc_x += (acc_x.empty() ? "" : ", ") + (w.psum == 32 ? v : fmt::format("{{{{{}{{st_acc_line[{}]}}}}, {}}}", 32 - w.psum, c * w.psum + w.psum - 1, v));
     }
-    m.assign(feed_x, fmt::format("store_feed ? {{{}}} : (vadd_feed ? {} : st_pool_next)", acc_x, unpack_a));
+    m.assign(feed_x, fmt::format("store_feed ? {{{}}} : (vadd_feed ? st_aline : st_pool_next)", acc_x));
   }
   m.assign(feed_y, unpack_b);
   m.assign(feed_add, "vadd_feed");
@@ -991,7 +990,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.if_("feed", [&](Block& t) { t.assign("st_fed", "st_fed + 16'd1"); });
       e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + st_out_bytes"); });
       e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + {12'd0, out_stride}"); });
-      e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, "full_line"); });
+      e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, unpack_in); });
       e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
       e.if_("issue_to[3]", [&](Block& t) {
         t.assign(st_busy, "1'b1").assign("st_fed", "16'd0").assign("st_beat", fmt::format("{}'d0", beat_w)).assign("st_which", "1'b0");

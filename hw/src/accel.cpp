@@ -751,27 +751,33 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", 32), st_req_last_beat = m.wire("st_req_last_beat");
   const auto st_tap_first = m.wire("st_tap_first"), st_tap_last = m.wire("st_tap_last");
   // POOL window: valid taps ky in [ky0, ky1], kx in [kx0, kx1] of output pixel (oy, ox)
-  const auto base_y = m.wire("st_base_y", 32, true), base_x = m.wire("st_base_x", 32, true);
-  m.assign(base_y, "$signed({14'd0, st_oy} * {29'd0, st_s}) - $signed({30'd0, st_p})");
-  m.assign(base_x, "$signed({14'd0, st_ox} * {29'd0, st_s}) - $signed({30'd0, st_p})");
-  const auto ky0 = m.wire("st_ky0", 32, true), ky1 = m.wire("st_ky1", 32, true), kx0 = m.wire("st_kx0", 32, true), kx1 = m.wire("st_kx1", 32, true);
-  m.assign(ky0, "(st_base_y < 0) ? -st_base_y : 32'sd0");
-  m.assign(kx0, "(st_base_x < 0) ? -st_base_x : 32'sd0");
-  m.assign(ky1, "($signed({23'd0, st_in_h}) - 32'sd1 - st_base_y < $signed({28'd0, st_k}) - 32'sd1) ? $signed({23'd0, st_in_h}) - 32'sd1 - st_base_y : $signed({28'd0, st_k}) - 32'sd1");
-  m.assign(kx1, "($signed({23'd0, st_in_w}) - 32'sd1 - st_base_x < $signed({28'd0, st_k}) - 32'sd1) ? $signed({23'd0, st_in_w}) - 32'sd1 - st_base_x : $signed({28'd0, st_k}) - 32'sd1");
+  // 14-bit signed window arithmetic: o·s <= 511·7 fits 12 bits, minus the padding, and in - 1 - base >= -3578
+  m.lint_off("UNUSEDSIGNAL");  // the top bits of the products and window bounds
+  const auto oys = m.wire("st_oys", 14), oxs = m.wire("st_oxs", 14);
+  m.assign(oys, "{5'd0, st_oy} * {11'd0, st_s}");
+  m.assign(oxs, "{5'd0, st_ox} * {11'd0, st_s}");
+  const auto base_y = m.wire("st_base_y", 14, true), base_x = m.wire("st_base_x", 14, true);
+  m.assign(base_y, "$signed(st_oys) - $signed({12'd0, st_p})");
+  m.assign(base_x, "$signed(st_oxs) - $signed({12'd0, st_p})");
+  const auto ky0 = m.wire("st_ky0", 14, true), ky1 = m.wire("st_ky1", 14, true), kx0 = m.wire("st_kx0", 14, true), kx1 = m.wire("st_kx1", 14, true);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(ky0, "(st_base_y < 0) ? -st_base_y : 14'sd0");
+  m.assign(kx0, "(st_base_x < 0) ? -st_base_x : 14'sd0");
+  m.assign(ky1, "($signed({5'd0, st_in_h}) - 14'sd1 - st_base_y < $signed({10'd0, st_k}) - 14'sd1) ? $signed({5'd0, st_in_h}) - 14'sd1 - st_base_y : $signed({10'd0, st_k}) - 14'sd1");
+  m.assign(kx1, "($signed({5'd0, st_in_w}) - 14'sd1 - st_base_x < $signed({10'd0, st_k}) - 14'sd1) ? $signed({5'd0, st_in_w}) - 14'sd1 - st_base_x : $signed({10'd0, st_k}) - 14'sd1");
   // the tap requested now: the pixel's first valid tap at the start of a pixel, else the registers
   const auto eky = m.wire("st_eky", 4), ekx = m.wire("st_ekx", 4);
   m.assign(eky, "st_pstart ? st_ky0[3:0] : st_ky");
   m.assign(ekx, "st_pstart ? st_kx0[3:0] : st_kx");
-  m.assign(st_tap_first, "$signed({28'd0, st_eky}) == st_ky0 && $signed({28'd0, st_ekx}) == st_kx0");
-  m.assign(st_tap_last, "$signed({28'd0, st_eky}) == st_ky1 && $signed({28'd0, st_ekx}) == st_kx1");
+  m.assign(st_tap_first, "$signed({10'd0, st_eky}) == st_ky0 && $signed({10'd0, st_ekx}) == st_kx0");
+  m.assign(st_tap_last, "$signed({10'd0, st_eky}) == st_ky1 && $signed({10'd0, st_ekx}) == st_kx1");
   const auto tap_addr = m.wire("st_tap_addr", 32);
   // a tap inside the input: row and column fit the 9-bit in_h / in_w fields
   m.lint_off("UNUSEDSIGNAL");  // the high bits of the signed sums
-  const auto tap_y = m.wire("st_tap_y", 32), tap_x = m.wire("st_tap_x", 32);
+  const auto tap_y = m.wire("st_tap_y", 14), tap_x = m.wire("st_tap_x", 14);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(tap_y, "$unsigned(st_base_y + $signed({28'd0, st_eky}))");
-  m.assign(tap_x, "$unsigned(st_base_x + $signed({28'd0, st_ekx}))");
+  m.assign(tap_y, "$unsigned(st_base_y + $signed({10'd0, st_eky}))");
+  m.assign(tap_x, "$unsigned(st_base_x + $signed({10'd0, st_ekx}))");
   const auto tap_row = m.wire("st_tap_row", 18), tap_pixel = m.wire("st_tap_pixel", 19);
   m.assign(tap_row, "{9'd0, st_tap_y[8:0]} * {9'd0, st_in_w}");
   m.assign(tap_pixel, "{1'b0, st_tap_row} + {10'd0, st_tap_x[8:0]}");
@@ -1047,7 +1053,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
           }, [&](Block& y) {
             y.if_("!st_tap_last", [&](Block& z) {
               z.assign("st_pstart", "1'b0");
-              z.if_("$signed({28'd0, st_ekx}) == st_kx1", [&](Block& u) { u.assign("st_kx", "st_kx0[3:0]").assign("st_ky", "st_eky + 4'd1"); },
+              z.if_("$signed({10'd0, st_ekx}) == st_kx1", [&](Block& u) { u.assign("st_kx", "st_kx0[3:0]").assign("st_ky", "st_eky + 4'd1"); },
                     [&](Block& u) { u.assign("st_kx", "st_ekx + 4'd1").assign("st_ky", "st_eky"); });
             }, [&](Block& z) {
               z.assign("st_pstart", "1'b1");

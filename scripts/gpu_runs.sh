@@ -34,6 +34,10 @@ cmake --build build-gpu --target faq-train -j "$(nproc)" >"$out/build.log" 2>&1 
 log "built faq-train"
 train=build-gpu/golden/faq-train
 common=(--data "fashion-mnist:$data" --device cuda --no-progress)
+# ResNet-18 at 224x224x3 for throughput: FAQ W4A4 fine-tuning of an untrained FP32 network, 2 epochs of 25600
+# images (the second is the steady-state figure)
+r18_speed=("${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 0 --bits 4 --faq-epochs 2
+           --train-limit 25600 --eval-limit 1024 --test-vectors 1 --name resnet18_w4a4)
 
 # One seed of the Fashion-MNIST resnet20 recipe: FP32 30 epochs, FAQ W8A8 1 epoch (plus an ablation at the 10x higher
 # fine-tuning LR 1e-3 that was the default before), FAQ W4A4 15 epochs from the same FP32 network.
@@ -121,8 +125,7 @@ while [ $# -gt 0 ]; do
       # 1 GPU: ResNet-18 224 FAQ W4A4 fine-tuning, 2 epochs of 25600 images (the second is the steady-state figure),
       # faq-train against the same step in PyTorch Python, float32/TF32 and bf16 + channels-last, in one call.
       r=$runs/speed-resnet18
-      fq=("${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 0 --bits 4 --faq-epochs 2
-          --train-limit 25600 --eval-limit 1024 --test-vectors 1 --name resnet18_w4a4 --faq-batch 256)
+      fq=("${r18_speed[@]}" --faq-batch 256)
       for variant in "" "--amp bf16 --channels-last"; do
         log "speed resnet18: faq-train $variant"
         $train "${fq[@]}" $variant --out "$r-cpp${variant:+-bf16}" | grep "\[faq\] epoch" | tee -a "$out/gpu_runs.log"
@@ -135,8 +138,7 @@ while [ $# -gt 0 ]; do
       # 25600 images (the second one is the steady-state figure): 1 GPU at batch 256, 2 GPUs at global batch 256
       # (strong scaling) and 512 (256 per GPU), 1 GPU with bf16 + channels-last; the Python step at batch 256.
       r=$runs/dist-resnet18
-      fq=("${common[@]}" --model resnet18 --image-size 224 --channels 3 --fp32-epochs 0 --bits 4 --faq-epochs 2
-          --train-limit 25600 --eval-limit 1024 --test-vectors 1 --name resnet18_w4a4)
+      fq=("${r18_speed[@]}")
       log "dist resnet18: FAQ 2 epochs, 1 GPU, batch 256"
       $train "${fq[@]}" --faq-batch 256 --out "$r-1gpu" >/dev/null || log "failed"
       log "dist resnet18: FAQ 2 epochs, 2 GPUs (NCCL), global batch 256"

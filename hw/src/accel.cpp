@@ -80,6 +80,11 @@ SyncMemory sync_memory(Module& m, const std::string& name, int width, std::int64
   return mem;
 }
 
+// A FIFO pointer's value in the coming cycle: cleared by reset or start, else advanced by `step` (one bit).
+std::string advanced(const std::string& pointer, const std::string& step, int bits) {
+  return fmt::format("(rst || start) ? {0}'d0 : {1} + {{{2}'d0, {3}}}", bits, pointer, bits - 1, step);
+}
+
 // A read port: the register `data`, loaded from line `next` (an expression of mem.address_bits bits).
 std::string read_port(Module& m, const SyncMemory& mem, const std::string& data, const std::string& next, bool forward) {
   const auto r = m.reg(data, mem.width);
@@ -171,7 +176,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // bits: 0 SPAD0, 1 SPAD1, 2 WBUF0, 3 WBUF1, 4 BANK0, 5 BANK1, 6 ACC0, 7 ACC1, 8 PARAM
   const int NR = 9;
   auto halves = [&](const std::string& name, int lower, const std::string& first, const std::string& last, std::int64_t lines) {
-    const std::int64_t half = std::max<std::int64_t>(1, lines / 2);
+    const std::int64_t half = timing::upper_half(lines);
     const auto s = m.wire(name, NR);
     m.assign(s, fmt::format("({{{}'d0, {} >= 32'd{}, {} < 32'd{}}} << {})", NR - 2, last, half, first, half, lower));
     return s.name;
@@ -265,8 +270,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // Per unit: in-flight counters per resource, and a FIFO of the masks of its instructions in flight.
   const int cnt_w = 8, fifo_aw = 6;
   std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
+  std::vector<SyncMemory> mask_fifos;
   for (const auto& u : unit_names) {
-    sync_memory(m, u + "_mfifo", 2 * NR, 1 << fifo_aw);
+    mask_fifos.push_back(sync_memory(m, u + "_mfifo", 2 * NR, 1 << fifo_aw));
     m.reg(u + "_mhead", fifo_aw);
     m.reg(u + "_mtail", fifo_aw);
     m.reg(u + "_inflight", fifo_aw + 1);
@@ -331,8 +337,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(n + "_mfifo_we", fmt::format("!(rst || start) && issue_to[{}]", u));  // FIFO writes wait for the reset, as the pointers do
     m.assign(n + "_mfifo_wa", n + "_mtail");
     m.assign(n + "_mfifo_wd", "{wr_mask, rd_mask}");
-    const std::string popped = read_port(m, SyncMemory{n + "_mfifo", 2 * NR, fifo_aw}, n + "_popped",
-                                         fmt::format("(rst || start) ? {0}'d0 : {1}_mhead + {{{2}'d0, {1}_complete}}", fifo_aw, n, fifo_aw - 1), true);
+    read_port(m, mask_fifos[static_cast<std::size_t>(u)], n + "_popped", advanced(n + "_mhead", n + "_complete", fifo_aw), true);
     m.always_ff(clk, [&](Block& b) {
       b.if_(fmt::format("rst || start"),
             [&](Block& t) {
@@ -412,7 +417,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto spad = sync_memory(m, "spad", R * w.act, cfg.spad_lines());
   const auto wbuf = sync_memory(m, "wbuf", C * w.weight, cfg.wbuf_lines());
   const auto param = sync_memory(m, "param", C * param_entry, cfg.param_lines());
-  const std::int64_t acc_half = std::max<std::int64_t>(1, cfg.acc_lines() / 2);
+  const std::int64_t acc_half = timing::upper_half(cfg.acc_lines());
   std::vector<std::pair<SyncMemory, std::int64_t>> acc_banks = {{sync_memory(m, "acc0", C * w.psum, acc_half), 0}};
   if (cfg.acc_lines() > acc_half) acc_banks.push_back({sync_memory(m, "acc1", C * w.psum, cfg.acc_lines() - acc_half), acc_half});
 
@@ -433,7 +438,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(meta_full, fmt::format("meta_count >= {}'d{}", mfifo_aw + 1, (1 << mfifo_aw) - 1));
   const auto pop = m.wire("meta_pop");
   const auto resp_pop = m.wire("resp_pop");
-  const std::string head = read_port(m, meta, "head", fmt::format("(rst || start) ? {0}'d0 : meta_head + {{{1}'d0, meta_pop}}", mfifo_aw, mfifo_aw - 1), true);
+  const std::string head = read_port(m, meta, "head", advanced("meta_head", "meta_pop", mfifo_aw), true);
   const auto head_ok = m.wire("head_ok");  // the head entry can be processed this cycle
   const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: cycles per line, lanes
   if (G > 1) m.wire("st_hold");  // ST cannot take the head's line yet (its lanes are busy): driven below
@@ -443,7 +448,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int hb = 5 + beat_w;  // first bit after the beat
   const auto push = m.wire("meta_push"), push_entry = m.wire("meta_entry", mw);
   m.assign(pop, "head_ok");
-  const std::string resp_data = read_port(m, resp, "resp_data", fmt::format("(rst || start) ? {0}'d0 : resp_head + {{{1}'d0, resp_pop}}", mfifo_aw, mfifo_aw - 1), true);
+  const std::string resp_data = read_port(m, resp, "resp_data", advanced("resp_head", "resp_pop", mfifo_aw), true);
   m.assign("meta_we", "!(rst || start) && meta_push");
   m.assign("meta_wa", "meta_tail");
   m.assign("meta_wd", "meta_entry");
@@ -956,7 +961,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign("ofifo_we", "!(rst || start) && post_push");
   m.assign("ofifo_wa", "of_tail");
   m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35));
-  const std::string of_entry = read_port(m, ofifo, "of_entry", "(rst || start) ? 5'd0 : of_head + {4'd0, out_pop}", true);
+  const std::string of_entry = read_port(m, ofifo, "of_entry", advanced("of_head", "out_pop", 5), true);
   const auto of_beats = m.wire("of_beats", 32);
   m.assign(of_beats, fmt::format("(st_out_bytes + 32'd{}) / 32'd{}", P - 1, P));
   const auto of_last_beat = m.wire("of_last_beat");

@@ -28,7 +28,7 @@ std::uint64_t CycleModel::beats(std::uint64_t bytes) const {
 
 // The halves of a buffer of `lines` lines that the line range [first, last] touches.
 CycleModel::Set CycleModel::halves(Resource lower, std::int64_t first, std::int64_t last, std::int64_t lines) const {
-  const std::int64_t half = std::max<std::int64_t>(1, lines / 2);
+  const std::int64_t half = timing::upper_half(lines);
   Set s = 0;
   if (first < half) s |= bit(lower);
   if (last >= half) s |= bit(static_cast<Resource>(lower + 1));

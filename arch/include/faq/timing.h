@@ -4,6 +4,8 @@
 
 #include "faq/config.h"
 
+#include <cstdint>
+
 namespace faq::timing {
 
 // Stages of a post-processing lane (bias, multiply, rounding shift, saturate).
@@ -17,5 +19,9 @@ constexpr int array_latency(const AcceleratorConfig& config) { return config.row
 // Cycles after its last line enters the array until a MATMUL's results may be used: the array, then the
 // accumulator read-modify-write, after which the scoreboard sees the completion.
 constexpr int matmul_latency(const AcceleratorConfig& config) { return array_latency(config) + 1; }
+
+// The first line of a buffer's upper half: the scoreboard tracks each buffer of `lines` lines as two halves (double
+// buffering), and the RTL stores ACC as these two halves.
+constexpr std::int64_t upper_half(std::int64_t lines) { return lines / 2 > 1 ? lines / 2 : 1; }
 
 }  // namespace faq::timing

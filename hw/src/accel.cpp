@@ -267,28 +267,43 @@ Module accel_module(const AcceleratorConfig& cfg) {
               }}},
             [&](Block&) {});
   });
-  // Per unit: in-flight counters per resource, and a FIFO of the masks of its instructions in flight.
-  const int cnt_w = 8, fifo_aw = 6;
-  std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
+  // Per unit: in-flight counters per resource it can touch, and a FIFO of those bits of the masks of its
+  // instructions in flight. What each unit may read and write follows from the masks above (a unit's busy bits
+  // for any other resource are constant zero): LD writes SPAD, WBUF, ACC and PARAM; PL reads WBUF and writes a
+  // bank; EX reads SPAD and a bank and writes ACC; ST reads ACC and PARAM.
+  const int fifo_aw = 6, cnt_w = fifo_aw;  // at most 63 instructions of a unit in flight (the issue rule below)
+  const std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
+  const std::vector<std::pair<unsigned, unsigned>> touches = {  // (reads, writes) as resource bit sets
+      {0x000, 0x1CF}, {0x00C, 0x030}, {0x033, 0x0C0}, {0x1C0, 0x000}};
+  struct Tracked {
+    int resource;
+    bool write;
+  };
+  std::vector<std::vector<Tracked>> tracked(4);
   std::vector<SyncMemory> mask_fifos;
-  for (const auto& u : unit_names) {
-    mask_fifos.push_back(sync_memory(m, u + "_mfifo", 2 * NR, 1 << fifo_aw));
-    m.reg(u + "_mhead", fifo_aw);
-    m.reg(u + "_mtail", fifo_aw);
-    m.reg(u + "_inflight", fifo_aw + 1);
-    m.wire(u + "_complete");  // a unit's instruction completes this cycle
-    for (int r = 0; r < NR; ++r) {
-      m.reg(fmt::format("{}_rc{}", u, r), cnt_w);
-      m.reg(fmt::format("{}_wc{}", u, r), cnt_w);
+  for (std::size_t u = 0; u < 4; ++u) {
+    const std::string& n = unit_names[u];
+    for (int r = 0; r < NR; ++r)
+      if (touches[u].first >> r & 1U) tracked[u].push_back({r, false});
+    for (int r = 0; r < NR; ++r)
+      if (touches[u].second >> r & 1U) tracked[u].push_back({r, true});
+    mask_fifos.push_back(sync_memory(m, n + "_mfifo", static_cast<int>(tracked[u].size()), 1 << fifo_aw));
+    m.reg(n + "_mhead", fifo_aw);
+    m.reg(n + "_mtail", fifo_aw);
+    m.reg(n + "_inflight", fifo_aw + 1);
+    m.wire(n + "_complete");  // a unit's instruction completes this cycle
+    std::vector<std::string> rb(NR, "1'b0"), wb(NR, "1'b0");
+    for (const auto& t : tracked[u]) {
+      const auto counter = m.reg(fmt::format("{}_{}c{}", n, t.write ? 'w' : 'r', t.resource), cnt_w);
+      (t.write ? wb : rb)[static_cast<std::size_t>(t.resource)] = fmt::format("{} != {}'d0", counter.name, cnt_w);
     }
-    const auto busy_r = m.wire(u + "_rbusy", NR), busy_w = m.wire(u + "_wbusy", NR);
-    std::string rb, wb;
+    std::string rcat, wcat;
     for (int r = NR - 1; r >= 0; --r) {
-      rb += fmt::format("{}{}_rc{} != {}'d0", r == NR - 1 ? "" : ", ", u, r, cnt_w);
-      wb += fmt::format("{}{}_wc{} != {}'d0", r == NR - 1 ? "" : ", ", u, r, cnt_w);
+      rcat += (rcat.empty() ? "" : ", ") + rb[static_cast<std::size_t>(r)];
+      wcat += (wcat.empty() ? "" : ", ") + wb[static_cast<std::size_t>(r)];
     }
-    m.assign(busy_r, "{" + rb + "}");
-    m.assign(busy_w, "{" + wb + "}");
+    m.assign(m.wire(n + "_rbusy", NR), "{" + rcat + "}");
+    m.assign(m.wire(n + "_wbusy", NR), "{" + wcat + "}");
   }
   const auto hazard = m.wire("hazard");
   {
@@ -332,27 +347,31 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(issue_to, fmt::format("(issue && !{} && !{}) ? (4'd1 << unit) : 4'd0", is(Opcode::Config), is(Opcode::Halt)));
 
   // Scoreboard bookkeeping per unit.
-  for (int u = 0; u < 4; ++u) {
-    const std::string n = unit_names[static_cast<std::size_t>(u)];
+  for (std::size_t u = 0; u < 4; ++u) {
+    const std::string& n = unit_names[u];
+    const auto& tr = tracked[u];
+    std::string bits;
+    for (auto t = tr.rbegin(); t != tr.rend(); ++t) bits += fmt::format("{}{}[{}]", bits.empty() ? "" : ", ", t->write ? "wr_mask" : "rd_mask", t->resource);
     m.assign(n + "_mfifo_we", fmt::format("!(rst || start) && issue_to[{}]", u));  // FIFO writes wait for the reset, as the pointers do
     m.assign(n + "_mfifo_wa", n + "_mtail");
-    m.assign(n + "_mfifo_wd", "{wr_mask, rd_mask}");
-    read_port(m, mask_fifos[static_cast<std::size_t>(u)], n + "_popped", advanced(n + "_mhead", n + "_complete", fifo_aw), true);
+    m.assign(n + "_mfifo_wd", "{" + bits + "}");
+    read_port(m, mask_fifos[u], n + "_popped", advanced(n + "_mhead", n + "_complete", fifo_aw), true);
     m.always_ff(clk, [&](Block& b) {
       b.if_(fmt::format("rst || start"),
             [&](Block& t) {
               t.assign(n + "_mhead", fmt::format("{}'d0", fifo_aw)).assign(n + "_mtail", fmt::format("{}'d0", fifo_aw));
               t.assign(n + "_inflight", fmt::format("{}'d0", fifo_aw + 1));
-              for (int r = 0; r < NR; ++r) t.assign(fmt::format("{}_rc{}", n, r), fmt::format("{}'d0", cnt_w)).assign(fmt::format("{}_wc{}", n, r), fmt::format("{}'d0", cnt_w));
+              for (const auto& k : tr) t.assign(fmt::format("{}_{}c{}", n, k.write ? 'w' : 'r', k.resource), fmt::format("{}'d0", cnt_w));
             },
             [&](Block& e) {
               const std::string inc = fmt::format("issue_to[{}]", u), dec = n + "_complete";
               e.if_(inc, [&](Block& t) { t.assign(n + "_mtail", fmt::format("{}_mtail + {}'d1", n, fifo_aw)); });
               e.if_(dec, [&](Block& t) { t.assign(n + "_mhead", fmt::format("{}_mhead + {}'d1", n, fifo_aw)); });
               e.assign(n + "_inflight", fmt::format("{0}_inflight + {{{1}'d0, {2}}} - {{{1}'d0, {3}}}", n, fifo_aw, inc, dec));
-              for (int r = 0; r < NR; ++r) {
-                e.assign(fmt::format("{}_rc{}", n, r), fmt::format("{0}_rc{1} + {{{2}'d0, {3} && rd_mask[{1}]}} - {{{2}'d0, {4} && {0}_popped[{1}]}}", n, r, cnt_w - 1, inc, dec));
-                e.assign(fmt::format("{}_wc{}", n, r), fmt::format("{0}_wc{1} + {{{2}'d0, {3} && wr_mask[{1}]}} - {{{2}'d0, {4} && {0}_popped[{5}]}}", n, r, cnt_w - 1, inc, dec, NR + r));
+              for (std::size_t k = 0; k < tr.size(); ++k) {
+                const std::string c = fmt::format("{}_{}c{}", n, tr[k].write ? 'w' : 'r', tr[k].resource);
+                e.assign(c, fmt::format("{0} + {{{1}'d0, {2} && {3}[{4}]}} - {{{1}'d0, {5} && {6}_popped[{7}]}}", c, cnt_w - 1, inc,
+                                        tr[k].write ? "wr_mask" : "rd_mask", tr[k].resource, dec, n, k));
               }
             });
     });

@@ -42,13 +42,22 @@ std::vector<int> lane_widths(int max_bits) {
   return widths;
 }
 
-std::string field(isa::Opcode op, std::string_view name) {
+// The bits of an instruction field in `ins`; only its low `bits` bits when given (a field feeding a narrower address).
+std::string field(isa::Opcode op, std::string_view name, int bits = 0) {
   for (const auto& f : isa::spec_of(op).field_list())
-    if (f.name == name) return fmt::format("ins[{}:{}]", f.lsb + f.width - 1, f.lsb);
+    if (f.name == name) return fmt::format("ins[{}:{}]", f.lsb + (bits > 0 ? std::min(bits, f.width) : f.width) - 1, f.lsb);
   throw std::logic_error(fmt::format("ISA has no field {}.{}", isa::spec_of(op).mnemonic, name));
 }
 
 using Regs = std::vector<std::pair<std::string, int>>;
+
+// The signal `name` of `from` bits at `to` bits: zero-extended or truncated (addresses that only index a buffer of
+// 2^to lines: their low bits follow from the low bits of the operands).
+std::string fit(const std::string& name, int from, int to) {
+  if (from == to) return name;
+  if (from < to) return fmt::format("{{{}'d0, {}}}", to - from, name);
+  return fmt::format("{}[{}:0]", name, to - 1);
+}
 
 // Appends "if (rst) every register of `regs` <= 0" to a clocked block (the last assignment wins): control
 // registers start known, so that a gate-level netlist, whose flip-flops power up unknown, leaves reset defined.
@@ -110,6 +119,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int max_line_bytes = std::max({R * 16 / 8, C * 16 / 8, 4 * C, packing::kParamEntryBytes * C, C * 32 / 8});
   const int max_beats = (max_line_bytes + P - 1) / P;
   const int beat_w = clog2(max_beats + 1);
+  const int lp = std::countr_zero(static_cast<unsigned>(P));  // log2 of the port's bytes
+  // the byte offset of beat `beat` (a signal of `bits` bits) in its line, at `width` bits
+  auto beat_bytes = [&](const std::string& beat, int bits, int width = 32) {
+    return lp == 0 ? fit(beat, bits, width) : fmt::format("{{{}'d0, {}, {}'d0}}", width - bits - lp, beat, lp);
+  };
   Module m("faq_accel", fmt::format("the FAQ accelerator: {}x{} weight-stationary array, LD/PL/EX/ST units, scoreboarded in-order issue", R, C));
   // ---- ports ---------------------------------------------------------------------------------------------
   const auto clk = m.input("clk");
@@ -175,59 +189,65 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- resources and the scoreboard ---------------------------------------------------------------------------
   // bits: 0 SPAD0, 1 SPAD1, 2 WBUF0, 3 WBUF1, 4 BANK0, 5 BANK1, 6 ACC0, 7 ACC1, 8 PARAM
   const int NR = 9;
+  // An instruction's first and last buffer lines, at RW bits: a 16-bit address plus (count - 1) x stride (at most
+  // 1052 x 4095) plus a count cannot reach 2^24, so the ranges are exact.
+  constexpr int RW = 24;
   auto halves = [&](const std::string& name, int lower, const std::string& first, const std::string& last, std::int64_t lines) {
     const std::int64_t half = timing::upper_half(lines);
     const auto s = m.wire(name, NR);
-    m.assign(s, fmt::format("({{{}'d0, {} >= 32'd{}, {} < 32'd{}}} << {})", NR - 2, last, half, first, half, lower));
+    m.assign(s, fmt::format("({{{}'d0, {} >= {}'d{}, {} < {}'d{}}} << {})", NR - 2, last, RW, half, first, RW, half, lower));
     return s.name;
   };
-  auto w32 = [](const std::string& e, int width) { return width >= 32 ? e : fmt::format("{{{}'d0, {}}}", 32 - width, e); };
+  auto wr = [](const std::string& e, int width) { return width >= RW ? e : fmt::format("{{{}'d0, {}}}", RW - width, e); };
   // (count - 1) x stride at the operands' own widths (a count of 0 wraps: every use is guarded by count != 0),
-  // zero-extended to 32 bits: small multipliers instead of 32-bit ones (FPGA LUTs, ASIC area)
+  // zero-extended to RW bits: small multipliers instead of wide ones (FPGA LUTs, ASIC area)
   int spans = 0;
   auto span = [&](const std::string& count, int count_bits, const std::string& stride, int stride_bits) {
     const auto less = m.wire(fmt::format("span{}_count", spans), count_bits);
     const auto product = m.wire(fmt::format("span{}", spans++), count_bits + stride_bits);
     m.assign(less, fmt::format("{} - {}'d1", count, count_bits));
     m.assign(product, fmt::format("{{{}'d0, {}}} * {{{}'d0, {}}}", stride_bits, less.name, count_bits, stride));
-    return w32(product.name, count_bits + stride_bits);
+    return wr(product.name, count_bits + stride_bits);
   };
   // LOAD
-  const auto ld_h = m.wire("ld_h", 32), ld_w = m.wire("ld_w", 32);
-  m.assign(ld_h, fmt::format("{} + {} + {}", w32(field(Opcode::Load, "pad_top"), 4), w32(field(Opcode::Load, "count_y"), 10), w32(field(Opcode::Load, "pad_bottom"), 4)));
-  m.assign(ld_w, fmt::format("{} + {} + {}", w32(field(Opcode::Load, "pad_left"), 4), w32(field(Opcode::Load, "count_x"), 10), w32(field(Opcode::Load, "pad_right"), 4)));
-  const auto ld_first = m.wire("ld_first", 32), ld_last = m.wire("ld_last", 32);
-  m.assign(ld_first, w32(field(Opcode::Load, "sram_addr"), 16));
-  m.assign(ld_last, fmt::format("(ld_h == 32'd0 || ld_w == 32'd0) ? ld_first : ld_first + {} + ld_w - 32'd1",
-                                span("ld_h[10:0]", 11, field(Opcode::Load, "sram_stride_y"), 12)));  // ld_h <= 15 + 1023 + 15
+  // the padded block: at most 15 + 1023 + 15 lines by as many positions
+  const auto ld_h = m.wire("ld_h", 11), ld_w = m.wire("ld_w", 11);
+  auto w11 = [](const std::string& e, int width) { return fmt::format("{{{}'d0, {}}}", 11 - width, e); };
+  m.assign(ld_h, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_top"), 4), w11(field(Opcode::Load, "count_y"), 10), w11(field(Opcode::Load, "pad_bottom"), 4)));
+  m.assign(ld_w, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_left"), 4), w11(field(Opcode::Load, "count_x"), 10), w11(field(Opcode::Load, "pad_right"), 4)));
+  const auto ld_empty = m.wire("ld_empty");
+  m.assign(ld_empty, "ld_h == 11'd0 || ld_w == 11'd0");
+  const auto ld_first = m.wire("ld_first", RW), ld_last = m.wire("ld_last", RW);
+  m.assign(ld_first, wr(field(Opcode::Load, "sram_addr"), 16));
+  m.assign(ld_last, fmt::format("ld_empty ? ld_first : ld_first + {} + {} - {}'d1", span("ld_h", 11, field(Opcode::Load, "sram_stride_y"), 12), wr("ld_w", 11), RW));
   const std::string ld_buf = field(Opcode::Load, "buffer");
   const auto ld_spad = halves("ld_spad_res", 0, "ld_first", "ld_last", cfg.spad_lines());
   const auto ld_wbuf = halves("ld_wbuf_res", 2, "ld_first", "ld_last", cfg.wbuf_lines());
   const auto ld_acc = halves("ld_acc_res", 6, "ld_first", "ld_last", cfg.acc_lines());
   // PRELOAD
-  const auto pl_first = m.wire("pl_first", 32);
-  m.assign(pl_first, w32(field(Opcode::Preload, "wbuf_addr"), 16));
-  const auto pl_last = m.wire("pl_last", 32);
-  m.assign(pl_last, fmt::format("pl_first + 32'd{}", R - 1));
+  const auto pl_first = m.wire("pl_first", RW);
+  m.assign(pl_first, wr(field(Opcode::Preload, "wbuf_addr"), 16));
+  const auto pl_last = m.wire("pl_last", RW);
+  m.assign(pl_last, fmt::format("pl_first + {}'d{}", RW, R - 1));
   const auto pl_wbuf = halves("pl_wbuf_res", 2, "pl_first", "pl_last", cfg.wbuf_lines());
   // MATMUL
-  const auto mm_lines = m.wire("mm_lines", 32);
-  m.assign(mm_lines, fmt::format("{} * {}", w32(field(Opcode::Matmul, "count_y"), 10), w32(field(Opcode::Matmul, "count_x"), 10)));
-  const auto mm_sfirst = m.wire("mm_sfirst", 32), mm_slast = m.wire("mm_slast", 32), mm_afirst = m.wire("mm_afirst", 32), mm_alast = m.wire("mm_alast", 32);
-  m.assign(mm_sfirst, w32(field(Opcode::Matmul, "spad_addr"), 16));
+  const auto mm_lines = m.wire("mm_lines");  // the MATMUL streams at least one line
+  m.assign(mm_lines, fmt::format("{} != 10'd0 && {} != 10'd0", field(Opcode::Matmul, "count_y"), field(Opcode::Matmul, "count_x")));
+  const auto mm_sfirst = m.wire("mm_sfirst", RW), mm_slast = m.wire("mm_slast", RW), mm_afirst = m.wire("mm_afirst", RW), mm_alast = m.wire("mm_alast", RW);
+  m.assign(mm_sfirst, wr(field(Opcode::Matmul, "spad_addr"), 16));
   m.assign(mm_slast, fmt::format("mm_sfirst + {} + {}", span(field(Opcode::Matmul, "count_y"), 10, field(Opcode::Matmul, "spad_stride_y"), 12),
                                  span(field(Opcode::Matmul, "count_x"), 10, field(Opcode::Matmul, "spad_stride_x"), 4)));
-  m.assign(mm_afirst, w32(field(Opcode::Matmul, "acc_addr"), 16));
-  m.assign(mm_alast, fmt::format("mm_afirst + {} + {} - 32'd1", span(field(Opcode::Matmul, "count_y"), 10, field(Opcode::Matmul, "acc_stride_y"), 12),
-                                 w32(field(Opcode::Matmul, "count_x"), 10)));
+  m.assign(mm_afirst, wr(field(Opcode::Matmul, "acc_addr"), 16));
+  m.assign(mm_alast, fmt::format("mm_afirst + {} + {} - {}'d1", span(field(Opcode::Matmul, "count_y"), 10, field(Opcode::Matmul, "acc_stride_y"), 12),
+                                 wr(field(Opcode::Matmul, "count_x"), 10), RW));
   const auto mm_spad = halves("mm_spad_res", 0, "mm_sfirst", "mm_slast", cfg.spad_lines());
   const auto mm_acc = halves("mm_acc_res", 6, "mm_afirst", "mm_alast", cfg.acc_lines());
   // STORE
-  const auto st_afirst = m.wire("st_afirst", 32), st_alast = m.wire("st_alast", 32), st_lines = m.wire("st_lines", 32);
-  m.assign(st_lines, fmt::format("{} * {}", w32(field(Opcode::Store, "count_y"), 10), w32(field(Opcode::Store, "count_x"), 10)));
-  m.assign(st_afirst, w32(field(Opcode::Store, "acc_addr"), 16));
-  m.assign(st_alast, fmt::format("st_afirst + {} + {} - 32'd1", span(field(Opcode::Store, "count_y"), 10, field(Opcode::Store, "acc_stride_y"), 12),
-                                 w32(field(Opcode::Store, "count_x"), 10)));
+  const auto st_afirst = m.wire("st_afirst", RW), st_alast = m.wire("st_alast", RW), st_lines = m.wire("st_lines");
+  m.assign(st_lines, fmt::format("{} != 10'd0 && {} != 10'd0", field(Opcode::Store, "count_y"), field(Opcode::Store, "count_x")));
+  m.assign(st_afirst, wr(field(Opcode::Store, "acc_addr"), 16));
+  m.assign(st_alast, fmt::format("st_afirst + {} + {} - {}'d1", span(field(Opcode::Store, "count_y"), 10, field(Opcode::Store, "acc_stride_y"), 12),
+                                 wr(field(Opcode::Store, "count_x"), 10), RW));
   const auto st_acc = halves("st_acc_res", 6, "st_afirst", "st_alast", cfg.acc_lines());
 
   const auto rd_mask = m.reg("rd_mask", NR), wr_mask = m.reg("wr_mask", NR);
@@ -250,14 +270,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
              {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)),
               [&](Block& x) {
                 x.assign(unit, "2'd2");
-                x.assign(rd_mask, fmt::format("((mm_lines != 32'd0) ? {} : {}'d0) | ({} ? {}'d{} : {}'d{})", mm_spad, NR,
+                x.assign(rd_mask, fmt::format("(mm_lines ? {} : {}'d0) | ({} ? {}'d{} : {}'d{})", mm_spad, NR,
                                               field(Opcode::Matmul, "bank"), NR, 1 << 5, NR, 1 << 4));
-                x.assign(wr_mask, fmt::format("(mm_lines != 32'd0) ? {} : {}'d0", mm_acc, NR));
+                x.assign(wr_mask, fmt::format("mm_lines ? {} : {}'d0", mm_acc, NR));
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
               [&](Block& x) {
                 x.assign(unit, "2'd3");
-                x.assign(rd_mask, fmt::format("{}'d{} | ((st_lines != 32'd0) ? {} : {}'d0)", NR, 1 << 8, st_acc, NR));
+                x.assign(rd_mask, fmt::format("{}'d{} | (st_lines ? {} : {}'d0)", NR, 1 << 8, st_acc, NR));
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(unit, "2'd3").assign(rd_mask, fmt::format("{}'d{}", NR, 1 << 8)); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)),
@@ -334,7 +354,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     b.case_("opcode",
             {{fmt::format("6'd{}", static_cast<int>(Opcode::Config)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Halt)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Load)), [&](Block& x) { x.assign(can_issue, "(!ld_gen || (ld_step && ld_last_pos && ld_h != 32'd0 && ld_w != 32'd0)) && !st_reads && !hazard && ld_inflight != 7'd63"); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Load)), [&](Block& x) { x.assign(can_issue, "(!ld_gen || (ld_step && ld_last_pos && !ld_empty)) && !st_reads && !hazard && ld_inflight != 7'd63"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)), [&](Block& x) { x.assign(can_issue, "(!pl_busy || pl_complete) && !hazard && pl_inflight != 7'd63"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)), [&](Block& x) { x.assign(can_issue, "(!ex_busy || ex_last) && !hazard && ex_inflight != 7'd63"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Store)), [&](Block& x) { x.assign(can_issue, "!st_busy && !hazard"); }},
@@ -504,52 +524,54 @@ Module accel_module(const AcceleratorConfig& cfg) {
 
   // ---- LD: the request generator --------------------------------------------------------------------------------
   const Regs ld_regs = {
-           {"ld_b", 2}, {"ld_row_dram", 32}, {"ld_col_dram", 32}, {"ld_row_sram", 32}, {"ld_sram", 32}, {"ld_y", 16}, {"ld_x", 16},
-           {"ld_hh", 16}, {"ld_ww", 16}, {"ld_pt", 4}, {"ld_pl", 4}, {"ld_cy", 10}, {"ld_cx", 10}, {"ld_dstride", 24},
-           {"ld_sstride", 12}, {"ld_pitch", 32}, {"ld_beats", beat_w}, {"ld_beat", beat_w}};
+           {"ld_b", 2}, {"ld_row_dram", 32}, {"ld_col_dram", 32}, {"ld_row_sram", 16}, {"ld_sram", 16}, {"ld_y", 11}, {"ld_x", 11},
+           {"ld_ylast", 11}, {"ld_xlast", 11}, {"ld_pt", 4}, {"ld_pl", 4}, {"ld_ye", 11}, {"ld_xe", 11}, {"ld_dstride", 24},
+           {"ld_sstride", 12}, {"ld_pitch", 20}, {"ld_beats", beat_w}, {"ld_beat", beat_w}};
   for (const auto& [name, width] : ld_regs) m.reg(name, width);
   const auto ld_inside = m.wire("ld_inside"), ld_last_pos = m.wire("ld_last_pos"), ld_step = m.wire("ld_step"), ld_req = m.wire("ld_req");
-  m.assign(ld_inside, "(ld_y >= {12'd0, ld_pt}) && (ld_y < {12'd0, ld_pt} + {6'd0, ld_cy}) && (ld_x >= {12'd0, ld_pl}) && (ld_x < {12'd0, ld_pl} + {6'd0, ld_cx})");
-  m.assign(ld_last_pos, "(ld_y == ld_hh - 16'd1) && (ld_x == ld_ww - 16'd1)");
+  // inside the block: pad_top <= y < pad_top + count_y (ld_ye), and likewise x
+  m.assign(ld_inside, "(ld_y >= {7'd0, ld_pt}) && (ld_y < ld_ye) && (ld_x >= {7'd0, ld_pl}) && (ld_x < ld_xe)");
+  m.assign(ld_last_pos, "(ld_y == ld_ylast) && (ld_x == ld_xlast)");
   m.assign(ld_req, "ld_gen && ld_inside && !meta_full");
   // a position is done when its padding entry is pushed, or the last beat of its line is requested
   m.assign(ld_step, "ld_gen && !meta_full && (!ld_inside || (rd_ready && ld_beat == ld_beats - 1))");
-  const auto ld_line_bytes = m.wire("ld_line_bytes", 32);
-  const auto wbits32 = "{27'd0, weight_bits}", ibits32 = "{27'd0, in_bits}";
-  m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? ((32'd{1} * {2}) >> 3) : ({0} == 2'd1) ? ((32'd{3} * {4}) >> 3) : ({0} == 2'd2) ? 32'd{5} : 32'd{6}",
-                                      field(Opcode::Load, "buffer"), R, ibits32, C, wbits32, 4 * C, packing::kParamEntryBytes * C));
+  const auto ld_line_bytes = m.wire("ld_line_bytes", 20);
+  const auto wbits20 = "{15'd0, weight_bits}", ibits20 = "{15'd0, in_bits}";
+  m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? ((20'd{1} * {2}) >> 3) : ({0} == 2'd1) ? ((20'd{3} * {4}) >> 3) : ({0} == 2'd2) ? 20'd{5} : 20'd{6}",
+                                      field(Opcode::Load, "buffer"), R, ibits20, C, wbits20, 4 * C, packing::kParamEntryBytes * C));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
-  const auto ld_beats_now = m.wire("ld_beats_now", 32);
+  const auto ld_beats_now = m.wire("ld_beats_now", 20);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(ld_beats_now, fmt::format("(ld_line_bytes + 32'd{}) / 32'd{}", P - 1, P));
+  m.assign(ld_beats_now, fmt::format("(ld_line_bytes + 20'd{}) >> {}", P - 1, lp));
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) { t.assign(ld_gen, "1'b0"); }, [&](Block& e) {
       e.if_("ld_req && rd_ready && ld_beat != ld_beats - 1", [&](Block& t) { t.assign("ld_beat", fmt::format("ld_beat + {}'d1", beat_w)); });
       e.if_("ld_step", [&](Block& t) {
         t.assign("ld_beat", fmt::format("{}'d0", beat_w));
-        t.if_("ld_inside", [&](Block& x) { x.assign("ld_col_dram", "ld_col_dram + ld_pitch"); });
-        t.if_("ld_x == ld_ww - 16'd1", [&](Block& x) {
-          x.assign("ld_x", "16'd0").assign("ld_y", "ld_y + 16'd1");
-          x.assign("ld_row_sram", "ld_row_sram + {20'd0, ld_sstride}").assign("ld_sram", "ld_row_sram + {20'd0, ld_sstride}");
-          x.if_("(ld_y >= {12'd0, ld_pt}) && (ld_y < {12'd0, ld_pt} + {6'd0, ld_cy})",
+        t.if_("ld_inside", [&](Block& x) { x.assign("ld_col_dram", "ld_col_dram + {12'd0, ld_pitch}"); });
+        t.if_("ld_x == ld_xlast", [&](Block& x) {
+          x.assign("ld_x", "11'd0").assign("ld_y", "ld_y + 11'd1");
+          x.assign("ld_row_sram", "ld_row_sram + {4'd0, ld_sstride}").assign("ld_sram", "ld_row_sram + {4'd0, ld_sstride}");
+          x.if_("(ld_y >= {7'd0, ld_pt}) && (ld_y < ld_ye)",
                 [&](Block& y) { y.assign("ld_row_dram", "ld_row_dram + {8'd0, ld_dstride}").assign("ld_col_dram", "ld_row_dram + {8'd0, ld_dstride}"); },
                 [&](Block& y) { y.assign("ld_col_dram", "ld_row_dram"); });
-        }, [&](Block& x) { x.assign("ld_x", "ld_x + 16'd1").assign("ld_sram", "ld_sram + 32'd1"); });
+        }, [&](Block& x) { x.assign("ld_x", "ld_x + 11'd1").assign("ld_sram", "ld_sram + 16'd1"); });
         t.if_("ld_last_pos", [&](Block& x) { x.assign(ld_gen, "1'b0"); });
       });
       // issue last: a new instruction may issue in the cycle the previous one finishes
       e.if_("issue_to[0]", [&](Block& t) {
         t.assign("ld_b", field(Opcode::Load, "buffer"));
         t.assign("ld_row_dram", field(Opcode::Load, "dram_addr")).assign("ld_col_dram", field(Opcode::Load, "dram_addr"));
-        t.assign("ld_row_sram", "ld_first").assign("ld_sram", "ld_first");
-        t.assign("ld_y", "16'd0").assign("ld_x", "16'd0").assign("ld_hh", "ld_h[15:0]").assign("ld_ww", "ld_w[15:0]");
+        t.assign("ld_row_sram", field(Opcode::Load, "sram_addr")).assign("ld_sram", field(Opcode::Load, "sram_addr"));
+        t.assign("ld_y", "11'd0").assign("ld_x", "11'd0").assign("ld_ylast", "ld_h - 11'd1").assign("ld_xlast", "ld_w - 11'd1");
         t.assign("ld_pt", field(Opcode::Load, "pad_top")).assign("ld_pl", field(Opcode::Load, "pad_left"));
-        t.assign("ld_cy", field(Opcode::Load, "count_y")).assign("ld_cx", field(Opcode::Load, "count_x"));
+        t.assign("ld_ye", fmt::format("{{7'd0, {}}} + {{1'd0, {}}}", field(Opcode::Load, "pad_top"), field(Opcode::Load, "count_y")));
+        t.assign("ld_xe", fmt::format("{{7'd0, {}}} + {{1'd0, {}}}", field(Opcode::Load, "pad_left"), field(Opcode::Load, "count_x")));
         t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y")).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
-        t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? {{12'd0, in_stride}} : ld_line_bytes", field(Opcode::Load, "buffer")));
+        t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? in_stride : ld_line_bytes", field(Opcode::Load, "buffer")));
         t.assign("ld_beats", fmt::format("ld_beats_now[{}:0]", beat_w - 1));
         t.assign("ld_beat", fmt::format("{}'d0", beat_w));
-        t.assign(ld_gen, "ld_h != 32'd0 && ld_w != 32'd0");
+        t.assign(ld_gen, "!ld_empty");
       });
     });
     zero_on_reset(b, ld_regs);
@@ -632,8 +654,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
 
   // ---- EX: MATMUL ---------------------------------------------------------------------------------------------------
   const Regs ex_regs = {
-           {"ex_bank", 1}, {"ex_row_spad", 32}, {"ex_spad", 32}, {"ex_sx", 4}, {"ex_sy", 12}, {"ex_row_acc", 32}, {"ex_acc", 32},
-           {"ex_asy", 12}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy", 10}, {"ex_cx", 10}, {"ex_accum", 1}, {"ex_empty", 1}};
+           {"ex_bank", 1}, {"ex_row_spad", spad_aw}, {"ex_spad", spad_aw}, {"ex_sx", std::min(4, spad_aw)}, {"ex_sy", std::min(12, spad_aw)}, {"ex_row_acc", acc_aw}, {"ex_acc", acc_aw},
+           {"ex_asy", std::min(12, acc_aw)}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy", 10}, {"ex_cx", 10}, {"ex_accum", 1}, {"ex_empty", 1}};
   for (const auto& [name, width] : ex_regs) m.reg(name, width);
   const int L = array_latency(cfg);
   const int dw = 3 + acc_aw;  // valid, last, accumulate, ACC line
@@ -641,12 +663,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ex_last = m.wire("ex_last");
   m.assign(ex_last, "ex_y == ex_cy - 10'd1 && ex_x == ex_cx - 10'd1");
   const auto ex_in = m.wire("ex_in", dw);  // entering the delay line this cycle
-  m.assign(ex_in, fmt::format("ex_busy ? {{1'b1, ex_last, ex_accum, ex_acc[{0}:0]}} : (ex_empty ? {{1'b0, 1'b1, 1'b0, {2}'d0}} : {1}'d0)", acc_aw - 1, dw, acc_aw));
+  m.assign(ex_in, fmt::format("ex_busy ? {{1'b1, ex_last, ex_accum, ex_acc}} : (ex_empty ? {{1'b0, 1'b1, 1'b0, {1}'d0}} : {0}'d0)", dw, acc_aw));
   const auto a_line = m.wire("a_line", R * w.act), out_line = m.wire("out_line", C * w.psum), out_valid = m.wire("out_valid");
   // the SPAD line of the next cycle (ex_spad's next value: a MATMUL issues, or the walk advances)
-  const auto ex_spad_next = m.wire("ex_spad_next", 32);
-  m.assign(ex_spad_next, "issue_to[2] ? mm_sfirst : (ex_busy ? ((ex_x == ex_cx - 10'd1) ? ex_row_spad + {20'd0, ex_sy} : ex_spad + {28'd0, ex_sx}) : ex_spad)");
-  m.assign(a_line, read_port(m, spad, "spad_q", fmt::format("ex_spad_next[{}:0]", spad_aw - 1), false));
+  const auto ex_spad_next = m.wire("ex_spad_next", spad_aw);
+  m.assign(ex_spad_next, fmt::format("issue_to[2] ? {} : (ex_busy ? ((ex_x == ex_cx - 10'd1) ? ex_row_spad + {} : ex_spad + {}) : ex_spad)",
+                                     fit("mm_sfirst", RW, spad_aw), fit("ex_sy", std::min(12, spad_aw), spad_aw), fit("ex_sx", std::min(4, spad_aw), spad_aw)));
+  m.assign(a_line, read_port(m, spad, "spad_q", ex_spad_next.name, false));
   // the WBUF line of the next cycle (pl_line's next value: a PRELOAD issues, or the shift goes on)
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto pl_line_next = m.wire("pl_line_next", 16);
@@ -669,9 +692,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ex_next = m.wire("ex_next", dw);
   m.lint_on("UNUSEDSIGNAL");
   m.assign(ex_next, L == 1 ? "ex_in" : fmt::format("ex_delay[{}:{}]", (L - 1) * dw - 1, (L - 2) * dw));
-  const auto st_acc_next = m.wire("st_acc_next", 32);
-  m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? st_afirst : (store_feed ? ((st_x == st_cx - 10'd1) ? st_row_acc + {{20'd0, st_asy}} : st_acc + 32'd1) : st_acc)",
-                                    is(Opcode::Store)));
+  const auto st_acc_next = m.wire("st_acc_next", acc_aw);
+  m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? {} : (store_feed ? ((st_x == st_cx - 10'd1) ? st_row_acc + {} : st_acc + {}'d1) : st_acc)",
+                                    is(Opcode::Store), fit("st_afirst", RW, acc_aw), fit("st_asy", std::min(12, acc_aw), acc_aw), acc_aw));
   auto in_bank = [&](std::size_t bank, const std::string& line) {
     if (acc_banks.size() == 1) return std::string("1'b1");
     return fmt::format("({} {} {}'d{})", line, bank == 0 ? "<" : ">=", acc_aw, acc_half);
@@ -693,7 +716,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(n + "_wd", fmt::format("{} ? acc_new : (head[1] ? {}'d0 : acc_in)", ex_here, C * w.psum));
     const std::string ex_reads = fmt::format("(ex_next[{}] && {})", dw - 1, in_bank(k, fmt::format("ex_next[{}:0]", acc_aw - 1)));
     acc_q.push_back(read_port(m, bank, n + "_q", fmt::format("{} ? {} : {}", ex_reads, local("exn", fmt::format("ex_next[{}:0]", acc_aw - 1)),
-                                                             local("st", fmt::format("st_acc_next[{}:0]", acc_aw - 1))), true));
+                                                             local("st", "st_acc_next")), true));
   }
   m.assign(acc_old, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, "ex_line"), acc_q[1], acc_q[0]));
   {
@@ -708,24 +731,24 @@ Module accel_module(const AcceleratorConfig& cfg) {
     b.if_("rst", [&](Block& t) { t.assign(ex_delay, fmt::format("{}'d0", L * dw)); },
           [&](Block& t) { t.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1)); });
     b.if_("rst || start", [&](Block& t) { t.assign(ex_busy, "1'b0").assign("ex_empty", "1'b0"); }, [&](Block& e) {
-      e.assign("ex_empty", "issue_to[2] && mm_lines == 32'd0");
+      e.assign("ex_empty", "issue_to[2] && !mm_lines");
       e.assign("ex_spad", ex_spad_next);
       e.if_("ex_busy", [&](Block& t) {
         t.if_("ex_x == ex_cx - 10'd1", [&](Block& x) {
           x.assign("ex_x", "10'd0").assign("ex_y", "ex_y + 10'd1");
-          x.assign("ex_row_spad", "ex_row_spad + {20'd0, ex_sy}");
-          x.assign("ex_row_acc", "ex_row_acc + {20'd0, ex_asy}").assign("ex_acc", "ex_row_acc + {20'd0, ex_asy}");
+          x.assign("ex_row_spad", "ex_row_spad + " + fit("ex_sy", std::min(12, spad_aw), spad_aw));
+          x.assign("ex_row_acc", "ex_row_acc + " + fit("ex_asy", std::min(12, acc_aw), acc_aw)).assign("ex_acc", "ex_row_acc + " + fit("ex_asy", std::min(12, acc_aw), acc_aw));
         }, [&](Block& x) {
-          x.assign("ex_x", "ex_x + 10'd1").assign("ex_acc", "ex_acc + 32'd1");
+          x.assign("ex_x", "ex_x + 10'd1").assign("ex_acc", fmt::format("ex_acc + {}'d1", acc_aw));
         });
         t.if_("ex_last", [&](Block& x) { x.assign(ex_busy, "1'b0"); });
       });
       // issue last: a new instruction may issue in the cycle the previous one finishes
       e.if_("issue_to[2]", [&](Block& t) {
-        t.assign(ex_busy, "mm_lines != 32'd0").assign("ex_bank", field(Opcode::Matmul, "bank"));
-        t.assign("ex_row_spad", "mm_sfirst").assign("ex_sx", field(Opcode::Matmul, "spad_stride_x"));
-        t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y")).assign("ex_row_acc", "mm_afirst").assign("ex_acc", "mm_afirst");
-        t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y")).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
+        t.assign(ex_busy, "mm_lines").assign("ex_bank", field(Opcode::Matmul, "bank"));
+        t.assign("ex_row_spad", fit("mm_sfirst", RW, spad_aw)).assign("ex_sx", field(Opcode::Matmul, "spad_stride_x", spad_aw));
+        t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y", spad_aw)).assign("ex_row_acc", fit("mm_afirst", RW, acc_aw)).assign("ex_acc", fit("mm_afirst", RW, acc_aw));
+        t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y", acc_aw)).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
         t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
       });
     });
@@ -735,8 +758,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
   // kinds: 0 STORE, 1 VADD, 2 POOL
   const Regs st_regs = {
-           {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", 32}, {"st_acc", 32},
-           {"st_asy", 12}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
+           {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
+           {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
            {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_fed", 16}, {"st_which", 1},
            {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
            {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_pixels", 18}, {"st_pix", 18},
@@ -755,13 +778,16 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // DRAM latency of VADD and POOL reads at full rate).
   const auto st_credit = m.wire("st_credit");
   m.assign(st_credit, "st_pending < 6'd32");
-  const auto in_bytes = m.wire("st_in_bytes", 32), res_bytes = m.wire("st_res_bytes", 32), out_bytes = m.wire("st_out_bytes", 32);
-  m.assign(in_bytes, fmt::format("(32'd{} * {{27'd0, in_bits}}) >> 3", C));
-  m.assign(res_bytes, fmt::format("(32'd{} * {{27'd0, res_bits}}) >> 3", C));
-  m.assign(out_bytes, fmt::format("(32'd{} * {{27'd0, out_bits}}) >> 3", C));
-  const auto in_beats = m.wire("st_in_beats", 32), res_beats = m.wire("st_res_beats", 32);
-  m.assign(in_beats, fmt::format("(st_in_bytes + 32'd{}) / 32'd{}", P - 1, P));
-  m.assign(res_beats, fmt::format("(st_res_bytes + 32'd{}) / 32'd{}", P - 1, P));
+  // bytes of a DRAM line at CONFIG's widths (cols lanes of at most 16 bits), and its beats
+  const auto in_bytes = m.wire("st_in_bytes", 16), res_bytes = m.wire("st_res_bytes", 16), out_bytes = m.wire("st_out_bytes", 16);
+  m.assign(in_bytes, fmt::format("(16'd{} * {{11'd0, in_bits}}) >> 3", C));
+  m.assign(res_bytes, fmt::format("(16'd{} * {{11'd0, res_bits}}) >> 3", C));
+  m.assign(out_bytes, fmt::format("(16'd{} * {{11'd0, out_bits}}) >> 3", C));
+  m.lint_off("UNUSEDSIGNAL");  // the high bits of beat counts
+  const auto in_beats = m.wire("st_in_beats", 16), res_beats = m.wire("st_res_beats", 16);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(in_beats, fmt::format("(st_in_bytes + 16'd{}) >> {}", P - 1, lp));
+  m.assign(res_beats, fmt::format("(st_res_bytes + 16'd{}) >> {}", P - 1, lp));
   // STORE: lines from ACC, one per cycle while there is credit
   const auto store_feed = m.wire("store_feed");
   // with fewer post-processing lanes than columns, a line enters their input register when it is free (below)
@@ -770,7 +796,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_last_line = m.wire("st_last_line");
   m.assign(st_last_line, "(st_cy == 10'd0 || st_cx == 10'd0) || (st_y == st_cy - 10'd1 && st_x == st_cx - 10'd1)");
   const auto acc_read = m.wire("st_acc_line", C * w.psum);
-  m.assign(acc_read, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, fmt::format("st_acc[{}:0]", acc_aw - 1)), acc_q[1], acc_q[0]));
+  m.assign(acc_read, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, "st_acc"), acc_q[1], acc_q[0]));
   // VADD / POOL requests on the read channel
   const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", 32), st_req_last_beat = m.wire("st_req_last_beat");
   const auto st_tap_first = m.wire("st_tap_first"), st_tap_last = m.wire("st_tap_last");
@@ -810,24 +836,27 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(tap_offset, "{20'd0, st_tap_pixel} * {19'd0, in_stride}");
   m.assign(tap_addr, "st_a + st_tap_offset[31:0]");
-  const auto st_line_beats = m.wire("st_line_beats", 32);
+  m.lint_off("UNUSEDSIGNAL");  // the high bits of beat counts
+  const auto st_line_beats = m.wire("st_line_beats", 16);
+  m.lint_on("UNUSEDSIGNAL");
   m.assign(st_line_beats, "(st_kind == 2'd1 && st_which) ? st_res_beats : st_in_beats");
   // a new VADD line or POOL pixel needs credit at its first request
   const auto st_new_unit = m.wire("st_new_unit");
   m.assign(st_new_unit, "st_beat == 0 && ((st_kind == 2'd1 && !st_which) || (st_kind == 2'd2 && st_tap_first))");
   m.assign(st_req, "st_reads && !meta_full && (!st_new_unit || st_credit)");
-  m.assign(st_req_last_beat, fmt::format("{{{}'d0, st_beat}} == st_line_beats - 32'd1", 32 - beat_w));
-  m.assign(st_req_addr, fmt::format("((st_kind == 2'd1) ? (st_which ? st_b + st_n * st_res_bytes : st_a + st_n * st_in_bytes) : st_tap_addr) + {{{}'d0, st_beat}} * 32'd{}", 32 - beat_w, P));
+  m.assign(st_req_last_beat, fmt::format("st_beat == st_line_beats[{}:0] - {}'d1", beat_w - 1, beat_w));
+  // VADD's st_a and st_b point at the current line of a and b (advanced after each b line)
+  m.assign(st_req_addr, fmt::format("((st_kind == 2'd1) ? (st_which ? st_b : st_a) : st_tap_addr) + {}", beat_bytes("st_beat", beat_w)));
   // read channel: LD or ST (the issue stage never lets both generate)
   m.assign(rd_req, "ld_req || st_req");
-  m.assign(rd_addr, fmt::format("ld_req ? (ld_col_dram + {{{}'d0, ld_beat}} * 32'd{}) : st_req_addr", 32 - beat_w, P));
+  m.assign(rd_addr, fmt::format("ld_req ? (ld_col_dram + {}) : st_req_addr", beat_bytes("ld_beat", beat_w)));
   const auto ld_nop = m.wire("ld_nop");
-  m.assign(ld_nop, "issue_to[0] && (ld_h == 32'd0 || ld_w == 32'd0)");
+  m.assign(ld_nop, "issue_to[0] && ld_empty");
   m.assign(push, "ld_nop || (ld_gen && !meta_full && (!ld_inside || rd_ready)) || (st_req && rd_ready)");
   {
     // {st_last, st_first, st_b, line(16), buf(2), beat, last_instr, last_beat, nop, zero, dest}
     const std::string ld_entry = fmt::format(
-        "{{3'd0, ld_sram[15:0], ld_b, ld_beat, (!ld_inside || ld_beat == ld_beats - {0}'d1) && ld_last_pos, !ld_inside || ld_beat == ld_beats - {0}'d1, 1'b0, !ld_inside, 1'b0}}",
+        "{{3'd0, ld_sram, ld_b, ld_beat, (!ld_inside || ld_beat == ld_beats - {0}'d1) && ld_last_pos, !ld_inside || ld_beat == ld_beats - {0}'d1, 1'b0, !ld_inside, 1'b0}}",
         beat_w);
     const std::string st_entry = "{st_tap_last, st_tap_first, st_which, 16'd0, 2'd0, st_beat, 1'b0, st_req_last_beat, 1'b0, 1'b0, 1'b1}";
     const std::string nop_entry = fmt::format("{{{}'d0, 1'b1, 1'b0, 1'b1, 1'b0, 1'b0, 1'b0}}", mw - 6);
@@ -981,21 +1010,21 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign("ofifo_wa", "of_tail");
   m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35));
   const std::string of_entry = read_port(m, ofifo, "of_entry", advanced("of_head", "out_pop", 5), true);
-  const auto of_beats = m.wire("of_beats", 32);
-  m.assign(of_beats, fmt::format("(st_out_bytes + 32'd{}) / 32'd{}", P - 1, P));
+  const auto of_beats = m.wire("of_beats", 16);
+  m.assign(of_beats, fmt::format("(st_out_bytes + 16'd{}) >> {}", P - 1, lp));
   const auto of_last_beat = m.wire("of_last_beat");
-  m.assign(of_last_beat, fmt::format("{{{}'d0, of_beat}} == of_beats - 32'd1", 31 - beat_w));
-  m.assign(wr_req, "of_count != 6'd0 && st_out_bytes != 32'd0");
-  m.assign(wr_addr, fmt::format("of_entry[{}:{}] + {{{}'d0, of_beat}} * 32'd{}", ow - 2, ow - 33, 31 - beat_w, P));
+  m.assign(of_last_beat, fmt::format("{{{}'d0, of_beat}} == of_beats - 16'd1", 15 - beat_w));
+  m.assign(wr_req, "of_count != 6'd0 && st_out_bytes != 16'd0");
+  m.assign(wr_addr, fmt::format("of_entry[{}:{}] + {}", ow - 2, ow - 33, beat_bytes("of_beat", beat_w + 1)));
   m.assign(wr_data, fmt::format("of_entry[of_beat * {} +: {}]", PB, PB));
-  const auto remaining = m.wire("of_remaining", 32);
-  m.assign(remaining, fmt::format("st_out_bytes - {{{}'d0, of_beat}} * 32'd{}", 31 - beat_w, P));
+  const auto remaining = m.wire("of_remaining", 16);
+  m.assign(remaining, fmt::format("st_out_bytes - {}", beat_bytes("of_beat", beat_w + 1, 16)));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto partial = m.wire("of_partial", P + 1);
   m.lint_on("UNUSEDSIGNAL");
   m.assign(partial, fmt::format("({0}'d1 << of_remaining[{1}:0]) - {0}'d1", P + 1, clog2(P + 1) - 1));
-  m.assign(wr_strb, fmt::format("(of_remaining >= 32'd{0}) ? {{{0}{{1'b1}}}} : of_partial[{1}:0]", P, P - 1));
-  m.assign(pop_out, "of_count != 6'd0 && (st_out_bytes == 32'd0 || (wr_ready && of_last_beat))");
+  m.assign(wr_strb, fmt::format("(of_remaining >= 16'd{0}) ? {{{0}{{1'b1}}}} : of_partial[{1}:0]", P, P - 1));
+  m.assign(pop_out, "of_count != 6'd0 && (st_out_bytes == 16'd0 || (wr_ready && of_last_beat))");
   m.assign("st_complete", fmt::format("out_pop && of_entry[{}]", ow - 1));
   m.always_ff(clk, [&](Block& b) {
     b.assign(post_delay, kPostLatency == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (kPostLatency - 1) * pw - 1));
@@ -1018,7 +1047,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.if_("st_complete", [&](Block& t) { t.assign(st_busy, "1'b0"); });
       e.assign("st_acc", st_acc_next);
       e.if_("feed", [&](Block& t) { t.assign("st_fed", "st_fed + 16'd1"); });
-      e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + st_out_bytes"); });
+      e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + {16'd0, st_out_bytes}"); });
       e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + {12'd0, out_stride}"); });
       e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, unpack_in); });
       e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
@@ -1030,7 +1059,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                   [&](Block& x) {
                     x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
                     x.assign("st_cy", field(Opcode::Store, "count_y")).assign("st_cx", field(Opcode::Store, "count_x"));
-                    x.assign("st_row_acc", "st_afirst").assign("st_asy", field(Opcode::Store, "acc_stride_y"));
+                    x.assign("st_row_acc", fit("st_afirst", RW, acc_aw)).assign("st_asy", field(Opcode::Store, "acc_stride_y", acc_aw));
                     x.assign("st_row_dram", field(Opcode::Store, "dram_addr")).assign("st_col_dram", field(Opcode::Store, "dram_addr"));
                     x.assign("st_dstride", field(Opcode::Store, "dram_stride_y"));
                   }},
@@ -1058,7 +1087,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.if_("st_last_line", [&](Block& x) { x.assign("st_feeding", "1'b0"); });
         t.if_("st_x == st_cx - 10'd1", [&](Block& x) {
           x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1");
-          x.assign("st_row_acc", "st_row_acc + {20'd0, st_asy}");
+          x.assign("st_row_acc", "st_row_acc + " + fit("st_asy", std::min(12, acc_aw), acc_aw));
           x.assign("st_row_dram", "st_row_dram + {8'd0, st_dstride}").assign("st_col_dram", "st_row_dram + {8'd0, st_dstride}");
         }, [&](Block& x) {
           x.assign("st_x", "st_x + 10'd1").assign("st_col_dram", "st_col_dram + {12'd0, out_stride}");
@@ -1071,7 +1100,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.if_("st_kind == 2'd1", [&](Block& y) {
             y.assign("st_which", "!st_which");
             y.if_("st_which", [&](Block& z) {
-              z.assign("st_n", "st_n + 16'd1");
+              z.assign("st_n", "st_n + 16'd1").assign("st_a", "st_a + {16'd0, st_in_bytes}").assign("st_b", "st_b + {16'd0, st_res_bytes}");
               z.if_("st_n == st_count - 16'd1", [&](Block& u) { u.assign(st_reads, "1'b0"); });
             });
           }, [&](Block& y) {

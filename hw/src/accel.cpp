@@ -495,20 +495,25 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign("resp_wa", "resp_tail");
   m.assign("resp_wd", "rd_data");
   m.assign(resp_pop, "head_ok && !head[1] && !head[2]");
-  // line assembly: the beats of the head's line so far, and the whole line once its last beat is here
+  // line assembly: the beats of the head's line so far, and the whole line once its last beat is here. lb is zero
+  // between lines (cleared by reset and after each line's last beat), so a padding line (head[1], beat 0) is zero
+  // once its one beat slot is: the buffers' write data need no zero gating of their own.
   const auto lb = m.reg("lb", max_beats * PB);
   const auto full_line = m.wire("full_line", max_beats * PB);
+  const auto beat_in = m.wire("beat_in", PB);
+  m.assign(beat_in, fmt::format("head[1] ? {}'d0 : {}", PB, resp_data));
   {
     // one multiplexer per beat slot (not a shifter across the line)
     std::string cat;
     for (int beat = max_beats - 1; beat >= 0; --beat)
-      cat += fmt::format("{}(head_beat == {}'d{}) ? {} : lb[{}:{}]", cat.empty() ? "" : ", ", beat_w, beat, resp_data, beat * PB + PB - 1, beat * PB);
+      cat += fmt::format("{}(head_beat == {}'d{}) ? beat_in : lb[{}:{}]", cat.empty() ? "" : ", ", beat_w, beat, beat * PB + PB - 1, beat * PB);
     m.assign(full_line, "{" + cat + "}");
   }
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) {
       t.assign("meta_head", fmt::format("{}'d0", mfifo_aw)).assign("meta_tail", fmt::format("{}'d0", mfifo_aw)).assign("meta_count", fmt::format("{}'d0", mfifo_aw + 1));
       t.assign("resp_head", fmt::format("{}'d0", mfifo_aw)).assign("resp_tail", fmt::format("{}'d0", mfifo_aw)).assign("resp_count", fmt::format("{}'d0", mfifo_aw + 1));
+      t.assign(lb, fmt::format("{}'d0", max_beats * PB));
     }, [&](Block& e) {
       e.if_("meta_push", [&](Block& t) { t.assign("meta_tail", fmt::format("meta_tail + {}'d1", mfifo_aw)); });
       e.if_("meta_pop", [&](Block& t) { t.assign("meta_head", fmt::format("meta_head + {}'d1", mfifo_aw)); });
@@ -588,22 +593,32 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(head_line, fmt::format("head[{}:{}]", hb + 17, hb + 2));
   const auto write_line = m.wire("ld_write");  // a whole line (or a padding line) is written this cycle
   m.assign(write_line, "ld_head && !head[2] && (head[1] || head[3])");
-  // Unpacked lines, one per lane width a LOAD may use; padding lines are zeros.
-  auto extend = [](const std::string& src, int lsb, int bits, int to, const std::string& is_signed) {
-    const std::string v = fmt::format("{}[{}:{}]", src, lsb + bits - 1, lsb);
-    if (bits == to) return v;
-    return fmt::format("({0} ? {{{{{1}{{{2}[{3}]}}}}, {4}}} : {{{1}'d0, {4}}})", is_signed, to - bits, src, lsb + bits - 1, v);
-  };
+  // Unpacking a line of `lanes` lanes of `bits_reg` bits (one of `widths`; any other width gives zeros) into lanes of
+  // `to` bits, sign-extended when `is_signed`. Per lane: the raw field at the widest width (a multiplexer over the
+  // widths), then the bits above the field's width set to its sign through one mask shared by all lanes.
   auto lane_mux = [&](const std::string& name, int lanes, int to, const std::vector<int>& widths, const std::string& bits_reg,
                       const std::string& is_signed, const std::string& src) {
+    const int maxw = widths.back();
+    const auto keep = m.wire(name + "_keep", maxw);  // the field's own bits
+    std::string keep_expr = fmt::format("{}'d0", maxw);
+    for (int bits : widths) keep_expr = fmt::format("({} == 5'd{}) ? {}'d{} : {}", bits_reg, bits, maxw, (1ULL << bits) - 1, keep_expr);
+    m.assign(keep, keep_expr);
     const auto out = m.wire(name, lanes * to);
-    std::string expr = fmt::format("{}'d0", lanes * to);
-    for (int bits : widths) {
-      std::string cat;
-      for (int lane = lanes - 1; lane >= 0; --lane) cat += (cat.empty() ? "" : ", ") + extend(src, lane * bits, bits, to, is_signed);
-      expr = fmt::format("({} == 5'd{}) ? {{{}}} : {}", bits_reg, bits, cat, expr);
+    std::string cat;
+    for (int lane = lanes - 1; lane >= 0; --lane) {
+      std::string raw = fmt::format("{}'d0", maxw), sign = "1'b0";
+      for (int bits : widths) {
+        const std::string v = fmt::format("{}[{}:{}]", src, lane * bits + bits - 1, lane * bits);
+        raw = fmt::format("({} == 5'd{}) ? {} : {}", bits_reg, bits, bits == maxw ? v : fmt::format("{{{}'d0, {}}}", maxw - bits, v), raw);
+        sign = fmt::format("({} == 5'd{}) ? {}[{}] : {}", bits_reg, bits, src, lane * bits + bits - 1, sign);
+      }
+      const auto r = m.wire(fmt::format("{}_raw{}", name, lane), maxw), s = m.wire(fmt::format("{}_sign{}", name, lane));
+      m.assign(r, raw);
+      m.assign(s, fmt::format("{} && ({})", is_signed, sign));
+      const std::string low = fmt::format("{} | ({{{}{{{}}}}} & ~{})", r.name, maxw, s.name, keep.name);
+      cat += (cat.empty() ? "" : ", ") + (to == maxw ? "(" + low + ")" : fmt::format("{{{}{{{}}}}}, ({})", to - maxw, s.name, low));
     }
-    m.assign(out, expr);
+    m.assign(out, "{" + cat + "}");
     return out.name;
   };
   const auto spad_in = lane_mux("spad_in", R, w.act, lane_widths(std::min(cfg.act_bits, 16)), "in_bits", "in_signed", "full_line");
@@ -621,13 +636,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   }
   m.assign("spad_we", "ld_write && head_buf == 2'd0");
   m.assign("spad_wa", fmt::format("head_line[{}:0]", spad.address_bits - 1));
-  m.assign("spad_wd", fmt::format("head[1] ? {}'d0 : {}", R * w.act, spad_in));
+  m.assign("spad_wd", spad_in);
   m.assign("wbuf_we", "ld_write && head_buf == 2'd1");
   m.assign("wbuf_wa", fmt::format("head_line[{}:0]", wbuf.address_bits - 1));
-  m.assign("wbuf_wd", fmt::format("head[1] ? {}'d0 : {}", C * w.weight, wbuf_in));
+  m.assign("wbuf_wd", wbuf_in);
   m.assign("param_we", "ld_write && head_buf == 2'd3");
   m.assign("param_wa", fmt::format("head_line[{}:0]", param.address_bits - 1));
-  m.assign("param_wd", fmt::format("head[1] ? {}'d0 : param_in", C * param_entry));
+  m.assign("param_wd", "param_in");
 
   // ---- PL: PRELOAD ------------------------------------------------------------------------------------------------
   const int k_w = clog2(R + 1);
@@ -713,7 +728,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     const std::string ex_here = fmt::format("(ex_acc_write && {})", in_bank(k, "ex_line"));
     m.assign(n + "_we", fmt::format("{} || (ld_write && head_buf == 2'd2 && {})", ex_here, in_bank(k, fmt::format("head_line[{}:0]", acc_aw - 1))));
     m.assign(n + "_wa", fmt::format("{} ? {} : {}", ex_here, local("ex", "ex_line"), local("ld", fmt::format("head_line[{}:0]", acc_aw - 1))));
-    m.assign(n + "_wd", fmt::format("{} ? acc_new : (head[1] ? {}'d0 : acc_in)", ex_here, C * w.psum));
+    m.assign(n + "_wd", fmt::format("{} ? acc_new : acc_in", ex_here));
     const std::string ex_reads = fmt::format("(ex_next[{}] && {})", dw - 1, in_bank(k, fmt::format("ex_next[{}:0]", acc_aw - 1)));
     acc_q.push_back(read_port(m, bank, n + "_q", fmt::format("{} ? {} : {}", ex_reads, local("exn", fmt::format("ex_next[{}:0]", acc_aw - 1)),
                                                              local("st", "st_acc_next")), true));
@@ -760,9 +775,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const Regs st_regs = {
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
            {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
-           {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_fed", 16}, {"st_which", 1},
+           {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
            {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
-           {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_pixels", 18}, {"st_pix", 18},
+           {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_out_h", 9},
            {"st_pstart", 1}};
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
@@ -841,6 +856,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(st_line_beats, "(st_kind == 2'd1 && st_which) ? st_res_beats : st_in_beats");
   // a new VADD line or POOL pixel needs credit at its first request
+  // the request belongs to the instruction's last VADD line (its b line) or last POOL pixel
+  const auto st_final = m.wire("st_final");
+  m.assign(st_final, "(st_kind == 2'd1) ? (st_which && st_n == st_count - 16'd1) : (st_oy == st_out_h - 9'd1 && st_ox == st_out_w - 9'd1)");
   const auto st_new_unit = m.wire("st_new_unit");
   m.assign(st_new_unit, "st_beat == 0 && ((st_kind == 2'd1 && !st_which) || (st_kind == 2'd2 && st_tap_first))");
   m.assign(st_req, "st_reads && !meta_full && (!st_new_unit || st_credit)");
@@ -858,7 +876,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
     const std::string ld_entry = fmt::format(
         "{{3'd0, ld_sram, ld_b, ld_beat, (!ld_inside || ld_beat == ld_beats - {0}'d1) && ld_last_pos, !ld_inside || ld_beat == ld_beats - {0}'d1, 1'b0, !ld_inside, 1'b0}}",
         beat_w);
-    const std::string st_entry = "{st_tap_last, st_tap_first, st_which, 16'd0, 2'd0, st_beat, 1'b0, st_req_last_beat, 1'b0, 1'b0, 1'b1}";
+    // ST's bit 4: a request of the instruction's last VADD line or POOL pixel
+    const std::string st_entry = "{st_tap_last, st_tap_first, st_which, 16'd0, 2'd0, st_beat, st_final, st_req_last_beat, 1'b0, 1'b0, 1'b1}";
     const std::string nop_entry = fmt::format("{{{}'d0, 1'b1, 1'b0, 1'b1, 1'b0, 1'b0, 1'b0}}", mw - 6);
     m.assign(push_entry, fmt::format("ld_nop ? {} : (ld_gen ? {} : {})", nop_entry, ld_entry, st_entry));
   }
@@ -892,7 +911,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(feed_add, "vadd_feed");
   m.assign(feed_bypass, "pool_feed && !st_avg");
   m.assign(feed_addr, "store_feed ? st_col_dram : st_out");
-  m.assign(feed_last, "store_feed ? st_last_line : (vadd_feed ? (st_fed == st_count - 16'd1) : (st_fed == st_pixels[15:0] - 16'd1))");
+  m.assign(feed_last, "store_feed ? st_last_line : head[4]");
   // the PPU: cols lanes, parameters from PARAM line st_param
   const auto param_line = m.wire("st_param_line", C * param_entry);
   const auto st_param_issue = m.reg("st_param_issue", st_param.width);  // st_param of the instruction issuing to ST
@@ -1046,13 +1065,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.assign("st_pending", fmt::format("st_pending + {{5'd0, {}}} - {{5'd0, out_pop}}", starts));
       e.if_("st_complete", [&](Block& t) { t.assign(st_busy, "1'b0"); });
       e.assign("st_acc", st_acc_next);
-      e.if_("feed", [&](Block& t) { t.assign("st_fed", "st_fed + 16'd1"); });
+
       e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + {16'd0, st_out_bytes}"); });
       e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + {12'd0, out_stride}"); });
       e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, unpack_in); });
       e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
       e.if_("issue_to[3]", [&](Block& t) {
-        t.assign(st_busy, "1'b1").assign("st_fed", "16'd0").assign("st_beat", fmt::format("{}'d0", beat_w)).assign("st_which", "1'b0");
+        t.assign(st_busy, "1'b1").assign("st_beat", fmt::format("{}'d0", beat_w)).assign("st_which", "1'b0");
         t.assign(st_param, st_param_issue);
         t.case_("opcode",
                 {{fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
@@ -1077,8 +1096,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_out_w", field(Opcode::Pool, "out_w"));
                     x.assign("st_k", field(Opcode::Pool, "kernel")).assign("st_s", field(Opcode::Pool, "stride")).assign("st_p", field(Opcode::Pool, "pad"));
                     x.assign("st_avg", field(Opcode::Pool, "average"));
-                    x.assign("st_pixels", fmt::format("{{9'd0, {}}} * {{9'd0, {}}}", field(Opcode::Pool, "out_h"), field(Opcode::Pool, "out_w")));
-                    x.assign("st_oy", "9'd0").assign("st_ox", "9'd0").assign("st_pix", "18'd0").assign("st_pstart", "1'b1");
+                    x.assign("st_out_h", field(Opcode::Pool, "out_h"));
+                    x.assign("st_oy", "9'd0").assign("st_ox", "9'd0").assign("st_pstart", "1'b1");
                   }}},
                 [&](Block&) {});
       });
@@ -1101,7 +1120,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
             y.assign("st_which", "!st_which");
             y.if_("st_which", [&](Block& z) {
               z.assign("st_n", "st_n + 16'd1").assign("st_a", "st_a + {16'd0, st_in_bytes}").assign("st_b", "st_b + {16'd0, st_res_bytes}");
-              z.if_("st_n == st_count - 16'd1", [&](Block& u) { u.assign(st_reads, "1'b0"); });
+              z.if_("st_final", [&](Block& u) { u.assign(st_reads, "1'b0"); });
             });
           }, [&](Block& y) {
             y.if_("!st_tap_last", [&](Block& z) {
@@ -1110,8 +1129,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     [&](Block& u) { u.assign("st_kx", "st_ekx + 4'd1").assign("st_ky", "st_eky"); });
             }, [&](Block& z) {
               z.assign("st_pstart", "1'b1");
-              z.assign("st_pix", "st_pix + 18'd1");
-              z.if_("st_pix == st_pixels - 18'd1", [&](Block& u) { u.assign(st_reads, "1'b0"); });
+              z.if_("st_final", [&](Block& u) { u.assign(st_reads, "1'b0"); });
               z.if_("st_ox == st_out_w - 9'd1", [&](Block& u) { u.assign("st_ox", "9'd0").assign("st_oy", "st_oy + 9'd1"); },
                     [&](Block& u) { u.assign("st_ox", "st_ox + 9'd1"); });
             });

@@ -513,7 +513,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
     b.if_("rst || start", [&](Block& t) {
       t.assign("meta_head", fmt::format("{}'d0", mfifo_aw)).assign("meta_tail", fmt::format("{}'d0", mfifo_aw)).assign("meta_count", fmt::format("{}'d0", mfifo_aw + 1));
       t.assign("resp_head", fmt::format("{}'d0", mfifo_aw)).assign("resp_tail", fmt::format("{}'d0", mfifo_aw)).assign("resp_count", fmt::format("{}'d0", mfifo_aw + 1));
-      t.assign(lb, fmt::format("{}'d0", max_beats * PB));
     }, [&](Block& e) {
       e.if_("meta_push", [&](Block& t) { t.assign("meta_tail", fmt::format("meta_tail + {}'d1", mfifo_aw)); });
       e.if_("meta_pop", [&](Block& t) { t.assign("meta_head", fmt::format("meta_head + {}'d1", mfifo_aw)); });
@@ -521,10 +520,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.if_("rd_valid", [&](Block& t) { t.assign("resp_tail", fmt::format("resp_tail + {}'d1", mfifo_aw)); });
       e.if_("resp_pop", [&](Block& t) { t.assign("resp_head", fmt::format("resp_head + {}'d1", mfifo_aw)); });
       e.assign("resp_count", fmt::format("resp_count + {{{0}'d0, rd_valid}} - {{{0}'d0, resp_pop}}", mfifo_aw));
-      e.if_("head_ok && !head[1] && !head[2]", [&](Block& t) {
-        t.if_("head[3]", [&](Block& x) { x.assign(lb, fmt::format("{}'d0", max_beats * PB)); }, [&](Block& x) { x.assign(lb, "full_line"); });
-      });
     });
+  });
+
+  // lb: one clear condition (reset, or the last beat of a line), which maps onto the flip-flops' synchronous reset
+  m.always_ff(clk, [&](Block& b) {
+    b.if_("rst || start || (head_ok && !head[1] && !head[2] && head[3])", [&](Block& t) { t.assign(lb, fmt::format("{}'d0", max_beats * PB)); },
+          [&](Block& e) { e.if_("head_ok && !head[1] && !head[2]", [&](Block& t) { t.assign(lb, "full_line"); }); });
   });
 
   // ---- LD: the request generator --------------------------------------------------------------------------------

@@ -455,7 +455,20 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // never meet in one half (RAW/WAR), so each half needs one write and one read port.
   const auto spad = sync_memory(m, "spad", R * w.act, cfg.spad_lines());
   const auto wbuf = sync_memory(m, "wbuf", C * w.weight, cfg.wbuf_lines());
-  const auto param = sync_memory(m, "param", C * param_entry, cfg.param_lines());
+  // PARAM: one memory line per PARAM line, or, with fewer post-processing lanes than columns, one per group of PLN
+  // entries (the lanes read one group per cycle; a C x 72-bit line would cost its width in block RAMs). LOAD then
+  // writes each group in the cycle of the beat that completes it, which is at most one group per beat when a
+  // group is at least a beat (PARAM lines are never padded: docs/isa.md).
+  const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: cycles per line, lanes
+  const int gw = clog2(G);
+  const bool param_by_group = G > 1 && packing::kParamEntryBytes * PLN >= P;
+  const auto param = param_by_group ? sync_memory(m, "param", PLN * param_entry, cfg.param_lines() * G)
+                                    : sync_memory(m, "param", C * param_entry, cfg.param_lines());
+  // the memory address of PARAM line `line` (param_aw bits), group `group` (gw bits)
+  auto param_address = [&](const std::string& line, const std::string& group) {
+    const int aw = param.address_bits;
+    return fmt::format("{} * {}'d{} + {}", fit(line, param_aw, aw), aw, G, fit(group, gw, aw));
+  };
   const std::int64_t acc_half = timing::upper_half(cfg.acc_lines());
   std::vector<std::pair<SyncMemory, std::int64_t>> acc_banks = {{sync_memory(m, "acc0", C * w.psum, acc_half), 0}};
   if (cfg.acc_lines() > acc_half) acc_banks.push_back({sync_memory(m, "acc1", C * w.psum, cfg.acc_lines() - acc_half), acc_half});
@@ -479,7 +492,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto resp_pop = m.wire("resp_pop");
   const std::string head = read_port(m, meta, "head", advanced("meta_head", "meta_pop", mfifo_aw), true);
   const auto head_ok = m.wire("head_ok");  // the head entry can be processed this cycle
-  const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: cycles per line, lanes
   if (G > 1) m.wire("st_hold");  // ST cannot take the head's line yet (its lanes are busy): driven below
   m.assign(head_ok, fmt::format("meta_count != {}'d0 && (head[1] || head[2] || resp_count != {}'d0){}", mfifo_aw + 1, mfifo_aw + 1, G > 1 ? " && !st_hold" : ""));
   const auto head_beat = m.wire("head_beat", beat_w);
@@ -642,9 +654,25 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign("wbuf_we", "ld_write && head_buf == 2'd1");
   m.assign("wbuf_wa", fmt::format("head_line[{}:0]", wbuf.address_bits - 1));
   m.assign("wbuf_wd", wbuf_in);
-  m.assign("param_we", "ld_write && head_buf == 2'd3");
-  m.assign("param_wa", fmt::format("head_line[{}:0]", param.address_bits - 1));
-  m.assign("param_wd", "param_in");
+  if (!param_by_group) {
+    m.assign("param_we", "ld_write && head_buf == 2'd3");
+    m.assign("param_wa", fmt::format("head_line[{}:0]", param.address_bits - 1));
+    m.assign("param_wd", "param_in");
+  } else {
+    // group g is complete at the beat holding its last byte
+    std::string done = "1'b0", group = fmt::format("{}'d0", gw), data = fmt::format("{}'d0", PLN * param_entry);
+    for (int g = 0; g < G; ++g) {
+      const int beat = (packing::kParamEntryBytes * PLN * (g + 1) - 1) / P;
+      const std::string here = fmt::format("(head_beat == {}'d{})", beat_w, beat);
+      done += " || " + here;
+      group = fmt::format("{} ? {}'d{} : {}", here, gw, g, group);
+      data = fmt::format("{} ? param_in[{}:{}] : {}", here, (g + 1) * PLN * param_entry - 1, g * PLN * param_entry, data);
+    }
+    m.assign(m.wire("param_group", gw), group);
+    m.assign("param_we", fmt::format("ld_head && !head[2] && !head[1] && head_buf == 2'd3 && ({})", done));
+    m.assign("param_wa", param_address(fmt::format("head_line[{}:0]", param_aw - 1), "param_group"));
+    m.assign("param_wd", data);
+  }
 
   // ---- PL: PRELOAD ------------------------------------------------------------------------------------------------
   const int k_w = clog2(R + 1);
@@ -915,7 +943,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(feed_addr, "store_feed ? st_col_dram : st_out");
   m.assign(feed_last, "store_feed ? st_last_line : head[4]");
   // the PPU: cols lanes, parameters from PARAM line st_param
-  const auto param_line = m.wire("st_param_line", C * param_entry);
+  const auto param_line = m.wire("st_param_line", param.width);
   const auto st_param_issue = m.reg("st_param_issue", st_param.width);  // st_param of the instruction issuing to ST
   m.always_comb([&](Block& b) {
     b.assign(st_param_issue, fmt::format("{}'d0", st_param.width));
@@ -929,10 +957,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_param_next = m.wire("st_param_next", st_param.width);
   m.lint_on("UNUSEDSIGNAL");
   m.assign(st_param_next, "issue_to[3] ? st_param_issue : st_param");
-  m.assign(param_line, read_port(m, param, "param_q", fmt::format("st_param_next[{}:0]", param_aw - 1), false));
   // The lanes: one per column (G = 1), each line in one cycle; or PLN lanes (G = cols / PLN > 1): a line waits in
   // the lanes' input register (pp_*) and goes through them a group of PLN columns per cycle, group pp_g.
-  const int gw = clog2(G);
   const Regs pp_regs = {{"pp_busy", 1}, {"pp_g", gw}};
   std::string lane_x = "feed_x", lane_y = "feed_y", lane_param = "st_param_line", lane_add = "feed_add";
   if (G > 1) {
@@ -945,7 +971,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
     lane_x = "pp_xg", lane_y = "pp_yg", lane_param = "pp_param", lane_add = "pp_add";
     m.assign(m.wire("pp_xg", PLN * 32), fmt::format("pp_x[pp_g * {0} +: {0}]", PLN * 32));
     m.assign(m.wire("pp_yg", PLN * 32), fmt::format("pp_y[pp_g * {0} +: {0}]", PLN * 32));
-    m.assign(m.wire("pp_param", PLN * param_entry), fmt::format("st_param_line[pp_g * {0} +: {0}]", PLN * param_entry));
+    if (param_by_group) {
+      lane_param = "st_param_line";  // PARAM reads group pp_g's entries, from pp_g's next value
+      m.assign(m.wire("pp_g_next", gw), fmt::format("feed ? {0}'d0 : (pp_busy ? pp_g + {0}'d1 : pp_g)", gw));
+    } else {
+      m.assign(m.wire("pp_param", PLN * param_entry), fmt::format("st_param_line[pp_g * {0} +: {0}]", PLN * param_entry));
+    }
     m.always_ff(clk, [&](Block& b) {
       b.if_("rst || start", [&](Block& t) { t.assign("pp_busy", "1'b0"); }, [&](Block& e) {
         e.if_("pp_busy", [&](Block& t) {
@@ -960,6 +991,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
       zero_on_reset(b, pp_regs);
     });
   }
+  const std::string param_line_next = fmt::format("st_param_next[{}:0]", param_aw - 1);
+  m.assign(param_line, read_port(m, param, "param_q", param_by_group ? param_address(param_line_next, "pp_g_next") : param_line_next, false));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ppu_out = m.wire("ppu_out", PLN * 64);
   m.lint_on("UNUSEDSIGNAL");

@@ -134,6 +134,8 @@ void Machine::load(const isa::Instruction& i) {
       name = "PARAM";
       break;
   }
+  if (buffer == isa::Buffer::Param && (i[F::pad_top] | i[F::pad_bottom] | i[F::pad_left] | i[F::pad_right]) != 0)
+    fault("a LOAD into PARAM cannot be padded (pad_top, pad_bottom, pad_left and pad_right must be 0)");
   const auto pad_top = static_cast<std::int64_t>(i[F::pad_top]), pad_left = static_cast<std::int64_t>(i[F::pad_left]);
   const auto count_y = static_cast<std::int64_t>(i[F::count_y]), count_x = static_cast<std::int64_t>(i[F::count_x]);
   const std::int64_t height = pad_top + count_y + static_cast<std::int64_t>(i[F::pad_bottom]);

@@ -259,6 +259,15 @@ TEST(Machine, FaultsAreReported) {
     Machine m(cfg, dram);
     EXPECT_THROW(m.execute(config(3, true, 8, true, 4, 4)), InputError);  // 3-bit lanes
   }
+  {
+    Machine m(cfg, dram);
+    try {
+      m.execute(make(Opcode::Load, {{L::buffer, 3}, {L::count_y, 1}, {L::count_x, 1}, {L::pad_right, 1}}));
+      FAIL();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("PARAM cannot be padded"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

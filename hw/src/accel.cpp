@@ -811,10 +811,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
            {"st_pstart", 1}};
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
-  const auto st_aline = m.reg("st_aline", C * 32);  // VADD's a line, unpacked to 32-bit lanes when it arrives
+  // ST's values from DRAM are lanes of at most 16 bits: 17 bits signed hold any of them, and 25 bits the sum of a
+  // POOL window's at most 15 x 15 taps
+  constexpr int kValueBits = 17, kSumBits = 25;
+  const auto st_aline = m.reg("st_aline", C * kValueBits);  // VADD's a line, unpacked when it arrives
   const auto st_param = m.reg("st_param", 12);
   m.lint_on("UNUSEDSIGNAL");
-  const auto st_pool = m.reg("st_pool", C * 32);  // running max or sum of the pixel's taps
+  const auto st_pool = m.reg("st_pool", C * kSumBits);  // running max or sum of the pixel's taps
   // the PPU input this cycle
   const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * 32), feed_add = m.wire("feed_add");
   const auto feed_addr = m.wire("feed_addr", 32), feed_last = m.wire("feed_last"), feed_bypass = m.wire("feed_bypass");
@@ -914,16 +917,29 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ST responses: assemble VADD's a and b lines and POOL's taps
   const auto st_head = m.wire("st_head");
   m.assign(st_head, "head_ok && head[0] && head[3]");  // the last beat of a line for ST
-  const auto unpack_in = lane_mux("st_unpack_in", C, 32, lane_widths(16), "in_bits", "in_signed", "full_line");
+  const auto unpack_in = lane_mux("st_unpack_in", C, kSumBits, lane_widths(16), "in_bits", "in_signed", "full_line");
   const auto unpack_b = lane_mux("st_unpack_b", C, 32, lane_widths(16), "res_bits", "res_signed", "full_line");
-  const auto pool_next = m.wire("st_pool_next", C * 32);
-  {
+  const auto pool_next = m.wire("st_pool_next", C * kSumBits);
+  // lanes of `bits` bits of `name`, sign-extended to 32
+  auto widened = [&](const std::string& name, int bits) {
     std::string cat;
+    for (int c = C - 1; c >= 0; --c)
+      cat += fmt::format("{}{{{{{}{{{}[{}]}}}}, {}[{}:{}]}}", cat.empty() ? "" : ", ", 32 - bits, name, c * bits + bits - 1, name, c * bits + bits - 1, c * bits);
+    return "{" + cat + "}";
+  };
+  {
+    // the first tap, else the sum, else the maximum (compared at the values' 17 bits)
+    std::string cat, aline;
     for (int c = C - 1; c >= 0; --c) {
-      const std::string v = fmt::format("{}[{}:{}]", unpack_in, c * 32 + 31, c * 32), a = fmt::format("st_pool[{}:{}]", c * 32 + 31, c * 32);
-      cat += fmt::format("{}(head[{}] ? {} : (st_avg ? {} + {} : (($signed({}) > $signed({})) ? {} : {})))", cat.empty() ? "" : ", ", hb + 19, v, a, v, v, a, v, a);
+      const std::string v = fmt::format("{}[{}:{}]", unpack_in, c * kSumBits + kSumBits - 1, c * kSumBits),
+                        a = fmt::format("st_pool[{}:{}]", c * kSumBits + kSumBits - 1, c * kSumBits),
+                        v17 = fmt::format("{}[{}:{}]", unpack_in, c * kSumBits + kValueBits - 1, c * kSumBits),
+                        a17 = fmt::format("st_pool[{}:{}]", c * kSumBits + kValueBits - 1, c * kSumBits);
+      cat += fmt::format("{}(head[{}] ? {} : (st_avg ? {} + {} : (($signed({}) > $signed({})) ? {} : {})))", cat.empty() ? "" : ", ", hb + 19, v, a, v, v17, a17, v, a);
+      aline += (aline.empty() ? "" : ", ") + v17;
     }
     m.assign(pool_next, "{" + cat + "}");
+    m.assign(m.wire("st_aline_in", C * kValueBits), "{" + aline + "}");
   }
   const auto vadd_feed = m.wire("vadd_feed"), pool_feed = m.wire("pool_feed");
   m.assign(vadd_feed, fmt::format("st_head && st_kind == 2'd1 && head[{}]", hb + 18));
@@ -935,7 +951,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       const std::string v = fmt::format("st_acc_line[{}:{}]", c * w.psum + w.psum - 1, c * w.psum);
       acc_x += (acc_x.empty() ? "" : ", ") + (w.psum == 32 ? v : fmt::format("{{{{{}{{st_acc_line[{}]}}}}, {}}}", 32 - w.psum, c * w.psum + w.psum - 1, v));
     }
-    m.assign(feed_x, fmt::format("store_feed ? {{{}}} : (vadd_feed ? st_aline : st_pool_next)", acc_x));
+    m.assign(feed_x, fmt::format("store_feed ? {{{}}} : (vadd_feed ? {} : {})", acc_x, widened("st_aline", kValueBits), widened("st_pool_next", kSumBits)));
   }
   m.assign(feed_y, unpack_b);
   m.assign(feed_add, "vadd_feed");
@@ -1004,14 +1020,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
                 {"b", fmt::format("{}[{}:{}]", lane_param, e + 63, e + 32)}, {"shift", fmt::format("{}[{}:{}]", lane_param, e + param_entry - 1, e + 64)},
                 {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}});
   }
-  // beside the PPU: valid, last, bypass, address, [G > 1: last group, group,] and the raw values (max pooling
-  // bypasses the PPU)
-  const int gx = G == 1 ? 0 : 1 + gw;  // the group fields
+  // beside the PPU: valid, last, bypass, address, [G > 1: last group,] and the raw values (max pooling bypasses
+  // the PPU)
+  const int gx = G == 1 ? 0 : 1;  // the last-group flag
   const int pw = 3 + 32 + gx + PLN * 32;
   const auto post_delay = m.reg("post_delay", kPostLatency * pw);
   const auto post_in = m.wire("post_in", pw);
   m.assign(post_in, G == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
-                           : fmt::format("{{pp_busy, pp_last, pp_bypass, pp_addr, pp_g == {}'d{}, pp_g, pp_xg}}", gw, G - 1));
+                           : fmt::format("{{pp_busy, pp_last, pp_bypass, pp_addr, pp_g == {}'d{}, pp_xg}}", gw, G - 1));
   const auto post_out = m.wire("post_out", pw);
   m.assign(post_out, fmt::format("post_delay[{}:{}]", kPostLatency * pw - 1, (kPostLatency - 1) * pw));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
@@ -1025,18 +1041,16 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(lanes_result, "{" + cat + "}");
   }
   if (G > 1) {
-    // the line's groups gather in st_line; the last one completes it
-    const auto line = m.reg("st_line", C * 32), group = m.wire("post_group", gw);
-    m.assign(group, fmt::format("post_out[{}:{}]", PLN * 32 + gw - 1, PLN * 32));
+    // A line's groups leave the lanes in order, 0 to G - 1, on consecutive cycles: they shift into st_line from the
+    // top, so that with the last one (group G - 1, from the lanes) every group is in its place (no multiplexers).
+    const int held = (C - PLN) * 32;  // groups 0 to G - 2
+    const auto line = m.reg("st_line", held);
     m.always_ff(clk, [&](Block& b) {
-      b.if_(fmt::format("post_out[{}]", pw - 1), [&](Block& t) { t.assign(fmt::format("st_line[post_group * {0} +: {0}]", PLN * 32), lanes_result); });
+      b.if_(fmt::format("post_out[{}]", pw - 1), [&](Block& t) {
+        t.assign(line, G == 2 ? lanes_result.name : fmt::format("{{{}, st_line[{}:{}]}}", lanes_result.name, held - 1, PLN * 32));
+      });
     });
-    const auto merged = m.reg("st_merged", C * 32);
-    m.always_comb([&](Block& b) {
-      b.assign(merged, line.name);
-      b.assign(fmt::format("st_merged[post_group * {0} +: {0}]", PLN * 32), lanes_result);
-    });
-    m.assign(result, merged);
+    m.assign(result, fmt::format("{{{}, st_line}}", lanes_result.name));
   }
   const int out_beats_max = (2 * C + P - 1) / P;  // output lanes are at most 16 bits (CONFIG.out_bits)
   const auto packed = m.wire("st_packed", out_beats_max * PB);
@@ -1059,7 +1073,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.reg("of_count", 6);
   m.reg("of_beat", beat_w + 1);
   const auto post_push = m.wire("post_push");  // a whole line leaves the lanes
-  m.assign(post_push, G == 1 ? fmt::format("post_out[{}]", pw - 1) : fmt::format("post_out[{}] && post_out[{}]", pw - 1, PLN * 32 + gw));
+  m.assign(post_push, G == 1 ? fmt::format("post_out[{}]", pw - 1) : fmt::format("post_out[{}] && post_out[{}]", pw - 1, PLN * 32));
   m.assign("ofifo_we", "!(rst || start) && post_push");
   m.assign("ofifo_wa", "of_tail");
   m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35));
@@ -1103,7 +1117,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
 
       e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + {16'd0, st_out_bytes}"); });
       e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + {12'd0, out_stride}"); });
-      e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, unpack_in); });
+      e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, "st_aline_in"); });
       e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
       e.if_("issue_to[3]", [&](Block& t) {
         t.assign(st_busy, "1'b1").assign("st_beat", fmt::format("{}'d0", beat_w)).assign("st_which", "1'b0");

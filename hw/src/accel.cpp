@@ -192,101 +192,111 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // An instruction's first and last buffer lines, at RW bits: a 16-bit address plus (count - 1) x stride (at most
   // 1052 x 4095) plus a count cannot reach 2^24, so the ranges are exact.
   constexpr int RW = 24;
+  auto wr = [](const std::string& e, int width) { return width >= RW ? e : fmt::format("{{{}'d0, {}}}", RW - width, e); };
+  auto w11 = [](const std::string& e, int width) { return fmt::format("{{{}'d0, {}}}", 11 - width, e); };
+  // What the units take from the instruction at the head when it issues.
+  // LOAD: the padded block, at most 15 + 1023 + 15 lines by as many positions
+  const auto ld_h = m.wire("ld_h", 11), ld_w = m.wire("ld_w", 11);
+  m.assign(ld_h, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_top"), 4), w11(field(Opcode::Load, "count_y"), 10), w11(field(Opcode::Load, "pad_bottom"), 4)));
+  m.assign(ld_w, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_left"), 4), w11(field(Opcode::Load, "count_x"), 10), w11(field(Opcode::Load, "pad_right"), 4)));
+  const auto ld_empty = m.wire("ld_empty");
+  m.assign(ld_empty, "ld_h == 11'd0 || ld_w == 11'd0");
+  // MATMUL
+  const auto mm_lines = m.wire("mm_lines");  // the MATMUL streams at least one line
+  m.assign(mm_lines, fmt::format("{} != 10'd0 && {} != 10'd0", field(Opcode::Matmul, "count_y"), field(Opcode::Matmul, "count_x")));
+  // the first SPAD and ACC lines of a MATMUL or STORE, at the buffers' address widths
+  auto first_line = [&](Opcode op, std::string_view name, int aw) { return fit(field(op, name, aw), std::min(16, aw), aw); };
+  const std::string mm_sfirst = first_line(Opcode::Matmul, "spad_addr", spad_aw), mm_afirst = first_line(Opcode::Matmul, "acc_addr", acc_aw),
+                    st_afirst = first_line(Opcode::Store, "acc_addr", acc_aw);
+
+  // The resources an instruction reads and writes (the halves its line ranges touch), found when it arrives from the
+  // instruction port and kept beside it in the queue (qm), so that the issue stage only reads them. One instruction
+  // arrives per cycle, so its ranges share two multipliers: range A (LOAD's block, PRELOAD's tile, MATMUL's SPAD
+  // lines, STORE's ACC lines) and range B (MATMUL's ACC lines).
+  auto ff = [](Opcode op, std::string_view name) { return "imem_data" + field(op, name).substr(3); };
+  auto fis = [](Opcode op) { return fmt::format("(imem_data[5:0] == 6'd{})", static_cast<int>(op)); };
+  const auto f_ld_h = m.wire("f_ld_h", 11), f_ld_w = m.wire("f_ld_w", 11);
+  m.assign(f_ld_h, fmt::format("{} + {} + {}", w11(ff(Opcode::Load, "pad_top"), 4), w11(ff(Opcode::Load, "count_y"), 10), w11(ff(Opcode::Load, "pad_bottom"), 4)));
+  m.assign(f_ld_w, fmt::format("{} + {} + {}", w11(ff(Opcode::Load, "pad_left"), 4), w11(ff(Opcode::Load, "count_x"), 10), w11(ff(Opcode::Load, "pad_right"), 4)));
+  const auto f_mm_lines = m.wire("f_mm_lines"), f_st_lines = m.wire("f_st_lines");
+  m.assign(f_mm_lines, fmt::format("{} != 10'd0 && {} != 10'd0", ff(Opcode::Matmul, "count_y"), ff(Opcode::Matmul, "count_x")));
+  m.assign(f_st_lines, fmt::format("{} != 10'd0 && {} != 10'd0", ff(Opcode::Store, "count_y"), ff(Opcode::Store, "count_x")));
+  // range A: first + (count - 1) x stride + term, where a count of 0 wraps (every use is guarded)
+  const auto a_count = m.wire("f_a_count", 11), a_stride = m.wire("f_a_stride", 12), a_first = m.wire("f_a_first", RW);
+  m.assign(a_count, fmt::format("{} ? f_ld_h : {} ? {} : {} ? {} : 11'd1", fis(Opcode::Load), fis(Opcode::Matmul), w11(ff(Opcode::Matmul, "count_y"), 10),
+                                fis(Opcode::Store), w11(ff(Opcode::Store, "count_y"), 10)));
+  m.assign(a_stride, fmt::format("{} ? {} : {} ? {} : {}", fis(Opcode::Load), ff(Opcode::Load, "sram_stride_y"), fis(Opcode::Matmul),
+                                 ff(Opcode::Matmul, "spad_stride_y"), ff(Opcode::Store, "acc_stride_y")));
+  m.assign(a_first, fmt::format("{} ? {} : {} ? {} : {} ? {} : {}", fis(Opcode::Load), wr(ff(Opcode::Load, "sram_addr"), 16), fis(Opcode::Matmul),
+                                wr(ff(Opcode::Matmul, "spad_addr"), 16), fis(Opcode::Store), wr(ff(Opcode::Store, "acc_addr"), 16),
+                                wr(ff(Opcode::Preload, "wbuf_addr"), 16)));
+  const auto a_less = m.wire("f_a_less", 11), a_span = m.wire("f_a_span", 23);
+  m.assign(a_less, "f_a_count - 11'd1");
+  m.assign(a_span, "{12'd0, f_a_less} * {11'd0, f_a_stride}");
+  // MATMUL's x step through SPAD, and range B
+  const auto mx_less = m.wire("f_mx_less", 10), mx_span = m.wire("f_mx_span", 14), my_less = m.wire("f_my_less", 10), b_span = m.wire("f_b_span", 22);
+  m.assign(mx_less, ff(Opcode::Matmul, "count_x") + " - 10'd1");
+  m.assign(mx_span, fmt::format("{{4'd0, f_mx_less}} * {{10'd0, {}}}", ff(Opcode::Matmul, "spad_stride_x")));
+  m.assign(my_less, ff(Opcode::Matmul, "count_y") + " - 10'd1");
+  m.assign(b_span, fmt::format("{{12'd0, f_my_less}} * {{10'd0, {}}}", ff(Opcode::Matmul, "acc_stride_y")));
+  const auto a_term = m.wire("f_a_term", RW), a_last = m.wire("f_a_last", RW), b_first = m.wire("f_b_first", RW), b_last = m.wire("f_b_last", RW);
+  m.assign(a_term, fmt::format("{} ? {} - {}'d1 : {} ? {} : {} ? {} - {}'d1 : {}'d{}", fis(Opcode::Load), wr("f_ld_w", 11), RW, fis(Opcode::Matmul), wr("f_mx_span", 14),
+                               fis(Opcode::Store), wr(ff(Opcode::Store, "count_x"), 10), RW, RW, R - 1));
+  m.assign(a_last, fmt::format("({} && (f_ld_h == 11'd0 || f_ld_w == 11'd0)) ? f_a_first : f_a_first + {} + f_a_term", fis(Opcode::Load), wr("f_a_span", 23)));
+  m.assign(b_first, wr(ff(Opcode::Matmul, "acc_addr"), 16));
+  m.assign(b_last, fmt::format("f_b_first + {} + {} - {}'d1", wr("f_b_span", 22), wr(ff(Opcode::Matmul, "count_x"), 10), RW));
   auto halves = [&](const std::string& name, int lower, const std::string& first, const std::string& last, std::int64_t lines) {
     const std::int64_t half = timing::upper_half(lines);
     const auto s = m.wire(name, NR);
     m.assign(s, fmt::format("({{{}'d0, {} >= {}'d{}, {} < {}'d{}}} << {})", NR - 2, last, RW, half, first, RW, half, lower));
     return s.name;
   };
-  auto wr = [](const std::string& e, int width) { return width >= RW ? e : fmt::format("{{{}'d0, {}}}", RW - width, e); };
-  // (count - 1) x stride at the operands' own widths (a count of 0 wraps: every use is guarded by count != 0),
-  // zero-extended to RW bits: small multipliers instead of wide ones (FPGA LUTs, ASIC area)
-  int spans = 0;
-  auto span = [&](const std::string& count, int count_bits, const std::string& stride, int stride_bits) {
-    const auto less = m.wire(fmt::format("span{}_count", spans), count_bits);
-    const auto product = m.wire(fmt::format("span{}", spans++), count_bits + stride_bits);
-    m.assign(less, fmt::format("{} - {}'d1", count, count_bits));
-    m.assign(product, fmt::format("{{{}'d0, {}}} * {{{}'d0, {}}}", stride_bits, less.name, count_bits, stride));
-    return wr(product.name, count_bits + stride_bits);
-  };
-  // LOAD
-  // the padded block: at most 15 + 1023 + 15 lines by as many positions
-  const auto ld_h = m.wire("ld_h", 11), ld_w = m.wire("ld_w", 11);
-  auto w11 = [](const std::string& e, int width) { return fmt::format("{{{}'d0, {}}}", 11 - width, e); };
-  m.assign(ld_h, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_top"), 4), w11(field(Opcode::Load, "count_y"), 10), w11(field(Opcode::Load, "pad_bottom"), 4)));
-  m.assign(ld_w, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_left"), 4), w11(field(Opcode::Load, "count_x"), 10), w11(field(Opcode::Load, "pad_right"), 4)));
-  const auto ld_empty = m.wire("ld_empty");
-  m.assign(ld_empty, "ld_h == 11'd0 || ld_w == 11'd0");
-  const auto ld_first = m.wire("ld_first", RW), ld_last = m.wire("ld_last", RW);
-  m.assign(ld_first, wr(field(Opcode::Load, "sram_addr"), 16));
-  m.assign(ld_last, fmt::format("ld_empty ? ld_first : ld_first + {} + {} - {}'d1", span("ld_h", 11, field(Opcode::Load, "sram_stride_y"), 12), wr("ld_w", 11), RW));
-  const std::string ld_buf = field(Opcode::Load, "buffer");
-  const auto ld_spad = halves("ld_spad_res", 0, "ld_first", "ld_last", cfg.spad_lines());
-  const auto ld_wbuf = halves("ld_wbuf_res", 2, "ld_first", "ld_last", cfg.wbuf_lines());
-  const auto ld_acc = halves("ld_acc_res", 6, "ld_first", "ld_last", cfg.acc_lines());
-  // PRELOAD
-  const auto pl_first = m.wire("pl_first", RW);
-  m.assign(pl_first, wr(field(Opcode::Preload, "wbuf_addr"), 16));
-  const auto pl_last = m.wire("pl_last", RW);
-  m.assign(pl_last, fmt::format("pl_first + {}'d{}", RW, R - 1));
-  const auto pl_wbuf = halves("pl_wbuf_res", 2, "pl_first", "pl_last", cfg.wbuf_lines());
-  // MATMUL
-  const auto mm_lines = m.wire("mm_lines");  // the MATMUL streams at least one line
-  m.assign(mm_lines, fmt::format("{} != 10'd0 && {} != 10'd0", field(Opcode::Matmul, "count_y"), field(Opcode::Matmul, "count_x")));
-  const auto mm_sfirst = m.wire("mm_sfirst", RW), mm_slast = m.wire("mm_slast", RW), mm_afirst = m.wire("mm_afirst", RW), mm_alast = m.wire("mm_alast", RW);
-  m.assign(mm_sfirst, wr(field(Opcode::Matmul, "spad_addr"), 16));
-  m.assign(mm_slast, fmt::format("mm_sfirst + {} + {}", span(field(Opcode::Matmul, "count_y"), 10, field(Opcode::Matmul, "spad_stride_y"), 12),
-                                 span(field(Opcode::Matmul, "count_x"), 10, field(Opcode::Matmul, "spad_stride_x"), 4)));
-  m.assign(mm_afirst, wr(field(Opcode::Matmul, "acc_addr"), 16));
-  m.assign(mm_alast, fmt::format("mm_afirst + {} + {} - {}'d1", span(field(Opcode::Matmul, "count_y"), 10, field(Opcode::Matmul, "acc_stride_y"), 12),
-                                 wr(field(Opcode::Matmul, "count_x"), 10), RW));
-  const auto mm_spad = halves("mm_spad_res", 0, "mm_sfirst", "mm_slast", cfg.spad_lines());
-  const auto mm_acc = halves("mm_acc_res", 6, "mm_afirst", "mm_alast", cfg.acc_lines());
-  // STORE
-  const auto st_afirst = m.wire("st_afirst", RW), st_alast = m.wire("st_alast", RW), st_lines = m.wire("st_lines");
-  m.assign(st_lines, fmt::format("{} != 10'd0 && {} != 10'd0", field(Opcode::Store, "count_y"), field(Opcode::Store, "count_x")));
-  m.assign(st_afirst, wr(field(Opcode::Store, "acc_addr"), 16));
-  m.assign(st_alast, fmt::format("st_afirst + {} + {} - {}'d1", span(field(Opcode::Store, "count_y"), 10, field(Opcode::Store, "acc_stride_y"), 12),
-                                 wr(field(Opcode::Store, "count_x"), 10), RW));
-  const auto st_acc = halves("st_acc_res", 6, "st_afirst", "st_alast", cfg.acc_lines());
-
-  const auto rd_mask = m.reg("rd_mask", NR), wr_mask = m.reg("wr_mask", NR);
-  const auto unit = m.reg("unit", 2);  // 0 LD, 1 PL, 2 EX, 3 ST
+  const auto a_spad = halves("f_a_spad", 0, "f_a_first", "f_a_last", cfg.spad_lines());
+  const auto a_wbuf = halves("f_a_wbuf", 2, "f_a_first", "f_a_last", cfg.wbuf_lines());
+  const auto a_acc = halves("f_a_acc", 6, "f_a_first", "f_a_last", cfg.acc_lines());
+  const auto b_acc = halves("f_b_acc", 6, "f_b_first", "f_b_last", cfg.acc_lines());
+  const auto f_rd = m.reg("f_rd_mask", NR), f_wr = m.reg("f_wr_mask", NR);
+  const auto f_unit = m.reg("f_unit", 2);  // 0 LD, 1 PL, 2 EX, 3 ST
   m.always_comb([&](Block& b) {
-    b.assign(rd_mask, fmt::format("{}'d0", NR)).assign(wr_mask, fmt::format("{}'d0", NR)).assign(unit, "2'd0");
-    b.case_("opcode",
+    b.assign(f_rd, fmt::format("{}'d0", NR)).assign(f_wr, fmt::format("{}'d0", NR)).assign(f_unit, "2'd0");
+    b.case_("imem_data[5:0]",
             {{fmt::format("6'd{}", static_cast<int>(Opcode::Load)),
               [&](Block& x) {
-                x.case_(ld_buf, {{"2'd0", [&](Block& y) { y.assign(wr_mask, ld_spad); }},
-                                 {"2'd1", [&](Block& y) { y.assign(wr_mask, ld_wbuf); }},
-                                 {"2'd2", [&](Block& y) { y.assign(wr_mask, ld_acc); }}},
-                        [&](Block& y) { y.assign(wr_mask, fmt::format("{}'d{}", NR, 1 << 8)); });
+                x.case_(ff(Opcode::Load, "buffer"), {{"2'd0", [&](Block& y) { y.assign(f_wr, a_spad); }},
+                                                    {"2'd1", [&](Block& y) { y.assign(f_wr, a_wbuf); }},
+                                                    {"2'd2", [&](Block& y) { y.assign(f_wr, a_acc); }}},
+                        [&](Block& y) { y.assign(f_wr, fmt::format("{}'d{}", NR, 1 << 8)); });
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)),
               [&](Block& x) {
-                x.assign(unit, "2'd1").assign(rd_mask, pl_wbuf);
-                x.assign(wr_mask, fmt::format("{} ? {}'d{} : {}'d{}", field(Opcode::Preload, "bank"), NR, 1 << 5, NR, 1 << 4));
+                x.assign(f_unit, "2'd1").assign(f_rd, a_wbuf);
+                x.assign(f_wr, fmt::format("{} ? {}'d{} : {}'d{}", ff(Opcode::Preload, "bank"), NR, 1 << 5, NR, 1 << 4));
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)),
               [&](Block& x) {
-                x.assign(unit, "2'd2");
-                x.assign(rd_mask, fmt::format("(mm_lines ? {} : {}'d0) | ({} ? {}'d{} : {}'d{})", mm_spad, NR,
-                                              field(Opcode::Matmul, "bank"), NR, 1 << 5, NR, 1 << 4));
-                x.assign(wr_mask, fmt::format("mm_lines ? {} : {}'d0", mm_acc, NR));
+                x.assign(f_unit, "2'd2");
+                x.assign(f_rd, fmt::format("(f_mm_lines ? {} : {}'d0) | ({} ? {}'d{} : {}'d{})", a_spad, NR, ff(Opcode::Matmul, "bank"), NR, 1 << 5, NR, 1 << 4));
+                x.assign(f_wr, fmt::format("f_mm_lines ? {} : {}'d0", b_acc, NR));
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
               [&](Block& x) {
-                x.assign(unit, "2'd3");
-                x.assign(rd_mask, fmt::format("{}'d{} | (st_lines ? {} : {}'d0)", NR, 1 << 8, st_acc, NR));
+                x.assign(f_unit, "2'd3");
+                x.assign(f_rd, fmt::format("{}'d{} | (f_st_lines ? {} : {}'d0)", NR, 1 << 8, a_acc, NR));
               }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(unit, "2'd3").assign(rd_mask, fmt::format("{}'d{}", NR, 1 << 8)); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(f_unit, "2'd3").assign(f_rd, fmt::format("{}'d{}", NR, 1 << 8)); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)),
               [&](Block& x) {
-                x.assign(unit, "2'd3");
-                x.assign(rd_mask, fmt::format("{} ? {}'d{} : {}'d0", field(Opcode::Pool, "average"), NR, 1 << 8, NR));
+                x.assign(f_unit, "2'd3");
+                x.assign(f_rd, fmt::format("{} ? {}'d{} : {}'d0", ff(Opcode::Pool, "average"), NR, 1 << 8, NR));
               }}},
             [&](Block&) {});
   });
+  // the queue's side entries {unit, wr_mask, rd_mask}, and those of the head
+  const auto qm = m.memory("qm", 2 * NR + 2, 4);
+  const auto rd_mask = m.wire("rd_mask", NR), wr_mask = m.wire("wr_mask", NR), unit = m.wire("unit", 2);
+  m.assign(rd_mask, fmt::format("qm[q_head][{}:0]", NR - 1));
+  m.assign(wr_mask, fmt::format("qm[q_head][{}:{}]", 2 * NR - 1, NR));
+  m.assign(unit, fmt::format("qm[q_head][{}:{}]", 2 * NR + 1, 2 * NR));
   // Per unit: in-flight counters per resource it can touch, and a FIFO of those bits of the masks of its
   // instructions in flight. What each unit may read and write follows from the masks above (a unit's busy bits
   // for any other resource are constant zero): LD writes SPAD, WBUF, ACC and PARAM; PL reads WBUF and writes a
@@ -416,7 +426,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.if_("fetch", [&](Block& x) { x.assign(pc, "pc + 32'd16"); });
         t.assign(inflight, "fetch");
         t.if_("imem_valid && inflight", [&](Block& x) {
-          x.assign("q[q_tail]", "imem_data").assign(q_tail, "q_tail + 2'd1");
+          x.assign("q[q_tail]", "imem_data").assign("qm[q_tail]", "{f_unit, f_wr_mask, f_rd_mask}").assign(q_tail, "q_tail + 2'd1");
           x.if_("fetched_halt", [&](Block& y) { y.assign(fetch_stop, "1'b1"); });
         });
         t.assign(q_count, "q_count + {2'd0, imem_valid && inflight} - {2'd0, issue}");
@@ -713,7 +723,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // the SPAD line of the next cycle (ex_spad's next value: a MATMUL issues, or the walk advances)
   const auto ex_spad_next = m.wire("ex_spad_next", spad_aw);
   m.assign(ex_spad_next, fmt::format("issue_to[2] ? {} : (ex_busy ? ((ex_x == ex_cx - 10'd1) ? ex_row_spad + {} : ex_spad + {}) : ex_spad)",
-                                     fit("mm_sfirst", RW, spad_aw), fit("ex_sy", std::min(12, spad_aw), spad_aw), fit("ex_sx", std::min(4, spad_aw), spad_aw)));
+                                     mm_sfirst, fit("ex_sy", std::min(12, spad_aw), spad_aw), fit("ex_sx", std::min(4, spad_aw), spad_aw)));
   m.assign(a_line, read_port(m, spad, "spad_q", ex_spad_next.name, false));
   // the WBUF line of the next cycle (pl_line's next value: a PRELOAD issues, or the shift goes on)
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
@@ -739,7 +749,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(ex_next, L == 1 ? "ex_in" : fmt::format("ex_delay[{}:{}]", (L - 1) * dw - 1, (L - 2) * dw));
   const auto st_acc_next = m.wire("st_acc_next", acc_aw);
   m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? {} : (store_feed ? ((st_x == st_cx - 10'd1) ? st_row_acc + {} : st_acc + {}'d1) : st_acc)",
-                                    is(Opcode::Store), fit("st_afirst", RW, acc_aw), fit("st_asy", std::min(12, acc_aw), acc_aw), acc_aw));
+                                    is(Opcode::Store), st_afirst, fit("st_asy", std::min(12, acc_aw), acc_aw), acc_aw));
   auto in_bank = [&](std::size_t bank, const std::string& line) {
     if (acc_banks.size() == 1) return std::string("1'b1");
     return fmt::format("({} {} {}'d{})", line, bank == 0 ? "<" : ">=", acc_aw, acc_half);
@@ -791,8 +801,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
       // issue last: a new instruction may issue in the cycle the previous one finishes
       e.if_("issue_to[2]", [&](Block& t) {
         t.assign(ex_busy, "mm_lines").assign("ex_bank", field(Opcode::Matmul, "bank"));
-        t.assign("ex_row_spad", fit("mm_sfirst", RW, spad_aw)).assign("ex_sx", field(Opcode::Matmul, "spad_stride_x", spad_aw));
-        t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y", spad_aw)).assign("ex_row_acc", fit("mm_afirst", RW, acc_aw)).assign("ex_acc", fit("mm_afirst", RW, acc_aw));
+        t.assign("ex_row_spad", mm_sfirst).assign("ex_sx", field(Opcode::Matmul, "spad_stride_x", spad_aw));
+        t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y", spad_aw)).assign("ex_row_acc", mm_afirst).assign("ex_acc", mm_afirst);
         t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y", acc_aw)).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
         t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
       });
@@ -1127,7 +1137,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                   [&](Block& x) {
                     x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
                     x.assign("st_cy", field(Opcode::Store, "count_y")).assign("st_cx", field(Opcode::Store, "count_x"));
-                    x.assign("st_row_acc", fit("st_afirst", RW, acc_aw)).assign("st_asy", field(Opcode::Store, "acc_stride_y", acc_aw));
+                    x.assign("st_row_acc", st_afirst).assign("st_asy", field(Opcode::Store, "acc_stride_y", acc_aw));
                     x.assign("st_row_dram", field(Opcode::Store, "dram_addr")).assign("st_col_dram", field(Opcode::Store, "dram_addr"));
                     x.assign("st_dstride", field(Opcode::Store, "dram_stride_y"));
                   }},

@@ -818,6 +818,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
            {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
            {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
            {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_out_h", 9},
+           {"st_by", 14}, {"st_bx", 14}, {"st_rp", 32}, {"st_prow", 32}, {"st_pcol", 32}, {"st_trow", 32}, {"st_tap", 32},
            {"st_pstart", 1}};
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
@@ -858,15 +859,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // VADD / POOL requests on the read channel
   const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", 32), st_req_last_beat = m.wire("st_req_last_beat");
   const auto st_tap_first = m.wire("st_tap_first"), st_tap_last = m.wire("st_tap_last");
-  // POOL window: valid taps ky in [ky0, ky1], kx in [kx0, kx1] of output pixel (oy, ox)
+  // POOL window: valid taps ky in [ky0, ky1], kx in [kx0, kx1] of output pixel (oy, ox), whose window starts at
+  // input row base_y = oy·s - p and column base_x = ox·s - p (st_by, st_bx: stepped by s, never multiplied).
   // 14-bit signed window arithmetic: o·s <= 511·7 fits 12 bits, minus the padding, and in - 1 - base >= -3578
-  m.lint_off("UNUSEDSIGNAL");  // the top bits of the products and window bounds
-  const auto oys = m.wire("st_oys", 14), oxs = m.wire("st_oxs", 14);
-  m.assign(oys, "{5'd0, st_oy} * {11'd0, st_s}");
-  m.assign(oxs, "{5'd0, st_ox} * {11'd0, st_s}");
+  m.lint_off("UNUSEDSIGNAL");  // the top bits of the window bounds
   const auto base_y = m.wire("st_base_y", 14, true), base_x = m.wire("st_base_x", 14, true);
-  m.assign(base_y, "$signed(st_oys) - $signed({12'd0, st_p})");
-  m.assign(base_x, "$signed(st_oxs) - $signed({12'd0, st_p})");
+  m.assign(base_y, "$signed(st_by)");
+  m.assign(base_x, "$signed(st_bx)");
   const auto ky0 = m.wire("st_ky0", 14, true), ky1 = m.wire("st_ky1", 14, true), kx0 = m.wire("st_kx0", 14, true), kx1 = m.wire("st_kx1", 14, true);
   m.lint_on("UNUSEDSIGNAL");
   m.assign(ky0, "(st_base_y < 0) ? -st_base_y : 14'sd0");
@@ -879,21 +878,31 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(ekx, "st_pstart ? st_kx0[3:0] : st_kx");
   m.assign(st_tap_first, "$signed({10'd0, st_eky}) == st_ky0 && $signed({10'd0, st_ekx}) == st_kx0");
   m.assign(st_tap_last, "$signed({10'd0, st_eky}) == st_ky1 && $signed({10'd0, st_ekx}) == st_kx1");
-  const auto tap_addr = m.wire("st_tap_addr", 32);
-  // a tap inside the input: row and column fit the 9-bit in_h / in_w fields
-  m.lint_off("UNUSEDSIGNAL");  // the high bits of the signed sums
-  const auto tap_y = m.wire("st_tap_y", 14), tap_x = m.wire("st_tap_x", 14);
+  // The tap's DRAM address, walked instead of multiplied: st_prow is the address of the pixel's first valid input
+  // row (max(base_y, 0), column 0), st_pcol the offset of its first valid column (max(base_x, 0) · in_stride), st_rp
+  // the row pitch in_w · in_stride (one product per POOL); within the pixel st_trow and st_tap follow the taps.
+  const auto cur_row = m.wire("st_cur_row", 32), tap_addr = m.wire("st_tap_addr", 32);
+  m.assign(cur_row, "st_pstart ? st_prow : st_trow");
+  m.assign(tap_addr, "st_pstart ? st_prow + st_pcol : st_tap");
+  // the next pixel's window: its first valid row and column advance by d = max(b + s, 0) - max(b, 0), 0 to 7
+  m.lint_off("UNUSEDSIGNAL");  // the high bits of the window steps
+  const auto by_next = m.wire("st_by_next", 14), bx_next = m.wire("st_bx_next", 14), dy = m.wire("st_dy", 14), dx = m.wire("st_dx", 14);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(tap_y, "$unsigned(st_base_y + $signed({10'd0, st_eky}))");
-  m.assign(tap_x, "$unsigned(st_base_x + $signed({10'd0, st_ekx}))");
-  const auto tap_row = m.wire("st_tap_row", 18), tap_pixel = m.wire("st_tap_pixel", 19);
-  m.assign(tap_row, "{9'd0, st_tap_y[8:0]} * {9'd0, st_in_w}");
-  m.assign(tap_pixel, "{1'b0, st_tap_row} + {10'd0, st_tap_x[8:0]}");
-  m.lint_off("UNUSEDSIGNAL");  // addresses are 32 bits
-  const auto tap_offset = m.wire("st_tap_offset", 39);
+  m.assign(by_next, "st_by + {11'd0, st_s}");
+  m.assign(bx_next, "st_bx + {11'd0, st_s}");
+  auto max0 = [](const std::string& v) { return fmt::format("({0}[13] ? 14'd0 : {0})", v); };
+  m.assign(dy, max0("st_by_next") + " - " + max0("st_by"));
+  m.assign(dx, max0("st_bx_next") + " - " + max0("st_bx"));
+  auto times = [](const std::string& d, const std::string& v) {  // d[2:0] · v by shifts and additions
+    return fmt::format("({0}[0] ? {1} : 32'd0) + ({0}[1] ? {{{1}[30:0], 1'b0}} : 32'd0) + ({0}[2] ? {{{1}[29:0], 2'b0}} : 32'd0)", d, v);
+  };
+  const auto dy_rows = m.wire("st_dy_rows", 32), dx_cols = m.wire("st_dx_cols", 32);
+  m.assign(dy_rows, times("st_dy", "st_rp"));
+  m.lint_off("UNUSEDSIGNAL");  // the top bits of the pixel stride
+  const auto stride32 = m.wire("st_stride32", 32);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(tap_offset, "{20'd0, st_tap_pixel} * {19'd0, in_stride}");
-  m.assign(tap_addr, "st_a + st_tap_offset[31:0]");
+  m.assign(stride32, "{12'd0, in_stride}");
+  m.assign(dx_cols, times("st_dx", "st_stride32"));
   m.lint_off("UNUSEDSIGNAL");  // the high bits of beat counts
   const auto st_line_beats = m.wire("st_line_beats", 16);
   m.lint_on("UNUSEDSIGNAL");
@@ -1157,6 +1166,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_avg", field(Opcode::Pool, "average"));
                     x.assign("st_out_h", field(Opcode::Pool, "out_h"));
                     x.assign("st_oy", "9'd0").assign("st_ox", "9'd0").assign("st_pstart", "1'b1");
+                    x.assign("st_by", fmt::format("14'd0 - {{12'd0, {}}}", field(Opcode::Pool, "pad"))).assign("st_bx", fmt::format("14'd0 - {{12'd0, {}}}", field(Opcode::Pool, "pad")));
+                    x.assign("st_rp", fmt::format("{{23'd0, {}}} * {{12'd0, in_stride}}", field(Opcode::Pool, "in_w")));
+                    x.assign("st_prow", field(Opcode::Pool, "src_addr")).assign("st_pcol", "32'd0");
                   }}},
                 [&](Block&) {});
       });
@@ -1184,13 +1196,27 @@ Module accel_module(const AcceleratorConfig& cfg) {
           }, [&](Block& y) {
             y.if_("!st_tap_last", [&](Block& z) {
               z.assign("st_pstart", "1'b0");
-              z.if_("$signed({10'd0, st_ekx}) == st_kx1", [&](Block& u) { u.assign("st_kx", "st_kx0[3:0]").assign("st_ky", "st_eky + 4'd1"); },
-                    [&](Block& u) { u.assign("st_kx", "st_ekx + 4'd1").assign("st_ky", "st_eky"); });
+              z.if_("$signed({10'd0, st_ekx}) == st_kx1",
+                    [&](Block& u) {
+                      u.assign("st_kx", "st_kx0[3:0]").assign("st_ky", "st_eky + 4'd1");
+                      u.assign("st_trow", "st_cur_row + st_rp").assign("st_tap", "st_cur_row + st_rp + st_pcol");
+                    },
+                    [&](Block& u) {
+                      u.assign("st_kx", "st_ekx + 4'd1").assign("st_ky", "st_eky");
+                      u.assign("st_trow", "st_cur_row").assign("st_tap", "st_tap_addr + {12'd0, in_stride}");
+                    });
             }, [&](Block& z) {
               z.assign("st_pstart", "1'b1");
               z.if_("st_final", [&](Block& u) { u.assign(st_reads, "1'b0"); });
-              z.if_("st_ox == st_out_w - 9'd1", [&](Block& u) { u.assign("st_ox", "9'd0").assign("st_oy", "st_oy + 9'd1"); },
-                    [&](Block& u) { u.assign("st_ox", "st_ox + 9'd1"); });
+              z.if_("st_ox == st_out_w - 9'd1",
+                    [&](Block& u) {
+                      u.assign("st_ox", "9'd0").assign("st_oy", "st_oy + 9'd1");
+                      u.assign("st_by", "st_by_next").assign("st_bx", fmt::format("14'd0 - {{12'd0, st_p}}"));
+                      u.assign("st_prow", "st_prow + st_dy_rows").assign("st_pcol", "32'd0");
+                    },
+                    [&](Block& u) {
+                      u.assign("st_ox", "st_ox + 9'd1").assign("st_bx", "st_bx_next").assign("st_pcol", "st_pcol + st_dx_cols");
+                    });
             });
           });
         }, [&](Block& x) { x.assign("st_beat", fmt::format("st_beat + {}'d1", beat_w)); });

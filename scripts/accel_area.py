@@ -31,7 +31,7 @@ SRAM_UM2_PER_BIT = BITCELL_F2 * FEATURE_UM ** 2 / EFFICIENCY
 BUFFERS = ["spad", "wbuf", "acc", "param"]
 # the memories of each buffer in faq_accel (ACC is two, one per scoreboard half)
 BUFFER_MEMORIES = {"spad": ["spad"], "wbuf": ["wbuf"], "acc": ["acc0", "acc1"], "param": ["param"]}
-FIFOS = ["ld_mfifo", "pl_mfifo", "ex_mfifo", "st_mfifo", "meta", "resp", "ofifo", "q"]
+FIFOS = ["ld_mfifo", "pl_mfifo", "ex_mfifo", "st_mfifo", "meta", "resp", "ofifo", "q", "qm"]
 dff_area = float(re.search(r"cell \(DFFPOSX1\)\s*\{\s*area\s*:\s*([0-9.]+)", pathlib.Path(lib).read_text()).group(1))
 
 

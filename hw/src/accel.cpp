@@ -255,6 +255,23 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto a_wbuf = halves("f_a_wbuf", 2, "f_a_first", "f_a_last", cfg.wbuf_lines());
   const auto a_acc = halves("f_a_acc", 6, "f_a_first", "f_a_last", cfg.acc_lines());
   const auto b_acc = halves("f_b_acc", 6, "f_b_first", "f_b_last", cfg.acc_lines());
+  // What each opcode may read and write (resource bit sets) and its unit, stated once: each mask below is limited
+  // to its opcode's sets, and the scoreboard keeps counters for exactly what each unit's opcodes may touch.
+  struct Access {
+    Opcode op;
+    int unit;  // 0 LD, 1 PL, 2 EX, 3 ST
+    unsigned reads, writes;
+  };
+  constexpr unsigned kSpad = 0x3, kWbuf = 0xC, kBank = 0x30, kAcc = 0xC0, kParam = 0x100;
+  const std::vector<Access> access = {{Opcode::Load, 0, 0, kSpad | kWbuf | kAcc | kParam}, {Opcode::Preload, 1, kWbuf, kBank},
+                                      {Opcode::Matmul, 2, kSpad | kBank, kAcc},           {Opcode::Store, 3, kAcc | kParam, 0},
+                                      {Opcode::Vadd, 3, kParam, 0},                       {Opcode::Pool, 3, kParam, 0}};
+  auto access_of = [&](Opcode op) -> const Access& {
+    for (const auto& a : access)
+      if (a.op == op) return a;
+    throw std::logic_error("no access set for an opcode");
+  };
+  auto within = [&](const std::string& mask, unsigned set) { return fmt::format("({}) & {}'d{}", mask, NR, set); };
   const auto f_rd = m.reg("f_rd_mask", NR), f_wr = m.reg("f_wr_mask", NR);
   const auto f_unit = m.reg("f_unit", 2);  // 0 LD, 1 PL, 2 EX, 3 ST
   m.always_comb([&](Block& b) {
@@ -262,32 +279,42 @@ Module accel_module(const AcceleratorConfig& cfg) {
     b.case_("imem_data[5:0]",
             {{fmt::format("6'd{}", static_cast<int>(Opcode::Load)),
               [&](Block& x) {
-                x.case_(ff(Opcode::Load, "buffer"), {{"2'd0", [&](Block& y) { y.assign(f_wr, a_spad); }},
-                                                    {"2'd1", [&](Block& y) { y.assign(f_wr, a_wbuf); }},
-                                                    {"2'd2", [&](Block& y) { y.assign(f_wr, a_acc); }}},
-                        [&](Block& y) { y.assign(f_wr, fmt::format("{}'d{}", NR, 1 << 8)); });
+                const unsigned w_set = access_of(Opcode::Load).writes;
+                x.assign(f_unit, fmt::format("2'd{}", access_of(Opcode::Load).unit));
+                x.case_(ff(Opcode::Load, "buffer"), {{"2'd0", [&](Block& y) { y.assign(f_wr, within(a_spad, w_set)); }},
+                                                    {"2'd1", [&](Block& y) { y.assign(f_wr, within(a_wbuf, w_set)); }},
+                                                    {"2'd2", [&](Block& y) { y.assign(f_wr, within(a_acc, w_set)); }}},
+                        [&](Block& y) { y.assign(f_wr, within(fmt::format("{}'d{}", NR, kParam), w_set)); });
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)),
               [&](Block& x) {
-                x.assign(f_unit, "2'd1").assign(f_rd, a_wbuf);
-                x.assign(f_wr, fmt::format("{} ? {}'d{} : {}'d{}", ff(Opcode::Preload, "bank"), NR, 1 << 5, NR, 1 << 4));
+                const Access& a = access_of(Opcode::Preload);
+                x.assign(f_unit, fmt::format("2'd{}", a.unit)).assign(f_rd, within(a_wbuf, a.reads));
+                x.assign(f_wr, within(fmt::format("{} ? {}'d{} : {}'d{}", ff(Opcode::Preload, "bank"), NR, 1 << 5, NR, 1 << 4), a.writes));
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)),
               [&](Block& x) {
-                x.assign(f_unit, "2'd2");
-                x.assign(f_rd, fmt::format("(f_mm_lines ? {} : {}'d0) | ({} ? {}'d{} : {}'d{})", a_spad, NR, ff(Opcode::Matmul, "bank"), NR, 1 << 5, NR, 1 << 4));
-                x.assign(f_wr, fmt::format("f_mm_lines ? {} : {}'d0", b_acc, NR));
+                const Access& a = access_of(Opcode::Matmul);
+                x.assign(f_unit, fmt::format("2'd{}", a.unit));
+                x.assign(f_rd, within(fmt::format("(f_mm_lines ? {} : {}'d0) | ({} ? {}'d{} : {}'d{})", a_spad, NR, ff(Opcode::Matmul, "bank"), NR, 1 << 5, NR, 1 << 4), a.reads));
+                x.assign(f_wr, within(fmt::format("f_mm_lines ? {} : {}'d0", b_acc, NR), a.writes));
               }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
               [&](Block& x) {
-                x.assign(f_unit, "2'd3");
-                x.assign(f_rd, fmt::format("{}'d{} | (f_st_lines ? {} : {}'d0)", NR, 1 << 8, a_acc, NR));
+                const Access& a = access_of(Opcode::Store);
+                x.assign(f_unit, fmt::format("2'd{}", a.unit));
+                x.assign(f_rd, within(fmt::format("{}'d{} | (f_st_lines ? {} : {}'d0)", NR, kParam, a_acc, NR), a.reads));
               }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(f_unit, "2'd3").assign(f_rd, fmt::format("{}'d{}", NR, 1 << 8)); }},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)),
+              [&](Block& x) {
+                const Access& a = access_of(Opcode::Vadd);
+                x.assign(f_unit, fmt::format("2'd{}", a.unit)).assign(f_rd, within(fmt::format("{}'d{}", NR, kParam), a.reads));
+              }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)),
               [&](Block& x) {
-                x.assign(f_unit, "2'd3");
-                x.assign(f_rd, fmt::format("{} ? {}'d{} : {}'d0", ff(Opcode::Pool, "average"), NR, 1 << 8, NR));
+                const Access& a = access_of(Opcode::Pool);
+                x.assign(f_unit, fmt::format("2'd{}", a.unit));
+                x.assign(f_rd, within(fmt::format("{} ? {}'d{} : {}'d0", ff(Opcode::Pool, "average"), NR, kParam, NR), a.reads));
               }}},
             [&](Block&) {});
   });
@@ -297,14 +324,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(rd_mask, fmt::format("qm[q_head][{}:0]", NR - 1));
   m.assign(wr_mask, fmt::format("qm[q_head][{}:{}]", 2 * NR - 1, NR));
   m.assign(unit, fmt::format("qm[q_head][{}:{}]", 2 * NR + 1, 2 * NR));
-  // Per unit: in-flight counters per resource it can touch, and a FIFO of those bits of the masks of its
-  // instructions in flight. What each unit may read and write follows from the masks above (a unit's busy bits
-  // for any other resource are constant zero): LD writes SPAD, WBUF, ACC and PARAM; PL reads WBUF and writes a
-  // bank; EX reads SPAD and a bank and writes ACC; ST reads ACC and PARAM.
+  // Per unit: in-flight counters per resource its opcodes may touch (the access table above; its busy bits for any
+  // other resource are constant zero), and a FIFO of those bits of the masks of its instructions in flight.
   const int fifo_aw = 6, cnt_w = fifo_aw;  // at most 63 instructions of a unit in flight (the issue rule below)
   const std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
-  const std::vector<std::pair<unsigned, unsigned>> touches = {  // (reads, writes) as resource bit sets
-      {0x000, 0x1CF}, {0x00C, 0x030}, {0x033, 0x0C0}, {0x1C0, 0x000}};
+  std::vector<std::pair<unsigned, unsigned>> touches(4);  // (reads, writes) per unit
+  for (const auto& a : access) {
+    touches[static_cast<std::size_t>(a.unit)].first |= a.reads;
+    touches[static_cast<std::size_t>(a.unit)].second |= a.writes;
+  }
   struct Tracked {
     int resource;
     bool write;

@@ -184,7 +184,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
              res_bits = m.reg("res_bits", 5);
   const auto in_signed = m.reg("in_signed"), res_signed = m.reg("res_signed");
   const auto in_stride = m.reg("in_stride", 20), out_stride = m.reg("out_stride", 20);
-  const auto sat_lo = m.reg("sat_lo", 64, true), sat_hi = m.reg("sat_hi", 64, true);
+  const auto sat_lo = m.reg("sat_lo", kSaturationBits, true), sat_hi = m.reg("sat_hi", kSaturationBits, true);
 
   // ---- resources and the scoreboard ---------------------------------------------------------------------------
   // bits: 0 SPAD0, 1 SPAD1, 2 WBUF0, 3 WBUF1, 4 BANK0, 5 BANK1, 6 ACC0, 7 ACC1, 8 PARAM
@@ -466,8 +466,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.assign(res_signed, field(Opcode::Config, "res_signed")).assign(in_stride, field(Opcode::Config, "in_pixel_stride"));
           x.assign(out_stride, field(Opcode::Config, "out_pixel_stride"));
           const std::string rb = field(Opcode::Config, "out_range_bits");
-          x.assign(sat_hi, fmt::format("{0} ? ((64'sd1 <<< ({1} - 5'd1)) - 64'sd1) : ((64'sd1 <<< {1}) - 64'sd1)", field(Opcode::Config, "out_signed"), rb));
-          x.assign(sat_lo, fmt::format("{0} ? -(64'sd1 <<< ({1} - 5'd1)) : 64'sd0", field(Opcode::Config, "out_signed"), rb));
+          x.assign(sat_hi, fmt::format("{0} ? (({2}'sd1 <<< ({1} - 5'd1)) - {2}'sd1) : (({2}'sd1 <<< {1}) - {2}'sd1)", field(Opcode::Config, "out_signed"), rb, kSaturationBits));
+          x.assign(sat_lo, fmt::format("{0} ? -({2}'sd1 <<< ({1} - 5'd1)) : {2}'sd0", field(Opcode::Config, "out_signed"), rb, kSaturationBits));
           x.assign(perf_configs, "perf_configs + 32'd1");
         });
         t.if_(fmt::format("issue && {}", is(Opcode::Halt)), [&](Block& x) { x.assign(done, "1'b1").assign(running, "1'b0"); });

@@ -263,15 +263,12 @@ Module post_module() {
   const auto a = m.input("a", 32, true);
   const auto b = m.input("b", 32, true);
   const auto shift = m.input("shift", 6);
-  const auto lo = m.input("lo", 64, true);
-  const auto hi = m.input("hi", 64, true);
+  const auto lo = m.input("lo", kSaturationBits, true);
+  const auto hi = m.input("hi", kSaturationBits, true);
   const auto out = m.output_reg("out", 64, true);
   // stage 1: operands of the two products
   const auto s1_p = m.reg("s1_p", 32, true), s1_q = m.reg("s1_q", 32, true), s1_r = m.reg("s1_r", 32, true), s1_s = m.reg("s1_s", 32, true);
   const auto s1_shift = m.reg("s1_shift", 6), s2_shift = m.reg("s2_shift", 6);
-  const auto s1_lo = m.reg("s1_lo", 64, true), s1_hi = m.reg("s1_hi", 64, true);
-  const auto s2_lo = m.reg("s2_lo", 64, true), s2_hi = m.reg("s2_hi", 64, true);
-  const auto s3_lo = m.reg("s3_lo", 64, true), s3_hi = m.reg("s3_hi", 64, true);
   const auto biased = m.wire("biased", 32, true);
   m.assign(biased, fmt::format("{} + {}", x.name, a.name));  // 32-bit: wraps like the contract's wrap32
   // stage 2: the sum of products, exact in 64 bits
@@ -283,15 +280,27 @@ Module post_module() {
   const auto s3_v = m.reg("s3_v", 64, true);
   const auto round_bit = m.wire("round_bit", 64, true);
   m.assign(round_bit, fmt::format("({} == 6'd0) ? 64'sd0 : (({} >>> ({} - 6'd1)) & 64'sd1)", s2_shift.name, s2_sum.name, s2_shift.name));
+  // stage 4: saturation. A value that fits kSaturationBits bits is compared at that width; any other lies beyond
+  // both bounds, on the side of its sign.
+  const int sb = kSaturationBits;
+  const auto fits = m.wire("fits"), below = m.wire("below"), above = m.wire("above");
+  m.lint_off("UNUSEDSIGNAL");  // the value's high bits only matter through `fits`
+  const auto narrow = m.wire("narrow", sb, true);
+  m.lint_on("UNUSEDSIGNAL");
+  m.assign(fits, fmt::format("(&{0}[63:{1}]) || !(|{0}[63:{1}])", s3_v.name, sb - 1));
+  m.assign(narrow, fmt::format("{}[{}:0]", s3_v.name, sb - 1));
+  m.assign(below, fmt::format("fits ? (narrow < {}) : {}[63]", lo.name, s3_v.name));
+  m.assign(above, fmt::format("fits ? (narrow > {}) : !{}[63]", hi.name, s3_v.name));
+  const auto sat = m.wire("sat", sb, true);
+  m.assign(sat, fmt::format("below ? {} : (above ? {} : narrow)", lo.name, hi.name));
   m.always_ff(clk, [&](Block& blk) {
     blk.if_(mode_add, [&](Block& t) { t.assign(s1_p, x).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
             [&](Block& t) { t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(32, 0, true)).assign(s1_s, lit(32, 0, true)); });
-    blk.assign(s1_shift, shift).assign(s1_lo, lo).assign(s1_hi, hi);
+    blk.assign(s1_shift, shift);
     blk.assign(s2_sum, fmt::format("{} + {}", product_1.name, product_2.name));
-    blk.assign(s2_shift, s1_shift).assign(s2_lo, s1_lo).assign(s2_hi, s1_hi);
+    blk.assign(s2_shift, s1_shift);
     blk.assign(s3_v, fmt::format("({} >>> {}) + {}", s2_sum.name, s2_shift.name, round_bit.name));
-    blk.assign(s3_lo, s2_lo).assign(s3_hi, s2_hi);
-    blk.assign(out, fmt::format("({0} < {1}) ? {1} : (({0} > {2}) ? {2} : {0})", s3_v.name, s3_lo.name, s3_hi.name));
+    blk.assign(out, fmt::format("{{{{{0}{{sat[{1}]}}}}, sat}}", 64 - sb, sb - 1));
   });
   return m;
 }

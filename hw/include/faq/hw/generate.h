@@ -46,7 +46,11 @@ using timing::array_latency;
 // One lane of the post-processing unit, 4 pipeline stages (docs/arithmetic.md):
 //   mode 0 (STORE, average POOL): saturate(rounding_shift_right(wrap32(x + a) * b, shift), [lo, hi])
 //   mode 1 (VADD):               saturate(rounding_shift_right(x * a + y * b, shift), [lo, hi])
+// The bounds lo and hi are kSaturationBits-bit signed inputs, not pipelined: they must hold while values are in the
+// lane (CONFIG, which sets them, waits until nothing is in flight).
 Module post_module();
+// CONFIG's out_range_bits is at most 16, so the saturation bounds lie in [-2^15, 2^16 - 1]: 18-bit signed values.
+inline constexpr int kSaturationBits = 18;
 using timing::kPostLatency;
 
 // The top level, faq_accel: fetch, decode (from the ISA table), scoreboarded issue, LD/PL/EX/ST units, buffers,

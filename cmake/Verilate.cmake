@@ -32,16 +32,20 @@ function(faq_verilate target prefix top)
   target_link_libraries(${target} PRIVATE ${mdir}/${prefix}__ALL.a faq_verilated)
 endfunction()
 
-# faq_rtl(PRESET): the generated RTL of a preset under ${CMAKE_BINARY_DIR}/rtl/PRESET; sets FAQ_RTL_<PRESET>
-# to its files in dependency order.
+# faq_rtl(PRESET [CONFIG_FILE]): the generated RTL of a preset (or of the configuration in CONFIG_FILE, named
+# PRESET here) under ${CMAKE_BINARY_DIR}/rtl/PRESET; sets FAQ_RTL_<PRESET> to its files in dependency order.
 function(faq_rtl preset)
   set(rtl ${CMAKE_BINARY_DIR}/rtl/${preset})
   set(files ${rtl}/faq_pe.v ${rtl}/faq_array.v ${rtl}/faq_post.v ${rtl}/faq_accel.v)
+  set(config ${preset})
+  if(ARGC GREATER 1)
+    set(config ${ARGV1})
+  endif()
   if(NOT TARGET rtl_${preset})
     add_custom_command(OUTPUT ${files}
-                       COMMAND faq-hwgen --config ${preset} -o ${rtl} > /dev/null
-                       DEPENDS faq-hwgen
-                       COMMENT "faq-hwgen --config ${preset}")
+                       COMMAND faq-hwgen --config ${config} -o ${rtl} > /dev/null
+                       DEPENDS faq-hwgen ${ARGN}
+                       COMMENT "faq-hwgen --config ${config}")
     add_custom_target(rtl_${preset} DEPENDS ${files})
   endif()
   set(FAQ_RTL_${preset} ${files} PARENT_SCOPE)

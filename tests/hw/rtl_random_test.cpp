@@ -4,6 +4,7 @@
 // cycle model predicts within 5 % (layers of fewer than 200 cycles: within 10 cycles).
 #include "Vfaq_accel_default.h"
 #include "Vfaq_accel_edge.h"
+#include "Vfaq_accel_ice40_2x2.h"
 #include "Vfaq_accel_tiny.h"
 #include "harness.h"
 #include "passes.h"
@@ -69,6 +70,9 @@ TEST(RtlRandom, TinyLayersBitExact) { run_random<Vfaq_accel_tiny>("tiny", 7, sca
 TEST(RtlRandom, DefaultLayersBitExact) { run_random<Vfaq_accel_default>("default", 8, scaled(40)); }
 // edge: 4-bit, one post-processing lane for its 8 columns (a line takes 8 cycles in post-processing)
 TEST(RtlRandom, EdgeLayersBitExact) { run_random<Vfaq_accel_edge>("edge", 9, scaled(40)); }
+// fpga/configs/ice40_2x2.json: two columns through one post-processing lane (two groups per line), PARAM stored by
+// groups and loaded over a 16-bit port
+TEST(RtlRandom, Ice40TwoByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 10, scaled(40)); }
 
 }  // namespace
 }  // namespace faq

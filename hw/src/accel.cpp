@@ -852,13 +852,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   // ST's values from DRAM are lanes of at most 16 bits: 17 bits signed hold any of them, and 25 bits the sum of a
   // POOL window's at most 15 x 15 taps
-  constexpr int kValueBits = 17, kSumBits = 25;
+  constexpr int kValueBits = kLaneValueBits, kSumBits = 25;
   const auto st_aline = m.reg("st_aline", C * kValueBits);  // VADD's a line, unpacked when it arrives
   const auto st_param = m.reg("st_param", 12);
   m.lint_on("UNUSEDSIGNAL");
   const auto st_pool = m.reg("st_pool", C * kSumBits);  // running max or sum of the pixel's taps
   // the PPU input this cycle
-  const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * 32), feed_add = m.wire("feed_add");
+  const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * kValueBits), feed_add = m.wire("feed_add");
   const auto feed_addr = m.wire("feed_addr", 32), feed_last = m.wire("feed_last"), feed_bypass = m.wire("feed_bypass");
   const auto pop_out = m.wire("out_pop");
   // Lines in flight from the PPU input to the output FIFO's pop: at most 32, the FIFO's depth (enough to cover the
@@ -965,7 +965,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_head = m.wire("st_head");
   m.assign(st_head, "head_ok && head[0] && head[3]");  // the last beat of a line for ST
   const auto unpack_in = lane_mux("st_unpack_in", C, kSumBits, lane_widths(16), "in_bits", "in_signed", "full_line");
-  const auto unpack_b = lane_mux("st_unpack_b", C, 32, lane_widths(16), "res_bits", "res_signed", "full_line");
+  const auto unpack_b = lane_mux("st_unpack_b", C, kValueBits, lane_widths(16), "res_bits", "res_signed", "full_line");
   const auto pool_next = m.wire("st_pool_next", C * kSumBits);
   // lanes of `bits` bits of `name`, sign-extended to 32
   auto widened = [&](const std::string& name, int bits) {
@@ -1026,14 +1026,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   std::string lane_x = "feed_x", lane_y = "feed_y", lane_param = "st_param_line", lane_add = "feed_add";
   if (G > 1) {
     for (const auto& [name, width] : pp_regs) m.reg(name, width);
-    const auto pp_x = m.reg("pp_x", C * 32), pp_y = m.reg("pp_y", C * 32), pp_addr = m.reg("pp_addr", 32);
+    const auto pp_x = m.reg("pp_x", C * 32), pp_y = m.reg("pp_y", C * kValueBits), pp_addr = m.reg("pp_addr", 32);
     const auto pp_add = m.reg("pp_add"), pp_bypass = m.reg("pp_bypass"), pp_last = m.reg("pp_last");
     m.assign("pp_free", fmt::format("!pp_busy || pp_g == {}'d{}", gw, G - 1));
     // a VADD line or POOL pixel waits in the response FIFO (and stops its pops) while the lanes are busy
     m.assign("st_hold", fmt::format("!pp_free && head[0] && head[3] && ((st_kind == 2'd1 && head[{}]) || (st_kind == 2'd2 && head[{}]))", hb + 18, hb + 20));
     lane_x = "pp_xg", lane_y = "pp_yg", lane_param = "pp_param", lane_add = "pp_add";
     m.assign(m.wire("pp_xg", PLN * 32), fmt::format("pp_x[pp_g * {0} +: {0}]", PLN * 32));
-    m.assign(m.wire("pp_yg", PLN * 32), fmt::format("pp_y[pp_g * {0} +: {0}]", PLN * 32));
+    m.assign(m.wire("pp_yg", PLN * kValueBits), fmt::format("pp_y[pp_g * {0} +: {0}]", PLN * kValueBits));
     if (param_by_group) {
       lane_param = "st_param_line";  // PARAM reads group pp_g's entries, from pp_g's next value
       m.assign(m.wire("pp_g_next", gw), fmt::format("feed ? {0}'d0 : (pp_busy ? pp_g + {0}'d1 : pp_g)", gw));
@@ -1063,7 +1063,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     const int e = c * param_entry;
     m.instance("faq_post", fmt::format("post_{}", c),
                {{"clk", "clk"}, {"mode_add", lane_add}, {"x", fmt::format("{}[{}:{}]", lane_x, c * 32 + 31, c * 32)},
-                {"y", fmt::format("{}[{}:{}]", lane_y, c * 32 + 31, c * 32)}, {"a", fmt::format("{}[{}:{}]", lane_param, e + 31, e)},
+                {"y", fmt::format("{}[{}:{}]", lane_y, c * kValueBits + kValueBits - 1, c * kValueBits)}, {"a", fmt::format("{}[{}:{}]", lane_param, e + 31, e)},
                 {"b", fmt::format("{}[{}:{}]", lane_param, e + 63, e + 32)}, {"shift", fmt::format("{}[{}:{}]", lane_param, e + param_entry - 1, e + 64)},
                 {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}});
   }

@@ -259,7 +259,7 @@ Module post_module() {
   const auto clk = m.input("clk");
   const auto mode_add = m.input("mode_add");
   const auto x = m.input("x", 32, true);
-  const auto y = m.input("y", 32, true);
+  const auto y = m.input("y", kLaneValueBits, true);
   const auto a = m.input("a", 32, true);
   const auto b = m.input("b", 32, true);
   const auto shift = m.input("shift", 6);
@@ -267,7 +267,7 @@ Module post_module() {
   const auto hi = m.input("hi", kSaturationBits, true);
   const auto out = m.output_reg("out", 64, true);
   // stage 1: operands of the two products
-  const auto s1_p = m.reg("s1_p", 32, true), s1_q = m.reg("s1_q", 32, true), s1_r = m.reg("s1_r", 32, true), s1_s = m.reg("s1_s", 32, true);
+  const auto s1_p = m.reg("s1_p", 32, true), s1_q = m.reg("s1_q", 32, true), s1_r = m.reg("s1_r", kLaneValueBits, true), s1_s = m.reg("s1_s", 32, true);
   const auto s1_shift = m.reg("s1_shift", 6), s2_shift = m.reg("s2_shift", 6);
   const auto biased = m.wire("biased", 32, true);
   m.assign(biased, fmt::format("{} + {}", x.name, a.name));  // 32-bit: wraps like the contract's wrap32
@@ -275,7 +275,7 @@ Module post_module() {
   const auto s2_sum = m.reg("s2_sum", 64, true);
   const auto product_1 = m.wire("product_1", 64, true), product_2 = m.wire("product_2", 64, true);
   m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, 64-bit context: exact
-  m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));
+  m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));  // VADD's residual: a 17 x 32 product
   // stage 3: rounding shift right (round half up): (v >>> s) + bit s-1 of v
   const auto s3_v = m.reg("s3_v", 64, true);
   const auto round_bit = m.wire("round_bit", 64, true);
@@ -295,7 +295,7 @@ Module post_module() {
   m.assign(sat, fmt::format("below ? {} : (above ? {} : narrow)", lo.name, hi.name));
   m.always_ff(clk, [&](Block& blk) {
     blk.if_(mode_add, [&](Block& t) { t.assign(s1_p, x).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
-            [&](Block& t) { t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(32, 0, true)).assign(s1_s, lit(32, 0, true)); });
+            [&](Block& t) { t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(kLaneValueBits, 0, true)).assign(s1_s, lit(32, 0, true)); });
     blk.assign(s1_shift, shift);
     blk.assign(s2_sum, fmt::format("{} + {}", product_1.name, product_2.name));
     blk.assign(s2_shift, s1_shift);

@@ -357,7 +357,7 @@ TEST(HwPost, RequantizeAndAddMatchTheContract) {
     if (uniform(0, 9) == 0) in.shift = static_cast<int>(uniform(0, 1) != 0 ? 0 : 63);
     m.mode_add = in.add;
     m.x = static_cast<std::uint32_t>(in.x);
-    m.y = static_cast<std::uint32_t>(in.y);
+    m.y = static_cast<std::uint32_t>(in.y) & ((1U << kLaneValueBits) - 1);  // a 17-bit two's complement port
     m.a = static_cast<std::uint32_t>(in.a);
     m.b = static_cast<std::uint32_t>(in.b);
     m.shift = static_cast<std::uint8_t>(in.shift);

@@ -51,6 +51,8 @@ using timing::array_latency;
 Module post_module();
 // CONFIG's out_range_bits is at most 16, so the saturation bounds lie in [-2^15, 2^16 - 1]: 18-bit signed values.
 inline constexpr int kSaturationBits = 18;
+// A lane of a tensor in DRAM has at most 16 bits, signed or unsigned: 17-bit signed values (VADD's residual y).
+inline constexpr int kLaneValueBits = 17;
 using timing::kPostLatency;
 
 // The top level, faq_accel: fetch, decode (from the ISA table), scoreboarded issue, LD/PL/EX/ST units, buffers,

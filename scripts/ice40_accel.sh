@@ -21,12 +21,12 @@ case $mode in
   *) echo "ice40_accel: mode '$mode' is not modules or board" >&2; exit 2 ;;
 esac
 yosys -q -l "$out/yosys.log" -p "$script" >/dev/null 2>&1 || { echo "ice40_accel: yosys failed, see $out/yosys.log" >&2; exit 1; }
-python3 - "$out/stat.txt" <<'PY'
+python3 - "$out/stat.txt" "$root/scripts" <<'PY'
 import re, sys
-text = open(sys.argv[1]).read()
-for block in re.split(r"\n=== ", "\n" + text)[1:]:
-    name = block.split()[0]
-    counts = {k: sum(int(n) for n in re.findall(rf"\s+{k}\s+(\d+)", block)) for k in ("SB_LUT4", "SB_CARRY", "SB_MAC16", "SB_RAM40_4K", "SB_SPRAM256KA")}
-    ff = sum(int(n) for n in re.findall(r"\s+SB_DFF\w*\s+(\d+)", block))
-    print(name, " ".join(f"{k}={v}" for k, v in counts.items() if v), f"FF={ff}")
+sys.path.insert(0, sys.argv[2])
+from synthlib import FPGA_FAMILIES, count_cells
+kinds = FPGA_FAMILIES["ice40"][1]
+for block in re.split(r"\n=== ", "\n" + open(sys.argv[1]).read())[1:]:
+    counts = count_cells(block, kinds)
+    print(block.split()[0], " ".join(f"{k}={v}" for k, v in counts.items() if v))
 PY

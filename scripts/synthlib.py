@@ -4,6 +4,18 @@ import re, subprocess
 
 LIB = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
 
+# FPGA families: the Yosys synthesis command and the cells of each kind in its `stat` (docs/fpga.md)
+FPGA_FAMILIES = {
+    "ice40": ("synth_ice40 -dsp", {"LUT": r"SB_LUT4", "FF": r"SB_DFF\w*", "carry": r"SB_CARRY", "DSP": r"SB_MAC16", "BRAM": r"SB_(?:RAM40_4K|SPRAM256KA)"}),
+    "ecp5": ("synth_ecp5", {"LUT": r"LUT4", "FF": r"TRELLIS_FF", "carry": r"CCU2C", "DSP": r"MULT18X18D", "BRAM": r"DP16KD"}),
+    "xilinx": ("synth_xilinx", {"LUT": r"LUT[1-6]", "FF": r"FD[A-Z]*", "carry": r"CARRY4", "DSP": r"DSP48E1", "BRAM": r"RAMB\w+"}),
+}
+
+
+def count_cells(stat_text, kinds):
+    """Cells of each kind (name -> regex of cell types) in the text of one module's Yosys `stat`."""
+    return {k: sum(int(m[1]) for m in re.findall(r"^\s+(%s)\s+(\d+)$" % pattern, stat_text, re.M)) for k, pattern in kinds.items()}
+
 
 def fmax_mhz(netlist, top, out):
     """Fmax of a mapped netlist from OpenSTA: the worst register-to-register (and port) path plus setup."""

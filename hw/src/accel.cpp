@@ -49,6 +49,12 @@ std::string field(isa::Opcode op, std::string_view name, int bits = 0) {
   throw std::logic_error(fmt::format("ISA has no field {}.{}", isa::spec_of(op).mnemonic, name));
 }
 
+int field_width(isa::Opcode op, std::string_view name) {
+  for (const auto& f : isa::spec_of(op).field_list())
+    if (f.name == name) return f.width;
+  throw std::logic_error(fmt::format("ISA has no field {}.{}", isa::spec_of(op).mnemonic, name));
+}
+
 using Regs = std::vector<std::pair<std::string, int>>;
 
 // The signal `name` of `from` bits at `to` bits: zero-extended or truncated (addresses that only index a buffer of
@@ -193,12 +199,24 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // 1052 x 4095) plus a count cannot reach 2^24, so the ranges are exact.
   constexpr int RW = 24;
   auto wr = [](const std::string& e, int width) { return width >= RW ? e : fmt::format("{{{}'d0, {}}}", RW - width, e); };
-  auto w11 = [](const std::string& e, int width) { return fmt::format("{{{}'d0, {}}}", 11 - width, e); };
+  // LOAD's padded block has at most 15 + 1023 + 15 lines by as many positions: 11 bits (checked against the ISA table)
+  constexpr int kBlockBits = 11;
+  if (clog2((1 << field_width(Opcode::Load, "pad_top")) + (1 << field_width(Opcode::Load, "count_y")) + (1 << field_width(Opcode::Load, "pad_bottom")) - 2) !=
+      kBlockBits)
+    throw std::logic_error("LOAD's block size no longer fits kBlockBits");
+  // field `name` of `op` in instruction `src` (the head of the queue `ins`, or `imem_data` arriving), zero-extended
+  // to kBlockBits
+  auto in_block = [&](const std::string& src, Opcode op, std::string_view name) {
+    return fmt::format("{{{}'d0, {}{}}}", kBlockBits - field_width(op, name), src, field(op, name).substr(3));
+  };
+  // the padded block's height and width in wires PREFIXh and PREFIXw
+  auto padded_block = [&](const std::string& prefix, const std::string& src) {
+    const auto height = m.wire(prefix + "h", kBlockBits), width = m.wire(prefix + "w", kBlockBits);
+    m.assign(height, fmt::format("{} + {} + {}", in_block(src, Opcode::Load, "pad_top"), in_block(src, Opcode::Load, "count_y"), in_block(src, Opcode::Load, "pad_bottom")));
+    m.assign(width, fmt::format("{} + {} + {}", in_block(src, Opcode::Load, "pad_left"), in_block(src, Opcode::Load, "count_x"), in_block(src, Opcode::Load, "pad_right")));
+  };
   // What the units take from the instruction at the head when it issues.
-  // LOAD: the padded block, at most 15 + 1023 + 15 lines by as many positions
-  const auto ld_h = m.wire("ld_h", 11), ld_w = m.wire("ld_w", 11);
-  m.assign(ld_h, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_top"), 4), w11(field(Opcode::Load, "count_y"), 10), w11(field(Opcode::Load, "pad_bottom"), 4)));
-  m.assign(ld_w, fmt::format("{} + {} + {}", w11(field(Opcode::Load, "pad_left"), 4), w11(field(Opcode::Load, "count_x"), 10), w11(field(Opcode::Load, "pad_right"), 4)));
+  padded_block("ld_", "ins");
   const auto ld_empty = m.wire("ld_empty");
   m.assign(ld_empty, "ld_h == 11'd0 || ld_w == 11'd0");
   // MATMUL
@@ -215,16 +233,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // lines, STORE's ACC lines) and range B (MATMUL's ACC lines).
   auto ff = [](Opcode op, std::string_view name) { return "imem_data" + field(op, name).substr(3); };
   auto fis = [](Opcode op) { return fmt::format("(imem_data[5:0] == 6'd{})", static_cast<int>(op)); };
-  const auto f_ld_h = m.wire("f_ld_h", 11), f_ld_w = m.wire("f_ld_w", 11);
-  m.assign(f_ld_h, fmt::format("{} + {} + {}", w11(ff(Opcode::Load, "pad_top"), 4), w11(ff(Opcode::Load, "count_y"), 10), w11(ff(Opcode::Load, "pad_bottom"), 4)));
-  m.assign(f_ld_w, fmt::format("{} + {} + {}", w11(ff(Opcode::Load, "pad_left"), 4), w11(ff(Opcode::Load, "count_x"), 10), w11(ff(Opcode::Load, "pad_right"), 4)));
+  padded_block("f_ld_", "imem_data");
   const auto f_mm_lines = m.wire("f_mm_lines"), f_st_lines = m.wire("f_st_lines");
   m.assign(f_mm_lines, fmt::format("{} != 10'd0 && {} != 10'd0", ff(Opcode::Matmul, "count_y"), ff(Opcode::Matmul, "count_x")));
   m.assign(f_st_lines, fmt::format("{} != 10'd0 && {} != 10'd0", ff(Opcode::Store, "count_y"), ff(Opcode::Store, "count_x")));
   // range A: first + (count - 1) x stride + term, where a count of 0 wraps (every use is guarded)
   const auto a_count = m.wire("f_a_count", 11), a_stride = m.wire("f_a_stride", 12), a_first = m.wire("f_a_first", RW);
-  m.assign(a_count, fmt::format("{} ? f_ld_h : {} ? {} : {} ? {} : 11'd1", fis(Opcode::Load), fis(Opcode::Matmul), w11(ff(Opcode::Matmul, "count_y"), 10),
-                                fis(Opcode::Store), w11(ff(Opcode::Store, "count_y"), 10)));
+  m.assign(a_count, fmt::format("{} ? f_ld_h : {} ? {} : {} ? {} : 11'd1", fis(Opcode::Load), fis(Opcode::Matmul), in_block("imem_data", Opcode::Matmul, "count_y"),
+                                fis(Opcode::Store), in_block("imem_data", Opcode::Store, "count_y")));
   m.assign(a_stride, fmt::format("{} ? {} : {} ? {} : {}", fis(Opcode::Load), ff(Opcode::Load, "sram_stride_y"), fis(Opcode::Matmul),
                                  ff(Opcode::Matmul, "spad_stride_y"), ff(Opcode::Store, "acc_stride_y")));
   m.assign(a_first, fmt::format("{} ? {} : {} ? {} : {} ? {} : {}", fis(Opcode::Load), wr(ff(Opcode::Load, "sram_addr"), 16), fis(Opcode::Matmul),
@@ -698,16 +714,16 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign("param_wd", "param_in");
   } else {
     // group g is complete at the beat holding its last byte
-    std::string done = "1'b0", group = fmt::format("{}'d0", gw), data = fmt::format("{}'d0", PLN * param_entry);
+    std::string complete = "1'b0", group = fmt::format("{}'d0", gw), data = fmt::format("{}'d0", PLN * param_entry);
     for (int g = 0; g < G; ++g) {
       const int beat = (packing::kParamEntryBytes * PLN * (g + 1) - 1) / P;
       const std::string here = fmt::format("(head_beat == {}'d{})", beat_w, beat);
-      done += " || " + here;
+      complete += " || " + here;
       group = fmt::format("{} ? {}'d{} : {}", here, gw, g, group);
       data = fmt::format("{} ? param_in[{}:{}] : {}", here, (g + 1) * PLN * param_entry - 1, g * PLN * param_entry, data);
     }
     m.assign(m.wire("param_group", gw), group);
-    m.assign("param_we", fmt::format("ld_head && !head[2] && !head[1] && head_buf == 2'd3 && ({})", done));
+    m.assign("param_we", fmt::format("ld_head && !head[2] && !head[1] && head_buf == 2'd3 && ({})", complete));
     m.assign("param_wa", param_address(fmt::format("head_line[{}:0]", param_aw - 1), "param_group"));
     m.assign("param_wd", data);
   }
@@ -850,9 +866,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
            {"st_pstart", 1}};
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
-  // ST's values from DRAM are lanes of at most 16 bits: 17 bits signed hold any of them, and 25 bits the sum of a
-  // POOL window's at most 15 x 15 taps
-  constexpr int kValueBits = kLaneValueBits, kSumBits = 25;
+  // ST's values from DRAM are lanes of at most 16 bits: 17 bits signed hold any of them, and kSumBits the sum of a
+  // POOL window's taps (at most 15 x 15, from the kernel field: 25 bits)
+  constexpr int kValueBits = kLaneValueBits;
+  const int max_kernel = (1 << field_width(Opcode::Pool, "kernel")) - 1;
+  const int kSumBits = kValueBits + static_cast<int>(std::bit_width(static_cast<unsigned>(max_kernel * max_kernel)));
   const auto st_aline = m.reg("st_aline", C * kValueBits);  // VADD's a line, unpacked when it arrives
   const auto st_param = m.reg("st_param", 12);
   m.lint_on("UNUSEDSIGNAL");

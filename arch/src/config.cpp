@@ -65,6 +65,8 @@ void AcceleratorConfig::validate(std::string_view origin) const {
   check_bits("weight_bits", weight_bits);
   check_bits("act_bits", act_bits);
   check_range("acc_bits", acc_bits, weight_bits + act_bits, 32);
+  if (scalable && (weight_bits != 8 || act_bits != 8))
+    bad("scalable", fmt::format("precision-scalable PEs are built for weight_bits = act_bits = 8 (got {} and {})", weight_bits, act_bits));
   if (spad_line_bits() % 8 != 0)
     bad("rows", fmt::format("rows x act_bits = {} bits is not a whole number of bytes", spad_line_bits()));
   if (wbuf_line_bits() % 8 != 0 || (cols * act_bits) % 8 != 0)
@@ -96,9 +98,10 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
+      scalable ? "scalable=1;" : "",
       faq::hash_hex(isa::signature_hash()));
 }
 
@@ -111,6 +114,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
           {"spad_kib", spad_kib}, {"wbuf_kib", wbuf_kib}, {"acc_kib", acc_kib},
           {"param_kib", param_kib}, {"mem_port_bits", mem_port_bits}, {"dataflow", to_string(dataflow)}};
   if (post_lane_count() != cols) j["post_lanes"] = post_lanes;
+  if (scalable) j["scalable"] = true;
   return j;
 }
 
@@ -135,6 +139,11 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
       if (value.get<std::string>() != "weight_stationary")
         fail_input("{}: field 'dataflow': '{}' is not implemented (supported: weight_stationary)", origin,
                    value.get<std::string>());
+      continue;
+    }
+    if (key == "scalable") {
+      if (!value.is_boolean()) fail_input("{}: field 'scalable': must be true or false, got {}", origin, value.dump());
+      config.scalable = value.get<bool>();
       continue;
     }
     const std::string& name = key;  // structured bindings cannot be captured before C++20 in clang 14

@@ -41,10 +41,16 @@ struct Options {
 
 void add_common(CLI::App* sub, Options& o) {
   sub->add_option("model", o.model, "the .faq model")->required();
-  sub->add_option("--config", o.config, "preset name (tiny, default, wide, edge) or JSON file")->capture_default_str();
+  sub->add_option("--config", o.config, "preset name (tiny, default, wide, edge, scalable) or JSON file")->capture_default_str();
   sub->add_option("--mem-latency", o.mem_latency, "cycle model: cycles from a DRAM read request to its data")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+}
+
+// The MACs the array could have done in a layer's cycles: PEs x cycles, times the products per PE and cycle of a
+// layer with weights on a precision-scalable array (docs/utilization.md).
+double mac_slots(const Layer& layer, const AcceleratorConfig& config, const sim::LayerTiming& t) {
+  return static_cast<double>(config.pes()) * static_cast<double>(layer.has_weights() ? t.products : 1) * static_cast<double>(t.cycles);
 }
 
 // Per layer: op, output shape, MACs, instructions and the cycle model's account.
@@ -65,7 +71,7 @@ nlohmann::json layer_summary(const Model& model, const compiler::Program& progra
                       {"dram_read", t.dram_read},
                       {"dram_written", t.dram_written},
                       {"cycles", t.cycles},
-                      {"utilization", t.cycles == 0 ? 0.0 : static_cast<double>(macs) / (static_cast<double>(config.pes()) * static_cast<double>(t.cycles))},
+                      {"utilization", t.cycles == 0 ? 0.0 : static_cast<double>(macs) / mac_slots(layer, config, t)},
                       {"busy", {{"LD", t.busy[0]}, {"PL", t.busy[1]}, {"EX", t.busy[2]}, {"ST", t.busy[3]}}},
                       {"energy_pj", {{"mac", energy[l].mac_pj}, {"onchip", energy[l].onchip_pj}, {"dram", energy[l].dram_pj}}}});
   }
@@ -79,11 +85,13 @@ struct Totals {
 
 Totals totals(const Model& model, const AcceleratorConfig& config, const std::vector<sim::LayerTiming>& timing) {
   Totals t;
-  for (const auto& l : timing) {
-    t.cycles += l.cycles;
-    t.dram += l.dram_read + l.dram_written;
+  double slots = 0;
+  for (std::size_t l = 0; l < timing.size(); ++l) {
+    t.cycles += timing[l].cycles;
+    t.dram += timing[l].dram_read + timing[l].dram_written;
+    slots += mac_slots(model.layers[l], config, timing[l]);
   }
-  t.utilization = t.cycles == 0 ? 0.0 : static_cast<double>(model.mac_count()) / (static_cast<double>(config.pes()) * static_cast<double>(t.cycles));
+  t.utilization = slots == 0 ? 0.0 : static_cast<double>(model.mac_count()) / slots;
   return t;
 }
 

@@ -13,7 +13,9 @@ namespace faq::compiler {
 struct LayerPlan {
   // conv2d / linear (a linear layer is a 1x1 convolution of a 1x1 input)
   int kernel = 1, stride = 1, pad = 0;
-  std::int64_t in_blocks = 0, out_blocks = 0;  // input channels / rows, output channels / cols, rounded up
+  int products = 1;                            // products per PE and cycle (AcceleratorConfig::products): an input block is
+                                               // products x rows channels
+  std::int64_t in_blocks = 0, out_blocks = 0;  // input channels / (products x rows), output channels / cols, rounded up
   std::int64_t band = 0;                       // output rows per band
   bool spad_double = false;                    // consecutive bands alternate SPAD halves
   bool acc_double = false;                     // consecutive (band, output block) groups alternate ACC halves
@@ -37,5 +39,9 @@ namespace faq::compiler {
 
 // The narrowest lane width (2, 4, 8, 16, 32) that holds `bits` and makes lines of every one of `lanes` whole bytes.
 int lane_width(int bits, std::initializer_list<int> lanes);
+
+// The products per PE and cycle of a convolution (or linear layer) whose input tensor is `in_bits` wide and whose
+// weights are `weight_bits` wide, at the lane widths the program stores them in.
+int layer_products(const AcceleratorConfig& config, int in_bits, int weight_bits);
 
 }  // namespace faq::compiler

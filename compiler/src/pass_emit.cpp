@@ -1,5 +1,5 @@
 // Pass emit: the instructions (docs/isa.md), layer by layer; every layer starts with CONFIG (a barrier).
-//   conv2d / linear: per band, each block of `rows` input channels is LOADed once into SPAD with its zero padding
+//   conv2d / linear: per band, each block of `rows` input channels (products x rows on a precision-scalable array) is LOADed once into SPAD with its zero padding
 //     (into the band's SPAD half when double-buffered, then while the previous band computes); then per block of
 //     `cols` output channels, for every input block and kernel tap, one weight tile is LOADed into a WBUF slot
 //     (alternating halves, one MATMUL ahead), PRELOADed into the alternating weight bank and applied by one MATMUL that strides over the band (im2col by address generation)
@@ -9,6 +9,7 @@
 #include "passes.h"
 
 #include <optional>
+#include <stdexcept>
 
 namespace faq::compiler {
 
@@ -82,7 +83,8 @@ class Emitter {
     const std::int64_t acc_half = p.acc_double ? cfg_.acc_lines() / 2 : 0;
     const std::int64_t wbuf_slot = std::max<std::int64_t>(R, cfg_.wbuf_lines() / 2);
     push(config(in_index, l, p.weight_lane_bits));
-    // The input of band b: one LOAD per block of R input channels, zero-padded, into the band's SPAD half.
+    if (cfg_.products(src.lane_bits, p.weight_lane_bits) != p.products) throw std::logic_error("layer products differ from the plan's");
+    // The input of band b: one LOAD per block of products x R input channels, zero-padded, into the band's SPAD half.
     auto input_loads = [&](std::int64_t b) {
       const std::int64_t oy0 = b * p.band, rows = std::min(p.band, out_h - oy0);
       const std::int64_t iy0 = oy0 * s - pad, iy1 = (oy0 + rows - 1) * s - pad + k;  // input rows [iy0, iy1), padded
@@ -93,7 +95,7 @@ class Emitter {
         Instruction load(Opcode::Load);
         load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Spad);
         load[F::dram_addr] = src.address + static_cast<std::uint64_t>(first_row * in.w) * src.pixel_stride() +
-                             static_cast<std::uint64_t>(kb * R * src.lane_bits / 8);
+                             static_cast<std::uint64_t>(kb * p.products * R * src.lane_bits / 8);
         load[F::sram_addr] = static_cast<std::uint64_t>((b % 2) * spad_half + kb * (iy1 - iy0) * padded_w);
         load[F::count_y] = static_cast<std::uint64_t>(dram_rows);
         load[F::count_x] = static_cast<std::uint64_t>(in.w);

@@ -16,7 +16,8 @@ void expand_input(Module& m) {
       if (i == 0) ++consumers, conv = l;
   if (consumers != 1 || layers[conv].op != OpKind::Conv2d || layers[conv].groups != 1) return;
   Layer& L = layers[conv];
-  const std::int64_t c = layers[0].out.shape.c, k = L.kernel_h, R = m.config.rows;
+  // input channels per row block: rows, times the products per PE on a precision-scalable array
+  const std::int64_t c = layers[0].out.shape.c, k = L.kernel_h, R = std::int64_t{m.config.rows} * layer_products(m.config, layers[0].out.bits, L.weight_bits);
   const std::int64_t window = k * k * c;
   if ((window + R - 1) / R >= (c + R - 1) / R * k * k) return;  // no fewer row blocks: keep it
   // The 1x1 convolution must still tile: one output row of every row block in SPAD (pass tile needs it).

@@ -19,7 +19,8 @@ class Layout {
   explicit Layout(Module& m) : m_(m), cfg_(m.config), dram_(m.program.dram) {}
 
   void run() {
-    const std::int64_t block = std::lcm(std::int64_t{cfg_.rows}, std::int64_t{cfg_.cols});
+    // channel blocks of every layout: any input block (up to max_products x rows channels) and output block
+    const std::int64_t block = std::lcm(std::int64_t{cfg_.max_products()} * cfg_.rows, std::int64_t{cfg_.cols});
     for (const Layer& layer : m_.model.layers) {
       TensorPlacement t;
       t.shape = layer.out.shape;
@@ -71,25 +72,29 @@ class Layout {
     return at;
   }
 
+  // A tile (nb, kb, ky, kx) is `rows` lines of products x cols lanes: lane c·products + j of line r holds the weight
+  // of output channel nb·cols + c and input channel (kb·rows + r)·products + j (docs/isa.md, PRELOAD).
   void place_weights(const Layer& L, LayerPlan& p) {
-    const int R = cfg_.rows, C = cfg_.cols, k = p.kernel;
+    const int R = cfg_.rows, C = cfg_.cols, k = p.kernel, n = p.products, lanes = p.products * C;
     const std::int64_t c_in = L.weight.shape[1], c_out = L.out.shape.c;
     p.weight_lane_bits = lane_width(L.weight_bits, {C});
-    p.tile_bytes = static_cast<std::uint64_t>(R * C * p.weight_lane_bits / 8);
+    const auto line_bytes = static_cast<std::uint64_t>(lanes * p.weight_lane_bits / 8);
+    p.tile_bytes = static_cast<std::uint64_t>(R) * line_bytes;
     p.weights = append_bytes(p.tile_bytes * static_cast<std::uint64_t>(p.out_blocks * p.in_blocks * k * k));
-    std::vector<std::int64_t> line(static_cast<std::size_t>(C));
+    std::vector<std::int64_t> line(static_cast<std::size_t>(lanes));
     std::uint64_t at = p.weights;
     for (std::int64_t nb = 0; nb < p.out_blocks; ++nb)
       for (std::int64_t kb = 0; kb < p.in_blocks; ++kb)
         for (int ky = 0; ky < k; ++ky)
           for (int kx = 0; kx < k; ++kx)
-            for (int r = 0; r < R; ++r, at += static_cast<std::uint64_t>(C * p.weight_lane_bits / 8)) {
-              for (int c = 0; c < C; ++c) {
-                const std::int64_t ci = kb * R + r, co = nb * C + c;
-                line[static_cast<std::size_t>(c)] =
-                    ci < c_in && co < c_out ? L.weight.data[static_cast<std::size_t>(((co * c_in + ci) * k + ky) * k + kx)] : 0;
-              }
-              packing::write_lanes(dram_.data() + at, line.data(), C, p.weight_lane_bits);
+            for (int r = 0; r < R; ++r, at += line_bytes) {
+              for (int c = 0; c < C; ++c)
+                for (int j = 0; j < n; ++j) {
+                  const std::int64_t ci = (kb * R + r) * n + j, co = nb * C + c;
+                  line[static_cast<std::size_t>(c * n + j)] =
+                      ci < c_in && co < c_out ? L.weight.data[static_cast<std::size_t>(((co * c_in + ci) * k + ky) * k + kx)] : 0;
+                }
+              packing::write_lanes(dram_.data() + at, line.data(), lanes, p.weight_lane_bits);
             }
   }
 

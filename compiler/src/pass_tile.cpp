@@ -1,6 +1,6 @@
 // Pass tile: for each convolution (and linear layer), the output is computed in bands of output rows. A band's
 // accumulators (rows x out_w lines) must fit ACC and its zero-padded input rows, for every block of `rows` input
-// channels, must fit SPAD. Preferred: bands that fit half of each buffer, so that the next band's input loads
+// channels (products x rows on a precision-scalable array), must fit SPAD. Preferred: bands that fit half of each buffer, so that the next band's input loads
 // into the other SPAD half and the next group's accumulators fill the other ACC half while the previous group
 // is stored (docs/cycle-model.md); otherwise the whole buffer, single-buffered.
 #include "passes.h"
@@ -19,7 +19,9 @@ void tile_conv(const AcceleratorConfig& cfg, const Model& model, const Layer& L,
   p.kernel = linear ? 1 : L.kernel_h;
   p.stride = linear ? 1 : L.stride_h;
   p.pad = linear ? 0 : L.pad_h;
-  p.in_blocks = (in.c + cfg.rows - 1) / cfg.rows;
+  p.products = layer_products(cfg, model.layers[static_cast<std::size_t>(L.inputs[0])].out.bits, L.weight_bits);
+  const std::int64_t depth = std::int64_t{p.products} * cfg.rows;  // input channels per SPAD line
+  p.in_blocks = (in.c + depth - 1) / depth;
   p.out_blocks = (L.out.shape.c + cfg.cols - 1) / cfg.cols;
   const std::int64_t out_h = L.out.shape.h, out_w = L.out.shape.w, padded_w = in.w + 2 * p.pad;
   auto spad_lines = [&](std::int64_t rows) { return p.in_blocks * ((rows - 1) * p.stride + p.kernel) * padded_w; };

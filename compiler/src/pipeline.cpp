@@ -16,6 +16,10 @@ int lane_width(int bits, std::initializer_list<int> lanes) {
   return width;
 }
 
+int layer_products(const AcceleratorConfig& config, int in_bits, int weight_bits) {
+  return config.products(lane_width(in_bits, {config.rows, config.cols}), lane_width(weight_bits, {config.cols}));
+}
+
 std::span<const Pass> pipeline() {
   static constexpr std::array<Pass, 5> passes{{
       {"legalize", "check that the configuration can run every layer", legalize},
@@ -58,8 +62,8 @@ std::string to_text(const Module& m) {
     if (L.has_weights()) out += fmt::format(" k{} s{} p{} w{}", L.kernel_h, L.stride_h, L.pad_h, L.weight_bits);
     const LayerPlan& p = m.plans[l];
     if (p.band > 0)
-      out += fmt::format(" | blocks {}x{} band {} spad {} acc {}", p.in_blocks, p.out_blocks, p.band, p.spad_double ? "x2" : "x1",
-                         p.acc_double ? "x2" : "x1");
+      out += fmt::format(" | blocks {}x{} band {} spad {} acc {}{}", p.in_blocks, p.out_blocks, p.band, p.spad_double ? "x2" : "x1",
+                         p.acc_double ? "x2" : "x1", p.products > 1 ? fmt::format(" products {}", p.products) : "");
     if (placed) {
       const TensorPlacement& t = m.program.tensors[l];
       out += fmt::format(" | dram @{:#x} c_pad {} lanes {}b", t.address, t.c_pad, t.lane_bits);

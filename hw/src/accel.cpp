@@ -188,6 +188,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // (out_signed and out_range_bits live on as the saturation bounds sat_lo / sat_hi)
   const auto in_bits = m.reg("in_bits", 5), weight_bits = m.reg("weight_bits", 5), out_bits = m.reg("out_bits", 5),
              res_bits = m.reg("res_bits", 5);
+  if (cfg.scalable) {
+    // the precision mode of a scalable array (AcceleratorConfig::products): bit 0 activations, bit 1 weights of at
+    // most 4 bits; CONFIG waits until nothing is in flight, so the mode is steady while lines are in the array
+    m.assign(m.wire("sc_mode", 2), "{weight_bits <= 5'd4, in_bits <= 5'd4}");
+  }
   const auto in_signed = m.reg("in_signed"), res_signed = m.reg("res_signed");
   const auto in_stride = m.reg("in_stride", 20), out_stride = m.reg("out_stride", 20);
   const auto sat_lo = m.reg("sat_lo", kSaturationBits, true), sat_hi = m.reg("sat_hi", kSaturationBits, true);
@@ -610,8 +615,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(ld_step, "ld_gen && !meta_full && (!ld_inside || (rd_ready && ld_beat == ld_beats - 1))");
   const auto ld_line_bytes = m.wire("ld_line_bytes", 20);
   const auto wbits20 = "{15'd0, weight_bits}", ibits20 = "{15'd0, in_bits}";
-  m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? ((20'd{1} * {2}) >> 3) : ({0} == 2'd1) ? ((20'd{3} * {4}) >> 3) : ({0} == 2'd2) ? 20'd{5} : 20'd{6}",
-                                      field(Opcode::Load, "buffer"), R, ibits20, C, wbits20, 4 * C, packing::kParamEntryBytes * C));
+  // SPAD and WBUF lines hold products x rows (cols) lanes: shifted left by log2(products) on a scalable array
+  const std::string sc_shift = cfg.scalable ? " << ({1'b0, sc_mode[0]} + {1'b0, sc_mode[1]})" : "";
+  m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? (((20'd{1} * {2}){7}) >> 3) : ({0} == 2'd1) ? (((20'd{3} * {4}){7}) >> 3) : ({0} == 2'd2) ? 20'd{5} : 20'd{6}",
+                                      field(Opcode::Load, "buffer"), R, ibits20, C, wbits20, 4 * C, packing::kParamEntryBytes * C, sc_shift));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ld_beats_now = m.wire("ld_beats_now", 20);
   m.lint_on("UNUSEDSIGNAL");
@@ -689,8 +696,22 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(out, "{" + cat + "}");
     return out.name;
   };
-  const auto spad_in = lane_mux("spad_in", R, w.act, lane_widths(std::min(cfg.act_bits, 16)), "in_bits", "in_signed", "full_line");
-  const auto wbuf_in = lane_mux("wbuf_in", C, w.weight, lane_widths(std::min(cfg.weight_bits, 16)), "weight_bits", "1'b1", "full_line");
+  std::string spad_in, wbuf_in;
+  if (!cfg.scalable) {
+    spad_in = lane_mux("spad_in", R, w.act, lane_widths(std::min(cfg.act_bits, 16)), "in_bits", "in_signed", "full_line");
+    wbuf_in = lane_mux("wbuf_in", C, w.weight, lane_widths(std::min(cfg.weight_bits, 16)), "weight_bits", "1'b1", "full_line");
+  } else {
+    // products k lanes per PE row (column), each in a slot of 20 / k (16 / k) bits: the layouts of the three k, the
+    // lane widths each may see (k = 1: 8-bit operands; k = 4: operands of at most 4 bits)
+    auto by_products = [&](const std::string& name, int lanes, int slot, const std::string& bits, const std::string& is_signed) {
+      const auto one = lane_mux(name + "1", lanes, slot, {8}, bits, is_signed, "full_line");
+      const auto two = lane_mux(name + "2", 2 * lanes, slot / 2, {2, 4, 8}, bits, is_signed, "full_line");
+      const auto four = lane_mux(name + "4", 4 * lanes, slot / 4, {2, 4}, bits, is_signed, "full_line");
+      return fmt::format("(sc_mode == 2'd0) ? {} : (sc_mode == 2'd3) ? {} : {}", one, four, two);
+    };
+    spad_in = by_products("spad_in", R, w.act, "in_bits", "in_signed");
+    wbuf_in = by_products("wbuf_in", C, w.weight, "weight_bits", "1'b1");
+  }
   const auto acc_in = m.wire("acc_in", C * w.psum), param_in = m.wire("param_in", C * param_entry);
   {
     std::string a, p;
@@ -775,9 +796,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(pl_line_next, fmt::format("issue_to[1] ? {} + 16'd{} : (pl_busy ? pl_line - 16'd1 : pl_line)", field(Opcode::Preload, "wbuf_addr"), R - 1));
   const std::string w_line = read_port(m, wbuf, "w_line", fmt::format("pl_line_next[{}:0]", std::min(wbuf_aw, 16) - 1), false);
-  m.instance("faq_array", "array",
-             {{"clk", "clk"}, {"a_line", "a_line"}, {"a_valid", "ex_busy"}, {"a_bank", "ex_bank"}, {"w_line", "w_line"},
-              {"w_shift", "pl_busy"}, {"w_bank", "pl_bank"}, {"out_line", "out_line"}, {"out_valid", "out_valid"}});
+  std::vector<std::pair<std::string, std::string>> array_ports = {
+      {"clk", "clk"}, {"a_line", "a_line"}, {"a_valid", "ex_busy"}, {"a_bank", "ex_bank"}, {"w_line", "w_line"},
+      {"w_shift", "pl_busy"}, {"w_bank", "pl_bank"}, {"out_line", "out_line"}, {"out_valid", "out_valid"}};
+  if (cfg.scalable) array_ports.emplace_back("mode", "sc_mode");
+  m.instance("faq_array", "array", array_ports);
   const auto ex_out = m.wire("ex_out", dw);
   m.assign(ex_out, fmt::format("ex_delay[{}:{}]", L * dw - 1, (L - 1) * dw));
   m.assign("ex_complete", fmt::format("ex_out[{}]", dw - 2));

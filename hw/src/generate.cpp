@@ -9,10 +9,16 @@
 
 namespace faq::hw {
 
-Widths::Widths(const AcceleratorConfig& c) : act(c.act_bits + 1), weight(c.weight_bits), psum(c.acc_bits) {}
+Widths::Widths(const AcceleratorConfig& c)
+    : act(c.scalable ? kScalableActBits : c.act_bits + 1), weight(c.scalable ? kScalableWeightBits : c.weight_bits), psum(c.acc_bits) {}
+
+namespace {
+Module scalable_pe_module(const AcceleratorConfig& config);
+}
 
 
 Module pe_module(const AcceleratorConfig& config) {
+  if (config.scalable) return scalable_pe_module(config);
   const Widths w(config);
   Module m("faq_pe", "processing element: weight-stationary MAC, two weight banks");
   const auto clk = m.input("clk");
@@ -52,83 +58,74 @@ Module pe_module(const AcceleratorConfig& config) {
   return m;
 }
 
+namespace {
+
+// The precision-scalable PE (docs/hw.md): four 5x5-bit signed multipliers whose products the mode shifts and sums
+// into one partial sum: one 9x8 product (W8A8), two 9x4 (W4A8) or 5x8 (W8A4) products, or four 5x4 (W4A4).
 Module scalable_pe_module(const AcceleratorConfig& config) {
   const int acc = config.acc_bits;
-  Module m("faq_pe_scalable", "precision-scalable processing element: four 5x5 multipliers, W8A8 / W4A8 / W8A4 / W4A4");
+  Module m("faq_pe", "precision-scalable processing element: four 5x5 multipliers summing 1 (W8A8), 2 (W4A8, W8A4) or 4 (W4A4) products");
   const auto clk = m.input("clk");
-  // the mode travels with each activation, like its valid and bank bits (no broadcast across the array)
+  // the mode travels with each activation, like its valid and bank bits (no broadcast across the array):
+  // bit 0: activations of at most 4 bits, bit 1: weights of at most 4 bits
   const auto mode = m.input("mode_in", 2);
-  const auto a_in = m.input("a_in", 10);
+  const auto a_in = m.input("a_in", kScalableActBits);
   const auto a_valid_in = m.input("a_valid_in");
   const auto a_bank_in = m.input("a_bank_in");
-  const auto psum0_in = m.input("psum0_in", acc, true);
-  const auto psum1_in = m.input("psum1_in", acc, true);
-  const auto w_in = m.input("w_in", 16);
+  const auto psum_in = m.input("psum_in", acc, true);
+  const auto w_in = m.input("w_in", kScalableWeightBits);
   const auto w_shift = m.input("w_shift");
   const auto w_bank = m.input("w_bank");
-  const auto a_out = m.output_reg("a_out", 10);
+  const auto a_out = m.output_reg("a_out", kScalableActBits);
   const auto a_valid_out = m.output_reg("a_valid_out");
   const auto a_bank_out = m.output_reg("a_bank_out");
   const auto mode_out = m.output_reg("mode_out", 2);
-  const auto psum0_out = m.output_reg("psum0_out", acc, true);
-  const auto psum1_out = m.output_reg("psum1_out", acc, true);
-  const auto w_out = m.output("w_out", 16);
-  const auto w0 = m.reg("w0", 16), w1 = m.reg("w1", 16);
-  const auto w = m.wire("w", 16);
+  const auto psum_out = m.output_reg("psum_out", acc, true);
+  const auto w_out = m.output("w_out", kScalableWeightBits);
+  const auto w0 = m.reg("w0", kScalableWeightBits), w1 = m.reg("w1", kScalableWeightBits);
+  const auto w = m.wire("w", kScalableWeightBits);
   m.assign(w, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
   m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
-  // 5-bit signed operands: activation halves and lanes, weight nibbles (low nibbles of 8-bit weights unsigned)
-  auto operand = [&](const std::string& name, const std::string& expr) {
-    const auto s = m.wire(name, 5, true);
-    m.assign(s, expr);
-    return s.name;
-  };
-  const auto a_lo = operand("a_lo", "{1'b0, a_in[3:0]}"), a_hi = operand("a_hi", "a_in[8:4]");
-  const auto a0 = operand("a0", "a_in[4:0]"), a1 = operand("a1", "a_in[9:5]");
-  std::vector<std::string> sn, un(4);  // nibble k of w: sign-extended; zero-extended (low nibbles of 8-bit weights)
-  for (int k = 0; k < 4; ++k) {
-    sn.push_back(operand(fmt::format("w_s{}", k), fmt::format("{{w[{0}], w[{0}:{1}]}}", 4 * k + 3, 4 * k)));
-    if (k % 2 == 0) un[static_cast<std::size_t>(k)] = operand(fmt::format("w_u{}", k), fmt::format("{{1'b0, w[{}:{}]}}", 4 * k + 3, 4 * k));
-  }
-  // operands of the four multipliers per mode (0 W8A8, 1 W4A8, 2 W8A4, 3 W4A4)
-  const std::vector<std::array<std::string, 4>> x = {{a_lo, a_lo, a0, a0}, {a_lo, a_hi, a0, a1}, {a_hi, a_lo, a1, a0}, {a_hi, a_hi, a1, a1}};
-  const std::vector<std::array<std::string, 4>> y = {{un[0], sn[0], un[0], sn[0]}, {sn[1], sn[0], sn[1], sn[1]},
-                                                     {un[0], sn[1], un[2], sn[2]}, {sn[1], sn[1], sn[3], sn[3]}};
+  // 5-bit signed operands, per mode (00 W8A8, 01 W8A4, 10 W4A8, 11 W4A4): activation slots of 20 / k bits
+  // (a 9-bit value's low nibble unsigned and high five bits signed; a 5-bit value whole), weight slots of 16 / k bits
+  // (an 8-bit weight's low nibble unsigned and high nibble signed; a 4-bit weight signed)
+  auto u4 = [](const std::string& v, int lsb) { return fmt::format("{{1'b0, {}[{}:{}]}}", v, lsb + 3, lsb); };
+  auto s5 = [](const std::string& v, int lsb) { return fmt::format("{}[{}:{}]", v, lsb + 4, lsb); };
+  auto s4 = [](const std::string& v, int lsb) { return fmt::format("{{{0}[{1}], {0}[{1}:{2}]}}", v, lsb + 3, lsb); };
+  const std::string a = a_in.name, wn = w.name;
+  // {W8A8, W8A4, W4A8, W4A4} operands of multipliers 0..3
+  const std::array<std::array<std::string, 4>, 4> x = {{{u4(a, 0), s5(a, 0), u4(a, 0), s5(a, 0)},
+                                                        {u4(a, 0), s5(a, 0), s5(a, 4), s5(a, 5)},
+                                                        {s5(a, 4), s5(a, 10), u4(a, 10), s5(a, 10)},
+                                                        {s5(a, 4), s5(a, 10), s5(a, 14), s5(a, 15)}}};
+  const std::array<std::array<std::string, 4>, 4> y = {{{u4(wn, 0), u4(wn, 0), s4(wn, 0), s4(wn, 0)},
+                                                        {s4(wn, 4), s4(wn, 4), s4(wn, 0), s4(wn, 4)},
+                                                        {u4(wn, 0), u4(wn, 8), s4(wn, 8), s4(wn, 8)},
+                                                        {s4(wn, 4), s4(wn, 12), s4(wn, 8), s4(wn, 12)}}};
   auto pick = [&](const std::array<std::string, 4>& v) {
     return fmt::format("(mode_in == 2'd0) ? {} : (mode_in == 2'd1) ? {} : (mode_in == 2'd2) ? {} : {}", v[0], v[1], v[2], v[3]);
   };
-  std::vector<std::string> p;
-  for (int k = 0; k < 4; ++k) {
-    const auto xs = operand(fmt::format("x{}", k), pick(x[static_cast<std::size_t>(k)]));
-    const auto ys = operand(fmt::format("y{}", k), pick(y[static_cast<std::size_t>(k)]));
+  // each product's shift per mode: W8A8 (0, 4, 4, 8), W8A4 and W4A8 (0, 4, 0, 4), W4A4 (0, 0, 0, 0); a 20-bit
+  // signed sum holds them all (|product| <= 256, shifted by at most 8, four of them)
+  std::string sum;
+  for (std::size_t k = 0; k < 4; ++k) {
+    const auto xs = m.wire(fmt::format("x{}", k), 5, true), ys = m.wire(fmt::format("y{}", k), 5, true);
+    m.assign(xs, pick(x[k]));
+    m.assign(ys, pick(y[k]));
     const auto pk = m.wire(fmt::format("m{}", k), 20, true);
-    m.assign(pk, fmt::format("{} * {}", xs, ys));  // 5x5 signed product, sign-extended to 20 bits
-    p.push_back(pk.name);
+    m.assign(pk, fmt::format("{} * {}", xs.name, ys.name));  // 5x5 signed, sign-extended to 20 bits
+    std::string term = pk.name;
+    if (k == 1) term = fmt::format("((mode_in == 2'd3) ? {0} : ({0} <<< 4))", pk.name);
+    if (k == 2) term = fmt::format("((mode_in == 2'd0) ? ({0} <<< 4) : {0})", pk.name);
+    if (k == 3) term = fmt::format("((mode_in == 2'd0) ? ({0} <<< 8) : (mode_in == 2'd3) ? {0} : ({0} <<< 4))", pk.name);
+    sum += (sum.empty() ? "" : " + ") + term;
   }
-  // The products' combination: one adder tree per partial sum, the mode selecting each term's shift (cheap
-  // multiplexers on the operands) rather than one tree per mode (20-bit signed sums; a 9x8 product needs 17):
-  //   sum0 = m0 + m1·2^(0 in W4A4, else 4) + [W8A8, W8A4] m2·2^(4 in W8A8, else 0) + [W8A8, W8A4] m3·2^(8 in W8A8, else 4)
-  //   sum1 = [W4A8, W4A4] m2 + m3·2^(4 in W4A8, else 0)
-  const auto s0 = m.wire("sum0", 20, true), s1 = m.wire("sum1", 20, true);
-  auto term = [&](const std::string& name, const std::string& expr) {
-    const auto t = m.wire(name, 20, true);
-    m.assign(t, expr);
-    return t.name;
-  };
-  const auto t1 = term("t1", fmt::format("(mode_in == 2'd3) ? {0} : ({0} <<< 4)", p[1]));
-  const auto t2 = term("t2", fmt::format("(mode_in == 2'd0) ? ({0} <<< 4) : (mode_in == 2'd2) ? {0} : 20'sd0", p[2]));
-  const auto t3 = term("t3", fmt::format("(mode_in == 2'd0) ? ({0} <<< 8) : (mode_in == 2'd2) ? ({0} <<< 4) : 20'sd0", p[3]));
-  m.assign(s0, fmt::format("{} + {} + {} + {}", p[0], t1, t2, t3));
-  const auto u2 = term("u2", fmt::format("mode_in[0] ? {} : 20'sd0", p[2]));
-  const auto u3 = term("u3", fmt::format("(mode_in == 2'd1) ? ({0} <<< 4) : (mode_in == 2'd3) ? {0} : 20'sd0", p[3]));
-  m.assign(s1, fmt::format("{} + {}", u2, u3));
-  auto extend = [&](const std::string& v) {
-    return acc <= 20 ? fmt::format("{}[{}:0]", v, acc - 1) : fmt::format("{{{{{}{{{}[19]}}}}, {}}}", acc - 20, v, v);
-  };
+  const auto s = m.wire("sum", 20, true);
+  m.assign(s, sum);
+  const std::string extended = acc <= 20 ? fmt::format("sum[{}:0]", acc - 1) : fmt::format("{{{{{}{{sum[19]}}}}, sum}}", acc - 20);
   m.always_ff(clk, [&](Block& b) {
     b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in).assign(mode_out, mode);
-    b.assign(psum0_out, fmt::format("{} + ({} ? {} : {}'d0)", psum0_in.name, a_valid_in.name, extend(s0.name), acc));
-    b.assign(psum1_out, fmt::format("{} + ({} ? {} : {}'d0)", psum1_in.name, a_valid_in.name, extend(s1.name), acc));
+    b.assign(psum_out, fmt::format("{} + ({} ? {} : {}'d0)", psum_in.name, a_valid_in.name, extended, acc));
     b.if_(w_shift, [&](Block& t) {
       t.if_(w_bank, [&](Block& xb) { xb.assign(w1, w_in); }, [&](Block& xb) { xb.assign(w0, w_in); });
     });
@@ -136,25 +133,16 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   return m;
 }
 
-namespace {
+}  // namespace
 
-// The PE an array is built of: its module, operand widths, partial sums per PE (one, or two for the scalable PE's
-// two output channels) and whether it takes a precision mode.
-struct PeKind {
-  std::string module, array;
-  int act = 9, weight = 8, psum = 32, lanes = 1;
-  bool mode = false;
-};
-
-Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
-  struct {
-    int act, weight, psum;
-  } const w{pe.act, pe.weight, pe.psum * pe.lanes};  // psum: all the partial sums of one PE
+Module array_module(const AcceleratorConfig& config) {
+  const Widths w(config);
+  const bool scalable = config.scalable;  // the PE takes a precision mode, which travels with the activations
   const int R = config.rows, C = config.cols;
-  Module m(pe.array, fmt::format("{}x{} weight-stationary systolic array{} with input skew and output de-skew", R, C,
-                                 pe.mode ? " of precision-scalable PEs" : ""));
+  Module m("faq_array", fmt::format("{}x{} weight-stationary systolic array{} with input skew and output de-skew", R, C,
+                                    scalable ? " of precision-scalable PEs" : ""));
   const auto clk = m.input("clk");
-  const Signal mode = pe.mode ? m.input("mode", 2) : Signal{};
+  const Signal mode = scalable ? m.input("mode", 2) : Signal{};
   const auto a_line = m.input("a_line", R * w.act);
   const auto a_valid = m.input("a_valid");
   const auto a_bank = m.input("a_bank");
@@ -168,7 +156,7 @@ Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
   const auto a_h = m.wire("a_h", R * (C + 1) * w.act);
   const auto v_h = m.wire("v_h", R * (C + 1));
   const auto b_h = m.wire("b_h", R * (C + 1));
-  const Signal mode_h = pe.mode ? m.wire("mode_h", R * (C + 1) * 2) : Signal{};
+  const Signal mode_h = scalable ? m.wire("mode_h", R * (C + 1) * 2) : Signal{};
   // Vertical nets: partial sums and weights entering PE (r, c) from above; row R is the bottom edge.
   const auto p_v = m.wire("p_v", (R + 1) * C * w.psum);
   const auto w_v = m.wire("w_v", (R + 1) * C * w.weight);
@@ -176,9 +164,9 @@ Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
   m.comment("input skew: row r's lane passes r + 1 registers (one common input register, r of skew)");
   for (int r = 0; r < R; ++r) {
     // One shift register per row holding (activation, valid, bank) per stage; stage r feeds the row.
-    const int stage = w.act + 2 + (pe.mode ? 2 : 0), stages = r + 1;  // {[mode,] bank, valid, activation}
+    const int stage = w.act + 2 + (scalable ? 2 : 0), stages = r + 1;  // {[mode,] bank, valid, activation}
     const auto d = m.reg(fmt::format("skew_{}", r), stage * stages);
-    const std::string fresh = fmt::format("{{{}{}, {}, {}[{}+:{}]}}", pe.mode ? mode.name + ", " : "", a_bank.name, a_valid.name, a_line.name,
+    const std::string fresh = fmt::format("{{{}{}, {}, {}[{}+:{}]}}", scalable ? mode.name + ", " : "", a_bank.name, a_valid.name, a_line.name,
                                           r * w.act, w.act);
     m.always_ff(clk, [&](Block& b) {
       b.assign(d, stages == 1 ? fresh : fmt::format("{{{}[{}:0], {}}}", d.name, stage * (stages - 1) - 1, fresh));
@@ -187,7 +175,7 @@ Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
     m.assign(fmt::format("{}[{}+:{}]", a_h.name, r * (C + 1) * w.act, w.act), fmt::format("{}[{}+:{}]", d.name, top - stage, w.act));
     m.assign(fmt::format("{}[{}]", v_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - stage + w.act));
     m.assign(fmt::format("{}[{}]", b_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - stage + w.act + 1));
-    if (pe.mode) m.assign(fmt::format("{}[{}+:2]", mode_h.name, r * (C + 1) * 2), fmt::format("{}[{}+:2]", d.name, top - stage + w.act + 2));
+    if (scalable) m.assign(fmt::format("{}[{}+:2]", mode_h.name, r * (C + 1) * 2), fmt::format("{}[{}+:2]", d.name, top - stage + w.act + 2));
   }
   m.comment("the top edge: no partial sum; the weight line enters every column");
   m.generate_for("c", C, "top", [&](Module& g) {
@@ -202,7 +190,7 @@ Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
                   {"a_in", fmt::format("{}[{}*{}+:{}]", a_h.name, idx, w.act, w.act)},
                   {"a_valid_in", fmt::format("{}[{}]", v_h.name, idx)},
                   {"a_bank_in", fmt::format("{}[{}]", b_h.name, idx)},
-                  {"psum_in", fmt::format("{}[{}*{}+:{}]", p_v.name, vin, w.psum, w.psum)},  // (replaced per lane below)
+                  {"psum_in", fmt::format("{}[{}*{}+:{}]", p_v.name, vin, w.psum, w.psum)},
                   {"w_in", fmt::format("{}[{}*{}+:{}]", w_v.name, vin, w.weight, w.weight)},
                   {"w_shift", w_shift},
                   {"w_bank", w_bank},
@@ -211,16 +199,11 @@ Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
                   {"a_bank_out", fmt::format("{}[{}]", b_h.name, idx_next)},
                   {"psum_out", fmt::format("{}[{}*{}+:{}]", p_v.name, vout, w.psum, w.psum)},
                   {"w_out", fmt::format("{}[{}*{}+:{}]", w_v.name, vout, w.weight, w.weight)}};
-      if (pe.mode) {
+      if (scalable) {
         ports.emplace_back("mode_in", fmt::format("{}[{}*2+:2]", mode_h.name, idx));
         ports.emplace_back("mode_out", fmt::format("{}[{}*2+:2]", mode_h.name, idx_next));
-        std::erase_if(ports, [](const auto& p) { return p.first == "psum_in" || p.first == "psum_out"; });
-        for (int lane = 0; lane < pe.lanes; ++lane) {
-          ports.emplace_back(fmt::format("psum{}_in", lane), fmt::format("{}[{}*{}+{}+:{}]", p_v.name, vin, w.psum, lane * pe.psum, pe.psum));
-          ports.emplace_back(fmt::format("psum{}_out", lane), fmt::format("{}[{}*{}+{}+:{}]", p_v.name, vout, w.psum, lane * pe.psum, pe.psum));
-        }
       }
-      h.instance(pe.module, "pe", ports);
+      h.instance("faq_pe", "pe", ports);
     });
   });
   m.comment("output de-skew: column c passes C - c registers, so that the whole line leaves together");
@@ -241,17 +224,6 @@ Module systolic_array(const AcceleratorConfig& config, const PeKind& pe) {
   });
   m.assign(out_valid, out_valid_reg);
   return m;
-}
-
-}  // namespace
-
-Module array_module(const AcceleratorConfig& config) {
-  const Widths w(config);
-  return systolic_array(config, {"faq_pe", "faq_array", w.act, w.weight, w.psum, 1, false});
-}
-
-Module scalable_array_module(const AcceleratorConfig& config) {
-  return systolic_array(config, {"faq_pe_scalable", "faq_array_scalable", 10, 16, config.acc_bits, 2, true});
 }
 
 Module post_module() {

@@ -15,10 +15,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"faq-hwgen: generate the accelerator's Verilog for a configuration", "faq-hwgen"};
   std::string config_name = "default", out_dir = ".";
-  app.add_option("--config", config_name, "preset name (tiny, default, wide, edge) or JSON file")->capture_default_str();
+  app.add_option("--config", config_name, "preset name (tiny, default, wide, edge, scalable) or JSON file")->capture_default_str();
   app.add_option("-o,--output", out_dir, "output folder")->capture_default_str();
-  bool scalable_pe = false;
-  app.add_flag("--scalable-pe", scalable_pe, "also write faq_pe_scalable.v and faq_array_scalable.v, the precision-scalable PE and its array (not yet part of the accelerator)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -43,9 +41,6 @@ int main(int argc, char** argv) {
     }
     write(std::filesystem::path(out_dir) / "files.f", list);
     write(std::filesystem::path(out_dir) / "config.json", config.to_json().dump(2) + "\n");  // what the RTL was built for
-    if (scalable_pe)
-      for (const auto& module : {faq::hw::scalable_pe_module(config), faq::hw::scalable_array_module(config)})
-        write(std::filesystem::path(out_dir) / (module.name() + ".v"), faq::hw::render_file(faq::hw::file_header(config), module));
     fmt::print("wrote {} modules and {}/files.f for '{}' (hash {})\n", files.size(), out_dir, config.name, config.hash_hex());
     return 0;
   } catch (const faq::InputError& e) {

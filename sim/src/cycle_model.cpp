@@ -84,8 +84,8 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       std::int64_t lines = 0;
       Resource lower = Param;
       switch (static_cast<isa::Buffer>(i[F::buffer])) {
-        case isa::Buffer::Spad: line_bytes = static_cast<std::uint64_t>(R * in_bits_ / 8); lines = config_.spad_lines(); lower = Spad0; break;
-        case isa::Buffer::Wbuf: line_bytes = static_cast<std::uint64_t>(C * weight_bits_ / 8); lines = config_.wbuf_lines(); lower = Wbuf0; break;
+        case isa::Buffer::Spad: line_bytes = static_cast<std::uint64_t>(products() * R * in_bits_ / 8); lines = config_.spad_lines(); lower = Spad0; break;
+        case isa::Buffer::Wbuf: line_bytes = static_cast<std::uint64_t>(products() * C * weight_bits_ / 8); lines = config_.wbuf_lines(); lower = Wbuf0; break;
         case isa::Buffer::Acc: line_bytes = static_cast<std::uint64_t>(4 * C); lines = config_.acc_lines(); lower = Acc0; break;
         case isa::Buffer::Param: line_bytes = static_cast<std::uint64_t>(packing::kParamEntryBytes * C); lines = config_.param_lines(); break;
       }
@@ -124,7 +124,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       reads |= bit(i[F::bank] != 0 ? Bank1 : Bank0);
       occupancy = static_cast<std::uint64_t>(std::max<std::int64_t>(1, lines));
       latency = static_cast<std::uint64_t>(timing::matmul_latency(config_));
-      t.macs = static_cast<std::uint64_t>(lines * R * C);
+      t.macs = static_cast<std::uint64_t>(lines * products() * R * C);
       t.array_lines = static_cast<std::uint64_t>(lines);
       totals_.array_lines += static_cast<std::uint64_t>(lines);
       break;
@@ -258,6 +258,7 @@ std::vector<LayerTiming> time_layers(std::span<const isa::Instruction> code, std
       t.dram_read += i.dram_read;
       t.dram_written += i.dram_written;
       t.busy[static_cast<std::size_t>(i.unit)] += i.busy_until - i.issue;
+      if (code[pc].opcode == isa::Opcode::Config) t.products = model.products();
     }
     t.cycles = finish - previous_end;
     previous_end = finish;

@@ -22,11 +22,19 @@ bool valid_bits(std::uint64_t bits) { return bits == 2 || bits == 4 || bits == 8
 Machine::Machine(const AcceleratorConfig& config, std::vector<std::uint8_t> dram)
     : config_(config), dram_(std::move(dram)) {
   config_.validate("machine");
-  spad_.assign(static_cast<std::size_t>(config_.spad_lines() * config_.rows), 0);
-  wbuf_.assign(static_cast<std::size_t>(config_.wbuf_lines() * config_.cols), 0);
+  spad_.assign(static_cast<std::size_t>(config_.spad_lines() * spad_stride()), 0);
+  wbuf_.assign(static_cast<std::size_t>(config_.wbuf_lines() * wbuf_stride()), 0);
+  spad_products_.assign(static_cast<std::size_t>(config_.spad_lines()), 0);
+  wbuf_products_.assign(static_cast<std::size_t>(config_.wbuf_lines()), 0);
   acc_.assign(static_cast<std::size_t>(config_.acc_lines() * config_.cols), 0);
   param_.assign(static_cast<std::size_t>(config_.param_lines() * config_.cols), {});
-  for (auto& bank : banks_) bank.assign(static_cast<std::size_t>(config_.rows * config_.cols), 0);
+  for (auto& bank : banks_) bank.assign(static_cast<std::size_t>(config_.max_products() * config_.rows * config_.cols), 0);
+}
+
+void Machine::check_packing(int written, const char* what, std::int64_t line) const {
+  if (written != 0 && written != registers_.products)
+    fault(fmt::format("{} {} was written with {} products per PE, read with {} (a CONFIG changed the packing)", what, line, written,
+                      registers_.products));
 }
 
 void Machine::fault(const std::string& problem) const {
@@ -92,14 +100,15 @@ void Machine::config_registers(const isa::Instruction& i) {
   registers_ = {static_cast<int>(i[F::in_bits]),  i[F::in_signed] != 0, static_cast<int>(i[F::weight_bits]),
                 static_cast<int>(i[F::out_bits]), i[F::out_signed] != 0, static_cast<int>(i[F::res_bits]),
                 i[F::res_signed] != 0,            i[F::in_pixel_stride], i[F::out_pixel_stride],
-                static_cast<int>(i[F::out_range_bits])};
+                static_cast<int>(i[F::out_range_bits]), config_.products(static_cast<int>(i[F::in_bits]), static_cast<int>(i[F::weight_bits]))};
 }
 
 void Machine::load(const isa::Instruction& i) {
   using F = isa::Load;
   const auto buffer = static_cast<isa::Buffer>(i[F::buffer]);
-  const int rows = config_.rows, cols = config_.cols;
-  int lanes = cols;
+  const int rows = registers_.products * config_.rows, cols = config_.cols;
+  int lanes = cols, stride = cols;
+  std::vector<std::uint8_t>* packing = nullptr;
   std::uint64_t pitch = 0;
   std::int64_t lines = 0;
   std::vector<std::int64_t>* target = nullptr;
@@ -107,6 +116,8 @@ void Machine::load(const isa::Instruction& i) {
   switch (buffer) {
     case isa::Buffer::Spad:
       lanes = rows;
+      stride = spad_stride();
+      packing = &spad_products_;
       if (registers_.in_bits > config_.act_bits)
         fault(fmt::format("in_bits {} exceeds the array's act_bits {}", registers_.in_bits, config_.act_bits));
       if ((rows * registers_.in_bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", rows, registers_.in_bits));
@@ -116,8 +127,11 @@ void Machine::load(const isa::Instruction& i) {
       name = "SPAD";
       break;
     case isa::Buffer::Wbuf:
-      if ((cols * registers_.weight_bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", cols, registers_.weight_bits));
-      pitch = static_cast<std::uint64_t>(cols * registers_.weight_bits / 8);
+      lanes = registers_.products * cols;
+      stride = wbuf_stride();
+      packing = &wbuf_products_;
+      if ((lanes * registers_.weight_bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", lanes, registers_.weight_bits));
+      pitch = static_cast<std::uint64_t>(lanes * registers_.weight_bits / 8);
       lines = config_.wbuf_lines();
       target = &wbuf_;
       name = "WBUF";
@@ -171,7 +185,8 @@ void Machine::load(const isa::Instruction& i) {
       } else {
         std::fill(values.begin(), values.end(), 0);
       }
-      std::copy(values.begin(), values.end(), target->begin() + static_cast<std::ptrdiff_t>(index(line, 0, lanes)));
+      std::copy(values.begin(), values.end(), target->begin() + static_cast<std::ptrdiff_t>(index(line, 0, stride)));
+      if (packing) (*packing)[static_cast<std::size_t>(line)] = static_cast<std::uint8_t>(registers_.products);
     }
   }
 }
@@ -179,16 +194,21 @@ void Machine::load(const isa::Instruction& i) {
 void Machine::preload(const isa::Instruction& i) {
   const auto base = static_cast<std::int64_t>(i[isa::Preload::wbuf_addr]);
   auto& bank = banks_[i[isa::Preload::bank]];
+  const int k = registers_.products, cols = config_.cols;
   for (int r = 0; r < config_.rows; ++r) {
     check_line(base + r, config_.wbuf_lines(), "WBUF");
-    for (int c = 0; c < config_.cols; ++c) bank[index(r, c, config_.cols)] = wbuf_[index(base + r, c, config_.cols)];
+    check_packing(wbuf_products_[static_cast<std::size_t>(base + r)], "WBUF line", base + r);
+    for (int c = 0; c < cols; ++c)
+      for (int j = 0; j < k; ++j) bank[index(k * r + j, c, cols)] = wbuf_[index(base + r, c * k + j, wbuf_stride())];
   }
+  bank_products_[i[isa::Preload::bank]] = k;
 }
 
 void Machine::matmul(const isa::Instruction& i) {
   using F = isa::Matmul;
   const auto& bank = banks_[i[F::bank]];
-  const int rows = config_.rows, cols = config_.cols;
+  check_packing(bank_products_[i[F::bank]], "weight bank", static_cast<std::int64_t>(i[F::bank]));
+  const int rows = registers_.products * config_.rows, cols = config_.cols;
   std::vector<std::int64_t> sum(static_cast<std::size_t>(cols));
   for (std::int64_t y = 0; y < static_cast<std::int64_t>(i[F::count_y]); ++y) {
     for (std::int64_t x = 0; x < static_cast<std::int64_t>(i[F::count_x]); ++x) {
@@ -197,9 +217,10 @@ void Machine::matmul(const isa::Instruction& i) {
       const std::int64_t t = static_cast<std::int64_t>(i[F::acc_addr]) + y * static_cast<std::int64_t>(i[F::acc_stride_y]) + x;
       check_line(a_line, config_.spad_lines(), "SPAD");
       check_line(t, config_.acc_lines(), "ACC");
+      check_packing(spad_products_[static_cast<std::size_t>(a_line)], "SPAD line", a_line);
       std::fill(sum.begin(), sum.end(), 0);
       for (int r = 0; r < rows; ++r) {
-        const std::int64_t a = spad_[index(a_line, r, rows)];
+        const std::int64_t a = spad_[index(a_line, r, spad_stride())];
         if (a == 0) continue;
         for (int c = 0; c < cols; ++c) sum[static_cast<std::size_t>(c)] += a * bank[index(r, c, cols)];
       }

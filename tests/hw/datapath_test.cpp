@@ -1,14 +1,15 @@
 // The generated datapath modules, Verilated, against the contract's arithmetic: the systolic array (skew,
 // weight preload into both banks, bank switching while the other bank is reloaded, wrapping partial sums, the
 // latency the cycle model assumes) and the post-processing lane (requantize and residual add, every shift,
-// saturation bounds), the precision-scalable PE in its four modes, on random and corner-case values. Configurations: tiny (4x4, 8-bit, 32-bit accumulators)
-// and edge (8x8, 4-bit, 20-bit accumulators).
+// saturation bounds), the precision-scalable PE and its array in their four modes, on random and corner-case values.
+// Configurations: tiny (4x4, 8-bit, 32-bit accumulators), edge (8x8, 4-bit, 20-bit accumulators) and the scalable
+// tests/configs/tiny_scalable.json (4x4, 32-bit) and scalable_3x2_acc20.json (3x2, 20-bit accumulators).
 #include "Vfaq_array_edge.h"
 #include "Vfaq_array_tiny.h"
-#include "Vfaq_array_scalable_edge.h"
-#include "Vfaq_array_scalable_tiny.h"
-#include "Vfaq_pe_scalable_edge.h"
-#include "Vfaq_pe_scalable_tiny.h"
+#include "Vfaq_array_scalable_3x2_acc20.h"
+#include "Vfaq_array_tiny_scalable.h"
+#include "Vfaq_pe_scalable_3x2_acc20.h"
+#include "Vfaq_pe_tiny_scalable.h"
 #include "Vfaq_post.h"
 
 #include "faq/arithmetic.h"
@@ -153,59 +154,44 @@ void check_array(const char* preset, std::uint64_t seed) {
   EXPECT_TRUE(pending.empty());
 }
 
-// Operands of the precision-scalable PE per mode (0 W8A8, 1 W4A8, 2 W8A4, 3 W4A4), drawn over the full ranges:
-// activations 9-bit signed in 8-bit modes, two 5-bit signed lanes in 4-bit modes (they hold signed and unsigned
-// 4-bit values); weights 8- or 4-bit signed, packed as the PE's 16-bit weight word.
-struct ScalableWeights {
-  std::uint64_t word = 0;
-  std::array<std::int64_t, 4> v{};  // W8A8: w; W4A8: out 0, out 1; W8A4: in 0, in 1; W4A4: (in i, out o) at 2o + i
-};
-struct ScalableActivation {
+// Operands of the precision-scalable PE per mode (bit 0: activations, bit 1: weights of at most 4 bits), drawn over
+// the full ranges: k = products per cycle values per operand, each sign-extended into a slot of 20 / k (activation)
+// or 16 / k (weight) bits, as LOAD unpacks them. Activations 9-bit signed in 8-bit modes (they hold signed and
+// unsigned 8-bit values), 5-bit signed in 4-bit modes; weights 8- or 4-bit signed.
+struct Slots {
   std::uint64_t bits = 0;
-  std::int64_t a = 0, a0 = 0, a1 = 0;
+  std::array<std::int64_t, 4> v{};
 };
 using Uniform = std::function<std::int64_t(std::int64_t, std::int64_t)>;
 std::uint64_t field(std::int64_t v, int bits) { return static_cast<std::uint64_t>(v) & ((1ULL << bits) - 1); }
+int mode_products(int mode) { return ((mode & 1) != 0 ? 2 : 1) * ((mode & 2) != 0 ? 2 : 1); }
 
-ScalableWeights scalable_weights(int mode, const Uniform& uniform) {
-  const bool w4 = (mode & 1) != 0, a4 = (mode & 2) != 0;
-  ScalableWeights w;
-  const int count = w4 ? (a4 ? 4 : 2) : (a4 ? 2 : 1), bits = w4 ? 4 : 8;
+Slots random_slots(int count, int word_bits, std::int64_t lo, std::int64_t hi, const Uniform& uniform) {
+  Slots s;
   for (int k = 0; k < count; ++k) {
-    w.v[static_cast<std::size_t>(k)] = w4 ? uniform(-8, 7) : uniform(-128, 127);
-    w.word |= field(w.v[static_cast<std::size_t>(k)], bits) << (bits * k);
+    s.v[static_cast<std::size_t>(k)] = uniform(0, 7) == 0 ? (uniform(0, 1) != 0 ? lo : hi) : uniform(lo, hi);
+    s.bits |= field(s.v[static_cast<std::size_t>(k)], word_bits / count) << (word_bits / count * k);
   }
-  if (!a4) w.word |= static_cast<std::uint64_t>(uniform(0, 255)) << 8;  // unused bits: any value
-  return w;
+  return s;
 }
-
-ScalableActivation scalable_activation(int mode, const Uniform& uniform) {
-  ScalableActivation x;
-  if ((mode & 2) == 0) {
-    x.a = uniform(-256, 255);
-    x.bits = field(x.a, 9) | (static_cast<std::uint64_t>(uniform(0, 1)) << 9);
-  } else {
-    x.a0 = uniform(-16, 15);
-    x.a1 = uniform(-16, 15);
-    x.bits = field(x.a0, 5) | (field(x.a1, 5) << 5);
-  }
-  return x;
+Slots scalable_activation(int mode, const Uniform& uniform) {
+  return (mode & 1) != 0 ? random_slots(mode_products(mode), kScalableActBits, -16, 15, uniform)
+                         : random_slots(mode_products(mode), kScalableActBits, -256, 255, uniform);
 }
-
-// The products the PE adds to its two partial sums.
-std::pair<std::int64_t, std::int64_t> scalable_products(int mode, const ScalableActivation& x, const ScalableWeights& w) {
-  switch (mode) {
-    case 0: return {x.a * w.v[0], 0};
-    case 1: return {x.a * w.v[0], x.a * w.v[1]};
-    case 2: return {x.a0 * w.v[0] + x.a1 * w.v[1], 0};
-    default: return {x.a0 * w.v[0] + x.a1 * w.v[1], x.a0 * w.v[2] + x.a1 * w.v[3]};
-  }
+Slots scalable_weights(int mode, const Uniform& uniform) {
+  return (mode & 2) != 0 ? random_slots(mode_products(mode), kScalableWeightBits, -8, 7, uniform)
+                         : random_slots(mode_products(mode), kScalableWeightBits, -128, 127, uniform);
+}
+std::int64_t dot(int mode, const Slots& a, const Slots& w) {
+  std::int64_t s = 0;
+  for (int k = 0; k < mode_products(mode); ++k) s += a.v[static_cast<std::size_t>(k)] * w.v[static_cast<std::size_t>(k)];
+  return s;
 }
 
 // The precision-scalable PE: every mode, partial sums over the accumulator's range, invalid cycles adding nothing.
 template <typename Model>
-void check_scalable_pe(const char* preset, std::uint64_t seed) {
-  const AcceleratorConfig cfg = AcceleratorConfig::load(preset);
+void check_scalable_pe(const char* config_file, std::uint64_t seed) {
+  const AcceleratorConfig cfg = AcceleratorConfig::load(config_file);
   const int acc = cfg.acc_bits;
   std::mt19937_64 rng(seed);
   const Uniform uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
@@ -216,34 +202,32 @@ void check_scalable_pe(const char* preset, std::uint64_t seed) {
   for (int trial = 0; trial < 4000; ++trial) {
     const int mode = trial % 4;
     const int bank = static_cast<int>(uniform(0, 1));
-    const ScalableWeights w = scalable_weights(mode, uniform);
+    const Slots w = scalable_weights(mode, uniform);
     m.w_shift = 1;
     m.w_bank = static_cast<std::uint8_t>(bank);
-    set_bits(m.w_in, 0, 16, w.word);
+    set_bits(m.w_in, 0, kScalableWeightBits, w.bits);
     tick(m);
     m.w_shift = 0;
-    const ScalableActivation x = scalable_activation(mode, uniform);
-    set_bits(m.a_in, 0, 10, x.bits);
-    const auto [p0, p1] = scalable_products(mode, x, w);
+    const Slots x = scalable_activation(mode, uniform);
+    set_bits(m.a_in, 0, kScalableActBits, x.bits);
     const bool valid = trial % 7 != 3;
     const std::int64_t lo = -(std::int64_t{1} << (acc - 1)), hi = (std::int64_t{1} << (acc - 1)) - 1;
-    const std::int64_t s0 = trial % 11 == 0 ? hi : uniform(lo, hi), s1 = trial % 13 == 0 ? lo : uniform(lo, hi);
+    const std::int64_t s0 = trial % 11 == 0 ? hi : trial % 13 == 0 ? lo : uniform(lo, hi);
     m.mode_in = static_cast<std::uint8_t>(mode);
     m.a_valid_in = valid ? 1 : 0;
     m.a_bank_in = static_cast<std::uint8_t>(bank);
-    set_bits(m.psum0_in, 0, acc, static_cast<std::uint64_t>(s0));
-    set_bits(m.psum1_in, 0, acc, static_cast<std::uint64_t>(s1));
+    set_bits(m.psum_in, 0, acc, static_cast<std::uint64_t>(s0));
     tick(m);
-    ASSERT_EQ(get_signed(m.psum0_out, 0, acc), arith::wrap(s0 + (valid ? p0 : 0), acc)) << preset << " trial " << trial << " mode " << mode;
-    ASSERT_EQ(get_signed(m.psum1_out, 0, acc), arith::wrap(s1 + (valid ? p1 : 0), acc)) << preset << " trial " << trial << " mode " << mode;
+    ASSERT_EQ(get_signed(m.psum_out, 0, acc), arith::wrap(s0 + (valid ? dot(mode, x, w) : 0), acc))
+        << config_file << " trial " << trial << " mode " << mode;
   }
 }
 
-// The array of scalable PEs in each mode: both weight banks preloaded, lines alternating banks, every column's two
-// partial sums equal to the dot products, after array_latency() edges like the fixed array.
+// The array of scalable PEs in each mode: both weight banks preloaded, lines alternating banks, every column's
+// partial sum equal to the dot product over products x rows inputs, after array_latency() edges like the fixed array.
 template <typename Model>
-void check_scalable_array(const char* preset, std::uint64_t seed) {
-  const AcceleratorConfig cfg = AcceleratorConfig::load(preset);
+void check_scalable_array(const char* config_file, std::uint64_t seed) {
+  const AcceleratorConfig cfg = AcceleratorConfig::load(config_file);
   const int R = cfg.rows, C = cfg.cols, acc = cfg.acc_bits;
   std::mt19937_64 rng(seed);
   const Uniform uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
@@ -253,16 +237,17 @@ void check_scalable_array(const char* preset, std::uint64_t seed) {
   tick(m);
   for (int mode = 0; mode < 4; ++mode) {
     m.mode = static_cast<std::uint8_t>(mode);
-    using Tile = std::vector<std::vector<ScalableWeights>>;
+    using Tile = std::vector<std::vector<Slots>>;
     Tile bank[2];
     for (auto& t : bank) {
-      t.assign(static_cast<std::size_t>(R), std::vector<ScalableWeights>(static_cast<std::size_t>(C)));
+      t.assign(static_cast<std::size_t>(R), std::vector<Slots>(static_cast<std::size_t>(C)));
       for (auto& row : t)
         for (auto& w : row) w = scalable_weights(mode, uniform);
     }
     for (int b = 0; b < 2; ++b)
       for (int k = 0; k < R; ++k) {  // the tile's last row first
-        for (int c = 0; c < C; ++c) set_bits(m.w_line, c * 16, 16, bank[b][static_cast<std::size_t>(R - 1 - k)][static_cast<std::size_t>(c)].word);
+        for (int c = 0; c < C; ++c)
+          set_bits(m.w_line, c * kScalableWeightBits, kScalableWeightBits, bank[b][static_cast<std::size_t>(R - 1 - k)][static_cast<std::size_t>(c)].bits);
         m.w_shift = 1;
         m.w_bank = static_cast<std::uint8_t>(b);
         tick(m);
@@ -274,15 +259,11 @@ void check_scalable_array(const char* preset, std::uint64_t seed) {
     for (int n = 0; n < lines + R + C + 2; ++n) {
       const bool send = n < lines;
       const int use = n % 2;
-      std::vector<std::int64_t> sums(static_cast<std::size_t>(2 * C), 0);
+      std::vector<std::int64_t> sums(static_cast<std::size_t>(C), 0);
       for (int r = 0; r < R; ++r) {
-        const ScalableActivation x = scalable_activation(mode, uniform);
-        set_bits(m.a_line, r * 10, 10, x.bits);
-        for (int c = 0; c < C; ++c) {
-          const auto [p0, p1] = scalable_products(mode, x, bank[use][static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]);
-          sums[static_cast<std::size_t>(2 * c)] += p0;
-          sums[static_cast<std::size_t>(2 * c + 1)] += p1;
-        }
+        const Slots x = scalable_activation(mode, uniform);
+        set_bits(m.a_line, r * kScalableActBits, kScalableActBits, x.bits);
+        for (int c = 0; c < C; ++c) sums[static_cast<std::size_t>(c)] += dot(mode, x, bank[use][static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]);
       }
       m.a_valid = send;
       m.a_bank = static_cast<std::uint8_t>(use);
@@ -292,23 +273,23 @@ void check_scalable_array(const char* preset, std::uint64_t seed) {
       }
       tick(m);
       if (m.out_valid) {
-        ASSERT_FALSE(pending.empty()) << preset << " mode " << mode << ": output without input";
-        ASSERT_EQ(pending.front().first, n + 1) << preset << " mode " << mode << ": latency (edges) differs from array_latency()";
-        for (int k = 0; k < 2 * C; ++k)
-          ASSERT_EQ(get_signed(m.out_line, k * acc, acc), pending.front().second[static_cast<std::size_t>(k)])
-              << preset << " mode " << mode << ": line " << checked << " column " << k / 2 << " output channel " << k % 2;
+        ASSERT_FALSE(pending.empty()) << config_file << " mode " << mode << ": output without input";
+        ASSERT_EQ(pending.front().first, n + 1) << config_file << " mode " << mode << ": latency (edges) differs from array_latency()";
+        for (int c = 0; c < C; ++c)
+          ASSERT_EQ(get_signed(m.out_line, c * acc, acc), pending.front().second[static_cast<std::size_t>(c)])
+              << config_file << " mode " << mode << ": line " << checked << " column " << c;
         pending.pop_front();
         ++checked;
       }
     }
-    EXPECT_EQ(checked, lines) << preset << " mode " << mode;
+    EXPECT_EQ(checked, lines) << config_file << " mode " << mode;
   }
 }
 
-TEST(HwScalablePe, AllModesMatchProducts) { check_scalable_pe<Vfaq_pe_scalable_tiny>("tiny", 3); }
-TEST(HwScalablePe, AllModesWrapAt20Bits) { check_scalable_pe<Vfaq_pe_scalable_edge>("edge", 4); }
-TEST(HwScalableArray, TinyAllModesMatchDotProducts) { check_scalable_array<Vfaq_array_scalable_tiny>("tiny", 5); }
-TEST(HwScalableArray, EdgeAllModesWrapAt20Bits) { check_scalable_array<Vfaq_array_scalable_edge>("edge", 6); }
+TEST(HwScalablePe, AllModesMatchProducts) { check_scalable_pe<Vfaq_pe_tiny_scalable>(FAQ_TINY_SCALABLE, 3); }
+TEST(HwScalablePe, AllModesWrapAt20Bits) { check_scalable_pe<Vfaq_pe_scalable_3x2_acc20>(FAQ_SCALABLE_3X2, 4); }
+TEST(HwScalableArray, TinyAllModesMatchDotProducts) { check_scalable_array<Vfaq_array_tiny_scalable>(FAQ_TINY_SCALABLE, 5); }
+TEST(HwScalableArray, ThreeByTwoAllModesWrapAt20Bits) { check_scalable_array<Vfaq_array_scalable_3x2_acc20>(FAQ_SCALABLE_3X2, 6); }
 
 TEST(HwArray, TinyMatchesDotProducts) { check_array<Vfaq_array_tiny>("tiny", 1); }
 TEST(HwArray, EdgeMatchesDotProductsWrappingAt20Bits) { check_array<Vfaq_array_edge>("edge", 2); }

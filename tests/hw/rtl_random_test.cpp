@@ -1,4 +1,4 @@
-// Constrained-random layers on the Verilated accelerator (tiny and default): each random single-layer model
+// Constrained-random layers on the Verilated accelerator (tiny, default, edge, a 2x2 iCE40 and a 4x4 scalable one): each random single-layer model
 // (tests/support/random_model.h) is compiled for the preset, run on the RTL through the co-simulation harness and
 // compared element by element with the reference interpreter; the run must end (done) and take the cycles the
 // cycle model predicts within 5 % (layers of fewer than 200 cycles: within 10 cycles).
@@ -6,6 +6,7 @@
 #include "Vfaq_accel_edge.h"
 #include "Vfaq_accel_ice40_2x2.h"
 #include "Vfaq_accel_tiny.h"
+#include "Vfaq_accel_tiny_scalable.h"
 #include "harness.h"
 #include "passes.h"
 #include "random_case.h"
@@ -72,6 +73,8 @@ TEST(RtlRandom, DefaultLayersBitExact) { run_random<Vfaq_accel_default>("default
 TEST(RtlRandom, EdgeLayersBitExact) { run_random<Vfaq_accel_edge>("edge", 9, scaled(40)); }
 // fpga/configs/ice40_2x2.json: two columns through one post-processing lane (two groups per line), PARAM stored by
 // groups and loaded over a 16-bit port
+// tests/configs/tiny_scalable.json: precision-scalable PEs, each layer at its own products per cycle (1, 2 or 4)
+TEST(RtlRandom, TinyScalableLayersBitExact) { run_random<Vfaq_accel_tiny_scalable>(FAQ_TINY_SCALABLE, 11, scaled(60)); }
 TEST(RtlRandom, Ice40TwoByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 10, scaled(40)); }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Constrained-random layers: random shapes, kernels, strides, paddings, precisions and configurations with
-// buffers small enough to force tiling; each layer is compiled, executed on the instruction-level simulator
+// Constrained-random layers: random shapes, kernels, strides, paddings, precisions and configurations (a third
+// of them precision-scalable) with buffers small enough to force tiling; each layer is compiled, executed on the instruction-level simulator
 // and compared element by element with the reference interpreter.
 #include "passes.h"
 #include "random_model.h"
@@ -31,13 +31,14 @@ AcceleratorConfig random_config(Rng& rng) {
   c.acc_kib = uniform(rng, 1, 4);
   c.param_kib = 1;
   c.mem_port_bits = 64;
+  c.scalable = uniform(rng, 0, 2) == 0;  // precision-scalable PEs: 1, 2 or 4 products per cycle by layer
   c.validate("random config");
   return c;
 }
 
 TEST(CompilerRandom, LayersEqualReferenceOnSimulator) {
   Rng rng(2026);
-  int ran = 0, refused = 0, expanded = 0;
+  int ran = 0, refused = 0, expanded = 0, packed = 0;
   for (int trial = 0; trial < 2000 && ran < 240; ++trial) {
     const AcceleratorConfig config = random_config(rng);
     const Model model = random_model(rng);
@@ -52,6 +53,8 @@ TEST(CompilerRandom, LayersEqualReferenceOnSimulator) {
     auto expected = run_reference(model, input);
     expected[0] = compiler::stored_input(program, expected[0]);
     expanded += program.input.active ? 1 : 0;
+    const Layer& last = model.layers.back();
+    if (last.has_weights() && compiler::layer_products(config, model.layers[static_cast<std::size_t>(last.inputs[0])].out.bits, last.weight_bits) > 1) ++packed;
     std::vector<std::uint8_t> dram = program.dram;
     compiler::place_input(program, input, dram);
     sim::Machine machine(config, std::move(dram));
@@ -65,6 +68,7 @@ TEST(CompilerRandom, LayersEqualReferenceOnSimulator) {
   }
   EXPECT_GE(ran, 200) << refused << " refused";
   EXPECT_GE(expanded, 20) << "too few models exercised the expand-input pass";
+  EXPECT_GE(packed, 20) << "too few layers ran with several products per PE (scalable configurations)";
   RecordProperty("ran", ran);
   RecordProperty("refused", refused);
 }

@@ -70,6 +70,29 @@ TEST(Config, ValidationNamesTheField) {
   expect_rejected([](auto& j) { j["post_lanes"] = 3; }, "post_lanes");   // does not divide 16 columns
   expect_rejected([](auto& j) { j["post_lanes"] = 32; }, "post_lanes");  // more lanes than columns
   expect_rejected([](auto& j) { j["post_lanes"] = -1; }, "post_lanes");
+  expect_rejected([](auto& j) { j["scalable"] = 1; }, "scalable");                          // not a boolean
+  expect_rejected([](auto& j) { j["scalable"] = true; j["weight_bits"] = 4; j["acc_bits"] = 16; }, "scalable");  // needs W8A8
+}
+
+TEST(Config, Scalable) {
+  // a fixed array keeps its hash and multiplies one pair per PE; a scalable one sums 1, 2 or 4 products
+  const AcceleratorConfig base = AcceleratorConfig::load("default"), scalable = AcceleratorConfig::load("scalable");
+  AcceleratorConfig off = scalable;
+  off.scalable = false;
+  off.name = base.name;
+  EXPECT_EQ(off.canonical(), base.canonical());
+  EXPECT_NE(scalable.hash(), base.hash());
+  EXPECT_NE(scalable.canonical().find("scalable=1;"), std::string::npos) << scalable.canonical();
+  EXPECT_EQ(AcceleratorConfig::from_json(scalable.to_json(), "round trip").canonical(), scalable.canonical());
+  for (int in : {2, 4, 8})
+    for (int w : {2, 4, 8}) {
+      EXPECT_EQ(base.products(in, w), 1);
+      EXPECT_EQ(scalable.products(in, w), (in <= 4 ? 2 : 1) * (w <= 4 ? 2 : 1)) << in << " " << w;
+    }
+  // lines twice as wide: four 4-bit (two 8-bit) lanes per PE row or column
+  EXPECT_EQ(scalable.spad_lines(), base.spad_lines() / 2);
+  EXPECT_EQ(scalable.wbuf_lines(), base.wbuf_lines() / 2);
+  EXPECT_EQ(scalable.acc_lines(), base.acc_lines());
 }
 
 TEST(Config, PostLanes) {

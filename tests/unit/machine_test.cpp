@@ -270,5 +270,37 @@ TEST(Machine, FaultsAreReported) {
   }
 }
 
+// A precision-scalable array: a line or bank written under one packing (products per PE) is not read under another.
+TEST(Machine, ScalablePackingChangeIsAFault) {
+  auto cfg = AcceleratorConfig::load("tiny");
+  cfg.scalable = true;
+  using L = isa::Load;
+  using M = isa::Matmul;
+  const std::vector<std::uint8_t> dram(256, 0);
+  const Instruction load_spad = make(Opcode::Load, {{L::buffer, 0}, {L::count_y, 1}, {L::count_x, 1}});
+  const Instruction load_wbuf = make(Opcode::Load, {{L::buffer, 1}, {L::count_y, 1}, {L::count_x, 4}});
+  const Instruction preload = make(Opcode::Preload, {});
+  const Instruction matmul = make(Opcode::Matmul, {{M::count_y, 1}, {M::count_x, 1}});
+  auto fault_of = [&](const std::vector<Instruction>& p) {
+    Machine m(cfg, dram);
+    try {
+      for (const auto& i : p) m.execute(i);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // W8A8 (k = 1) throughout, or W8A4 (4-bit activations, k = 2) throughout: no fault
+  EXPECT_EQ(fault_of({config(8, true, 8, true, 4, 4), load_spad, load_wbuf, preload, matmul}), "");
+  EXPECT_EQ(fault_of({config(4, true, 8, true, 4, 4), load_spad, load_wbuf, preload, matmul}), "");
+  const std::string spad = fault_of({config(8, true, 8, true, 4, 4), load_spad, config(4, true, 8, true, 4, 4), load_wbuf, preload, matmul});
+  EXPECT_NE(spad.find("SPAD line 0 was written with 1 products per PE, read with 2"), std::string::npos) << spad;
+  const std::string bank = fault_of({config(4, true, 8, true, 4, 4), load_wbuf, preload, config(8, true, 8, true, 4, 4), load_spad, matmul});
+  EXPECT_NE(bank.find("weight bank 0 was written with 2 products per PE, read with 1"), std::string::npos) << bank;
+  // the same program on a fixed array (k = 1 always) runs
+  cfg.scalable = false;
+  EXPECT_EQ(fault_of({config(8, true, 8, true, 4, 4), load_spad, config(4, true, 8, true, 4, 4), load_wbuf, preload, matmul}), "");
+}
+
 }  // namespace
 }  // namespace faq::sim

@@ -29,14 +29,25 @@ struct AcceleratorConfig {
   int mem_port_bits = 128;      // external memory port width
   int post_lanes = 0;           // post-processing lanes (requantize, add); 0: one per column. Fewer lanes take
                                 // cols / post_lanes cycles per line (an FPGA's few multipliers, less area)
+  bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or
+                                // sums two (W4A8, W8A4) or four (W4A4) products of a longer reduction per cycle
   Dataflow dataflow = Dataflow::WeightStationary;
 
   // Throws InputError naming the first offending field. `origin` names the file or preset in the message.
   void validate(std::string_view origin = "config") const;
 
-  // Derived quantities. Lines are the unit of addressing of each buffer.
-  int spad_line_bits() const { return rows * act_bits; }    // one activation vector: `rows` lanes
-  int wbuf_line_bits() const { return cols * weight_bits; }  // one weight row: `cols` lanes
+  // Products a PE sums per cycle for a layer of `in_bits` activations and `weight_bits` weights (CONFIG's lane
+  // widths): 1 unless scalable; then 2 per operand of at most 4 bits. A layer's array is then
+  // products x rows deep: SPAD lines hold products x rows lanes, WBUF lines products x cols (docs/isa.md).
+  int products(int in_bits, int layer_weight_bits) const {
+    return scalable ? (in_bits <= 4 ? 2 : 1) * (layer_weight_bits <= 4 ? 2 : 1) : 1;
+  }
+  int max_products() const { return scalable ? 4 : 1; }
+
+  // Derived quantities. Lines are the unit of addressing of each buffer. A scalable array's lines are twice as
+  // wide (four 4-bit or two 8-bit lanes per PE row or column).
+  int spad_line_bits() const { return rows * act_bits * (scalable ? 2 : 1); }    // `rows` lanes (scalable: up to 4·rows)
+  int wbuf_line_bits() const { return cols * weight_bits * (scalable ? 2 : 1); }  // `cols` lanes (scalable: up to 4·cols)
   int acc_line_bits() const { return cols * acc_bits; }      // one accumulator vector: `cols` lanes
   static constexpr int kParamEntryBits = 8 * 9;               // int32 a, int32 b, uint8 shift (packing::kParamEntryBytes)
   int param_line_bits() const { return cols * kParamEntryBits; }

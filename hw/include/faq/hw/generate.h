@@ -13,8 +13,9 @@ namespace faq::hw {
 
 // Widths derived from the configuration (one place).
 struct Widths {
-  int act = 9;        // activations in the array: act_bits + 1, signed (holds unsigned act_bits lanes too)
-  int weight = 8;     // weights: weight_bits, signed
+  int act = 9;        // activations in the array: act_bits + 1, signed (holds unsigned act_bits lanes too);
+                      // scalable: kScalableActBits per PE row
+  int weight = 8;     // weights: weight_bits, signed; scalable: kScalableWeightBits per PE column
   int psum = 32;      // partial sums and accumulators: acc_bits, wrapping
   explicit Widths(const AcceleratorConfig& config);
 };
@@ -23,22 +24,15 @@ struct Widths {
 // sums move down, both registered; the bank select and a valid bit travel with the activation; weights shift down
 // the column into the bank named by `w_bank` while `w_shift` is high.
 Module pe_module(const AcceleratorConfig& config);
-// Precision-scalable PE (issue 7, first part; Bit Fusion's idea): four 5x5-bit signed multipliers that compose one
-// 9x8-bit product (W8A8), or two 9x4 (W4A8: one activation, two output channels), two 5x8 (W8A4: two input
-// channels, one output channel) or four 5x4 products (W4A4: two input x two output channels) per cycle.
-//   mode_in: 0 W8A8, 1 W4A8, 2 W8A4, 3 W4A4 (bit 0: 4-bit weights, bit 1: 4-bit activations); it travels with
-//   the activation (mode_out, registered, like a_valid and a_bank), so each line carries its own precision and no
-//   mode signal is broadcast across the array
-//   a_in (10 bits): one 9-bit signed activation (8-bit modes), or lanes a0 = [4:0], a1 = [9:5] (5-bit signed)
-//   weights (16 bits per bank): W8A8 w = [7:0]; W4A8 w(out 0) = [3:0], w(out 1) = [7:4]; W8A4 w(in 0) = [7:0],
-//   w(in 1) = [15:8]; W4A4 w(in i, out o) = [4(2o + i) +: 4]
-//   psum0/psum1: the partial sums of output channels 0 and 1 (psum1 passes through unchanged in W8A8 and W8A4).
-// Not yet used by the array, the compiler or the simulators (docs/scaling.md, "Precision-scalable PE").
-Module scalable_pe_module(const AcceleratorConfig& config);
-// The array of scalable PEs (faq_array_scalable): the same skew, de-skew and latency as faq_array, 10-bit activation
-// lanes, 16-bit weight lanes, a 2-bit mode per activation line (skewed with it) and two partial sums per column (out_line: column c's output
-// channels 0 and 1 at [(2c + o)·acc_bits +: acc_bits]). Not yet used by the accelerator.
-Module scalable_array_module(const AcceleratorConfig& config);
+// With `scalable` (docs/hw.md, "Precision-scalable PE"): four 5x5-bit signed multipliers whose products are
+// shifted and summed into one partial sum: one 9x8-bit product (W8A8), or the sum of two 9x4 (W4A8) or 5x8 (W8A4)
+// products, or of four 5x4 products (W4A4), per cycle: the PE row then reduces `products` input channels.
+//   mode_in (bit 0: activations of at most 4 bits, bit 1: weights of at most 4 bits) travels with the activation
+//   (mode_out, registered, like a_valid and a_bank), so no mode signal is broadcast across the array;
+//   a_in (kScalableActBits): `products` slots of 20 / products bits, each a value sign-extended to its slot;
+//   weights (kScalableWeightBits per bank): `products` slots of 16 / products bits, likewise.
+inline constexpr int kScalableActBits = 20;
+inline constexpr int kScalableWeightBits = 16;
 // rows x cols PEs with input skew and output de-skew: one activation line (rows lanes) in per cycle, one line of
 // cols partial sums out per cycle, `latency()` cycles later.
 Module array_module(const AcceleratorConfig& config);

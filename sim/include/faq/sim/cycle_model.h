@@ -33,7 +33,7 @@ struct TimingOptions {
 // Per-instruction timing: when it issued, how long its unit was occupied and when its results were complete.
 struct Timing {
   std::uint64_t issue = 0, busy_until = 0, done = 0;
-  std::uint64_t macs = 0;            // array MAC slots used (rows x cols per streamed line)
+  std::uint64_t macs = 0;            // array MAC slots used (products x rows x cols per streamed line)
   std::uint64_t array_lines = 0;    // MATMUL: activation lines streamed
   std::uint64_t dram_read = 0, dram_written = 0;
   Unit unit = Unit::Ld;
@@ -58,6 +58,7 @@ class CycleModel {
   std::uint64_t now() const;
   const Totals& totals() const { return totals_; }
   const TimingOptions& options() const { return options_; }
+  int products() const { return config_.products(in_bits_, weight_bits_); }  // per PE and cycle, of the current CONFIG
 
  private:
   enum Resource : std::uint8_t { Spad0, Spad1, Wbuf0, Wbuf1, Bank0, Bank1, Acc0, Acc1, Param, kResources };
@@ -84,6 +85,7 @@ class CycleModel {
 struct LayerTiming {
   std::uint64_t cycles = 0;
   std::uint64_t array_lines = 0;                 // lines streamed through the array (each uses rows x cols PEs)
+  int products = 1;                              // products per PE and cycle of the layer's CONFIG (its last)
   std::uint64_t dram_read = 0, dram_written = 0;
   std::array<std::uint64_t, kUnits> busy{};
 };

@@ -29,6 +29,7 @@ struct Registers {
   std::uint64_t in_pixel_stride = 0;
   std::uint64_t out_pixel_stride = 0;
   int out_range_bits = 8;  // results saturate to this width; lanes are out_bits wide
+  int products = 1;        // products per PE and cycle (AcceleratorConfig::products): SPAD and WBUF lanes per row / column
 };
 
 class Machine {
@@ -44,13 +45,17 @@ class Machine {
   std::vector<std::uint8_t>& dram() { return dram_; }
   const std::vector<std::uint8_t>& dram() const { return dram_; }
   const Registers& registers() const { return registers_; }
-  std::int64_t spad(std::int64_t line, int lane) const { return spad_[index(line, lane, config_.rows)]; }
+  std::int64_t spad(std::int64_t line, int lane) const { return spad_[index(line, lane, spad_stride())]; }
   std::int64_t acc(std::int64_t line, int lane) const { return acc_[index(line, lane, config_.cols)]; }
 
  private:
   static std::size_t index(std::int64_t line, int lane, int lanes) {
     return static_cast<std::size_t>(line * lanes + lane);
   }
+  int spad_stride() const { return config_.max_products() * config_.rows; }
+  int wbuf_stride() const { return config_.max_products() * config_.cols; }
+  // A SPAD or WBUF line, or a weight bank, is read under the packing it was written with (or was never written).
+  void check_packing(int written, const char* what, std::int64_t line) const;
   void config_registers(const isa::Instruction& i);
   void load(const isa::Instruction& i);
   void preload(const isa::Instruction& i);
@@ -73,6 +78,9 @@ class Machine {
   std::vector<std::int64_t> spad_, wbuf_, acc_;
   std::vector<ParamEntry> param_;
   std::vector<std::int64_t> banks_[2];
+  // products (Registers::products) under which each SPAD / WBUF line and bank was written; 0: never written (zero)
+  std::vector<std::uint8_t> spad_products_, wbuf_products_;
+  int bank_products_[2] = {0, 0};
   std::uint64_t executed_ = 0;          // instructions executed (for fault messages)
   isa::Opcode current_ = isa::Opcode::Halt;
 };

@@ -26,7 +26,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <functional>
+#include <ranges>
 
 namespace faq::hw {
 
@@ -188,12 +191,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // (out_signed and out_range_bits live on as the saturation bounds sat_lo / sat_hi)
   const auto in_bits = m.reg("in_bits", 5), weight_bits = m.reg("weight_bits", 5), out_bits = m.reg("out_bits", 5),
              res_bits = m.reg("res_bits", 5);
+  const auto in_signed = m.reg("in_signed"), res_signed = m.reg("res_signed");
   if (cfg.scalable) {
     // the precision mode of a scalable array (AcceleratorConfig::products): bit 0 activations, bit 1 weights of at
-    // most 4 bits; CONFIG waits until nothing is in flight, so the mode is steady while lines are in the array
-    m.assign(m.wire("sc_mode", 2), "{weight_bits <= 5'd4, in_bits <= 5'd4}");
+    // most 4 bits, bit 2 signed activations; CONFIG waits until nothing is in flight, so the mode is steady while lines are in the array
+    m.assign(m.wire("sc_mode", kScalableModeBits), "{in_signed, weight_bits <= 5'd4, in_bits <= 5'd4}");
   }
-  const auto in_signed = m.reg("in_signed"), res_signed = m.reg("res_signed");
   const auto in_stride = m.reg("in_stride", 20), out_stride = m.reg("out_stride", 20);
   const auto sat_lo = m.reg("sat_lo", kSaturationBits, true), sat_hi = m.reg("sat_hi", kSaturationBits, true);
 
@@ -701,16 +704,38 @@ Module accel_module(const AcceleratorConfig& cfg) {
     spad_in = lane_mux("spad_in", R, w.act, lane_widths(std::min(cfg.act_bits, 16)), "in_bits", "in_signed", "full_line");
     wbuf_in = lane_mux("wbuf_in", C, w.weight, lane_widths(std::min(cfg.weight_bits, 16)), "weight_bits", "1'b1", "full_line");
   } else {
-    // products k lanes per PE row (column), each in a slot of 20 / k (16 / k) bits: the layouts of the three k, the
-    // lane widths each may see (k = 1: 8-bit operands; k = 4: operands of at most 4 bits)
-    auto by_products = [&](const std::string& name, int lanes, int slot, const std::string& bits, const std::string& is_signed) {
-      const auto one = lane_mux(name + "1", lanes, slot, {8}, bits, is_signed, "full_line");
-      const auto two = lane_mux(name + "2", 2 * lanes, slot / 2, {2, 4, 8}, bits, is_signed, "full_line");
-      const auto four = lane_mux(name + "4", 4 * lanes, slot / 4, {2, 4}, bits, is_signed, "full_line");
-      return fmt::format("(sc_mode == 2'd0) ? {} : (sc_mode == 2'd3) ? {} : {}", one, four, two);
+    // A PE row's (column's) word: four nibbles, one per multiplier, in the order the PE takes them (docs/hw.md,
+    // "Precision-scalable PE"). The DRAM lanes are unpacked as bytes (8-bit operands) or nibbles (2- and 4-bit
+    // operands, extended), then arranged by the mode: n is the nibble list of one word, lowest first.
+    auto arrange = [&](const std::string& name, int words, const std::string& bits, const std::string& is_signed,
+                       const std::array<std::function<std::vector<std::string>(const std::string&, const std::string&, int)>, 4>& layouts) {
+      const auto bytes = lane_mux(name + "_b", 2 * words, 8, {8}, bits, is_signed, "full_line");
+      const auto nibbles = lane_mux(name + "_n", 4 * words, 4, {2, 4}, bits, is_signed, "full_line");
+      std::array<std::string, 4> by_mode;
+      for (std::size_t mode = 0; mode < 4; ++mode) {
+        std::string cat;
+        for (int word = words - 1; word >= 0; --word)
+          for (const auto& n : layouts[mode](bytes, nibbles, word) | std::views::reverse) cat += (cat.empty() ? "" : ", ") + n;
+        by_mode[mode] = "{" + cat + "}";
+      }
+      const auto out = m.wire(name, 16 * words);
+      m.assign(out, fmt::format("(sc_mode[1:0] == 2'd0) ? {} : (sc_mode[1:0] == 2'd1) ? {} : (sc_mode[1:0] == 2'd2) ? {} : {}", by_mode[0],
+                                by_mode[1], by_mode[2], by_mode[3]));
+      return out.name;
     };
-    spad_in = by_products("spad_in", R, w.act, "in_bits", "in_signed");
-    wbuf_in = by_products("wbuf_in", C, w.weight, "weight_bits", "1'b1");
+    auto nib = [](const std::string& v, int i) { return fmt::format("{}[{}:{}]", v, 4 * i + 3, 4 * i); };
+    // activations: W8A8 [vL, vL, vH, vH], W8A4 [a0, a0, a1, a1], W4A8 [v0L, v0H, v1L, v1H], W4A4 [a0, a1, a2, a3]
+    spad_in = arrange("spad_in", R, "in_bits", "in_signed",
+                      {[&](const std::string& b, const std::string&, int r) { return std::vector{nib(b, 2 * r), nib(b, 2 * r), nib(b, 2 * r + 1), nib(b, 2 * r + 1)}; },
+                       [&](const std::string&, const std::string& n, int r) { return std::vector{nib(n, 2 * r), nib(n, 2 * r), nib(n, 2 * r + 1), nib(n, 2 * r + 1)}; },
+                       [&](const std::string& b, const std::string&, int r) { return std::vector{nib(b, 4 * r), nib(b, 4 * r + 1), nib(b, 4 * r + 2), nib(b, 4 * r + 3)}; },
+                       [&](const std::string&, const std::string& n, int r) { return std::vector{nib(n, 4 * r), nib(n, 4 * r + 1), nib(n, 4 * r + 2), nib(n, 4 * r + 3)}; }});
+    // weights: W8A8 [wL, wH, wL, wH], W8A4 [w0L, w0H, w1L, w1H], W4A8 [w0, w0, w1, w1], W4A4 [w0, w1, w2, w3]
+    wbuf_in = arrange("wbuf_in", C, "weight_bits", "1'b1",
+                      {[&](const std::string& b, const std::string&, int c) { return std::vector{nib(b, 2 * c), nib(b, 2 * c + 1), nib(b, 2 * c), nib(b, 2 * c + 1)}; },
+                       [&](const std::string& b, const std::string&, int c) { return std::vector{nib(b, 4 * c), nib(b, 4 * c + 1), nib(b, 4 * c + 2), nib(b, 4 * c + 3)}; },
+                       [&](const std::string&, const std::string& n, int c) { return std::vector{nib(n, 2 * c), nib(n, 2 * c), nib(n, 2 * c + 1), nib(n, 2 * c + 1)}; },
+                       [&](const std::string&, const std::string& n, int c) { return std::vector{nib(n, 4 * c), nib(n, 4 * c + 1), nib(n, 4 * c + 2), nib(n, 4 * c + 3)}; }});
   }
   const auto acc_in = m.wire("acc_in", C * w.psum), param_in = m.wire("param_in", C * param_entry);
   {

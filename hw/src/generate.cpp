@@ -60,15 +60,17 @@ Module pe_module(const AcceleratorConfig& config) {
 
 namespace {
 
-// The precision-scalable PE (docs/hw.md): four 5x5-bit signed multipliers whose products the mode shifts and sums
-// into one partial sum: one 9x8 product (W8A8), two 9x4 (W4A8) or 5x8 (W8A4) products, or four 5x4 (W4A4).
+// The precision-scalable PE (docs/hw.md, "Precision-scalable PE"): four 5x5-bit signed multipliers whose products
+// are shifted by the mode and summed into one partial sum: one 9x8 product (W8A8), the sum of two 9x4 (W4A8) or
+// 5x8 (W8A4) products, or of four 5x4 products (W4A4). LOAD arranges each PE's operands as the multipliers take
+// them, so that the PE has no operand multiplexers: nibble k of the activation word and of the weight word feed
+// multiplier k, extended to five bits by the nibble's sign where the mode says it is signed.
 Module scalable_pe_module(const AcceleratorConfig& config) {
   const int acc = config.acc_bits;
   Module m("faq_pe", "precision-scalable processing element: four 5x5 multipliers summing 1 (W8A8), 2 (W4A8, W8A4) or 4 (W4A4) products");
   const auto clk = m.input("clk");
-  // the mode travels with each activation, like its valid and bank bits (no broadcast across the array):
-  // bit 0: activations of at most 4 bits, bit 1: weights of at most 4 bits
-  const auto mode = m.input("mode_in", 2);
+  // the mode travels with each activation, like its valid and bank bits (no broadcast across the array)
+  const auto mode = m.input("mode_in", kScalableModeBits);
   const auto a_in = m.input("a_in", kScalableActBits);
   const auto a_valid_in = m.input("a_valid_in");
   const auto a_bank_in = m.input("a_bank_in");
@@ -79,53 +81,46 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   const auto a_out = m.output_reg("a_out", kScalableActBits);
   const auto a_valid_out = m.output_reg("a_valid_out");
   const auto a_bank_out = m.output_reg("a_bank_out");
-  const auto mode_out = m.output_reg("mode_out", 2);
+  const auto mode_out = m.output_reg("mode_out", kScalableModeBits);
   const auto psum_out = m.output_reg("psum_out", acc, true);
   const auto w_out = m.output("w_out", kScalableWeightBits);
   const auto w0 = m.reg("w0", kScalableWeightBits), w1 = m.reg("w1", kScalableWeightBits);
   const auto w = m.wire("w", kScalableWeightBits);
   m.assign(w, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
   m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
-  // 5-bit signed operands, per mode (00 W8A8, 01 W8A4, 10 W4A8, 11 W4A4): activation slots of 20 / k bits
-  // (a 9-bit value's low nibble unsigned and high five bits signed; a 5-bit value whole), weight slots of 16 / k bits
-  // (an 8-bit weight's low nibble unsigned and high nibble signed; a 4-bit weight signed)
-  auto u4 = [](const std::string& v, int lsb) { return fmt::format("{{1'b0, {}[{}:{}]}}", v, lsb + 3, lsb); };
-  auto s5 = [](const std::string& v, int lsb) { return fmt::format("{}[{}:{}]", v, lsb + 4, lsb); };
-  auto s4 = [](const std::string& v, int lsb) { return fmt::format("{{{0}[{1}], {0}[{1}:{2}]}}", v, lsb + 3, lsb); };
-  const std::string a = a_in.name, wn = w.name;
-  // {W8A8, W8A4, W4A8, W4A4} operands of multipliers 0..3
-  const std::array<std::array<std::string, 4>, 4> x = {{{u4(a, 0), s5(a, 0), u4(a, 0), s5(a, 0)},
-                                                        {u4(a, 0), s5(a, 0), s5(a, 4), s5(a, 5)},
-                                                        {s5(a, 4), s5(a, 10), u4(a, 10), s5(a, 10)},
-                                                        {s5(a, 4), s5(a, 10), s5(a, 14), s5(a, 15)}}};
-  const std::array<std::array<std::string, 4>, 4> y = {{{u4(wn, 0), u4(wn, 0), s4(wn, 0), s4(wn, 0)},
-                                                        {s4(wn, 4), s4(wn, 4), s4(wn, 0), s4(wn, 4)},
-                                                        {u4(wn, 0), u4(wn, 8), s4(wn, 8), s4(wn, 8)},
-                                                        {s4(wn, 4), s4(wn, 12), s4(wn, 8), s4(wn, 12)}}};
-  auto pick = [&](const std::array<std::string, 4>& v) {
-    return fmt::format("(mode_in == 2'd0) ? {} : (mode_in == 2'd1) ? {} : (mode_in == 2'd2) ? {} : {}", v[0], v[1], v[2], v[3]);
-  };
-  // each product's shift per mode: W8A8 (0, 4, 4, 8), W8A4 and W4A8 (0, 4, 0, 4), W4A4 (0, 0, 0, 0); a 20-bit
-  // signed sum holds them all (|product| <= 256, shifted by at most 8, four of them)
-  std::string sum;
+  // Operand nibbles per mode (docs/hw.md): activation [vL, vL, vH, vH] W8A8, [v0L, v0H, v1L, v1H] W4A8,
+  // [a0, a0, a1, a1] W8A4, [a0, a1, a2, a3] W4A4; weight [wL, wH, wL, wH] W8A8, [w0, w0, w1, w1] W4A8,
+  // [w0L, w0H, w1L, w1H] W8A4, [w0, w1, w2, w3] W4A4. Signed: an activation nibble that is a 4-bit value or a high
+  // nibble, when the activations are signed (mode bit 2); a weight nibble that is a 4-bit weight or a high nibble.
+  const std::string a4 = "mode_in[0]", w4 = "mode_in[1]", sa = "mode_in[2]";
+  const std::array<std::string, 4> a_signed = {
+      fmt::format("{} && {}", sa, a4), fmt::format("{} && ({} || {})", sa, a4, w4), fmt::format("{} && ({} || !{})", sa, a4, w4),
+      sa};
+  const std::array<std::string, 4> w_signed = {w4, "1'b1", w4, "1'b1"};
+  std::vector<std::string> mk;
   for (std::size_t k = 0; k < 4; ++k) {
     const auto xs = m.wire(fmt::format("x{}", k), 5, true), ys = m.wire(fmt::format("y{}", k), 5, true);
-    m.assign(xs, pick(x[k]));
-    m.assign(ys, pick(y[k]));
-    const auto pk = m.wire(fmt::format("m{}", k), 20, true);
-    m.assign(pk, fmt::format("{} * {}", xs.name, ys.name));  // 5x5 signed, sign-extended to 20 bits
-    std::string term = pk.name;
-    if (k == 1) term = fmt::format("((mode_in == 2'd3) ? {0} : ({0} <<< 4))", pk.name);
-    if (k == 2) term = fmt::format("((mode_in == 2'd0) ? ({0} <<< 4) : {0})", pk.name);
-    if (k == 3) term = fmt::format("((mode_in == 2'd0) ? ({0} <<< 8) : (mode_in == 2'd3) ? {0} : ({0} <<< 4))", pk.name);
-    sum += (sum.empty() ? "" : " + ") + term;
+    const int lo = 4 * static_cast<int>(k), hi = lo + 3;
+    // invalid cycles add nothing
+    m.assign(xs, fmt::format("{} ? {{({}) && {}[{}], {}[{}:{}]}} : 5'sd0", a_valid_in.name, a_signed[k], a_in.name, hi, a_in.name, hi, lo));
+    m.assign(ys, fmt::format("{{({}) && {}[{}], {}[{}:{}]}}", w_signed[k], w.name, hi, w.name, hi, lo));
+    const auto pk = m.wire(fmt::format("m{}", k), 10, true);
+    m.assign(pk, fmt::format("{} * {}", xs.name, ys.name));  // 5x5 signed
+    mk.push_back(pk.name);
   }
-  const auto s = m.wire("sum", 20, true);
-  m.assign(s, sum);
+  // The products' shifts are W8A8 (0, 4, 4, 8), W4A8 and W8A4 (0, 4, 0, 4), W4A4 (0, 0, 0, 0), summed as a tree of
+  // two levels (Bit Fusion's fusion): pairs p = m0 + m2·2^s and q = m1 + m3·2^s (s = 4 in W8A8, else 0), then
+  // p + q·2^t (t = 0 in W4A4, else 4). |product| <= 256: p and q fit 15 bits, the sum 20.
+  const auto p = m.wire("pair0", 15, true), q = m.wire("pair1", 15, true), sum = m.wire("sum", 20, true);
+  auto widen = [](const std::string& v, int from, int to) { return fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", to - from, v, from - 1, v); };
+  const std::string w8a8 = fmt::format("!{} && !{}", a4, w4), w4a4 = fmt::format("{} && {}", a4, w4);
+  m.assign(p, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[0], 10, 15), w8a8, widen(mk[2], 10, 15), widen(mk[2], 10, 15)));
+  m.assign(q, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[1], 10, 15), w8a8, widen(mk[3], 10, 15), widen(mk[3], 10, 15)));
+  m.assign(sum, fmt::format("{} + (({}) ? {} : ({} <<< 4))", widen(p.name, 15, 20), w4a4, widen(q.name, 15, 20), widen(q.name, 15, 20)));
   const std::string extended = acc <= 20 ? fmt::format("sum[{}:0]", acc - 1) : fmt::format("{{{{{}{{sum[19]}}}}, sum}}", acc - 20);
   m.always_ff(clk, [&](Block& b) {
     b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in).assign(mode_out, mode);
-    b.assign(psum_out, fmt::format("{} + ({} ? {} : {}'d0)", psum_in.name, a_valid_in.name, extended, acc));
+    b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended));
     b.if_(w_shift, [&](Block& t) {
       t.if_(w_bank, [&](Block& xb) { xb.assign(w1, w_in); }, [&](Block& xb) { xb.assign(w0, w_in); });
     });
@@ -142,7 +137,7 @@ Module array_module(const AcceleratorConfig& config) {
   Module m("faq_array", fmt::format("{}x{} weight-stationary systolic array{} with input skew and output de-skew", R, C,
                                     scalable ? " of precision-scalable PEs" : ""));
   const auto clk = m.input("clk");
-  const Signal mode = scalable ? m.input("mode", 2) : Signal{};
+  const Signal mode = scalable ? m.input("mode", kScalableModeBits) : Signal{};
   const auto a_line = m.input("a_line", R * w.act);
   const auto a_valid = m.input("a_valid");
   const auto a_bank = m.input("a_bank");
@@ -156,7 +151,7 @@ Module array_module(const AcceleratorConfig& config) {
   const auto a_h = m.wire("a_h", R * (C + 1) * w.act);
   const auto v_h = m.wire("v_h", R * (C + 1));
   const auto b_h = m.wire("b_h", R * (C + 1));
-  const Signal mode_h = scalable ? m.wire("mode_h", R * (C + 1) * 2) : Signal{};
+  const Signal mode_h = scalable ? m.wire("mode_h", R * (C + 1) * kScalableModeBits) : Signal{};
   // Vertical nets: partial sums and weights entering PE (r, c) from above; row R is the bottom edge.
   const auto p_v = m.wire("p_v", (R + 1) * C * w.psum);
   const auto w_v = m.wire("w_v", (R + 1) * C * w.weight);
@@ -164,7 +159,7 @@ Module array_module(const AcceleratorConfig& config) {
   m.comment("input skew: row r's lane passes r + 1 registers (one common input register, r of skew)");
   for (int r = 0; r < R; ++r) {
     // One shift register per row holding (activation, valid, bank) per stage; stage r feeds the row.
-    const int stage = w.act + 2 + (scalable ? 2 : 0), stages = r + 1;  // {[mode,] bank, valid, activation}
+    const int stage = w.act + 2 + (scalable ? kScalableModeBits : 0), stages = r + 1;  // {[mode,] bank, valid, activation}
     const auto d = m.reg(fmt::format("skew_{}", r), stage * stages);
     const std::string fresh = fmt::format("{{{}{}, {}, {}[{}+:{}]}}", scalable ? mode.name + ", " : "", a_bank.name, a_valid.name, a_line.name,
                                           r * w.act, w.act);
@@ -175,7 +170,9 @@ Module array_module(const AcceleratorConfig& config) {
     m.assign(fmt::format("{}[{}+:{}]", a_h.name, r * (C + 1) * w.act, w.act), fmt::format("{}[{}+:{}]", d.name, top - stage, w.act));
     m.assign(fmt::format("{}[{}]", v_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - stage + w.act));
     m.assign(fmt::format("{}[{}]", b_h.name, r * (C + 1)), fmt::format("{}[{}]", d.name, top - stage + w.act + 1));
-    if (scalable) m.assign(fmt::format("{}[{}+:2]", mode_h.name, r * (C + 1) * 2), fmt::format("{}[{}+:2]", d.name, top - stage + w.act + 2));
+    if (scalable)
+      m.assign(fmt::format("{}[{}+:{}]", mode_h.name, r * (C + 1) * kScalableModeBits, kScalableModeBits),
+               fmt::format("{}[{}+:{}]", d.name, top - stage + w.act + 2, kScalableModeBits));
   }
   m.comment("the top edge: no partial sum; the weight line enters every column");
   m.generate_for("c", C, "top", [&](Module& g) {
@@ -200,8 +197,8 @@ Module array_module(const AcceleratorConfig& config) {
                   {"psum_out", fmt::format("{}[{}*{}+:{}]", p_v.name, vout, w.psum, w.psum)},
                   {"w_out", fmt::format("{}[{}*{}+:{}]", w_v.name, vout, w.weight, w.weight)}};
       if (scalable) {
-        ports.emplace_back("mode_in", fmt::format("{}[{}*2+:2]", mode_h.name, idx));
-        ports.emplace_back("mode_out", fmt::format("{}[{}*2+:2]", mode_h.name, idx_next));
+        ports.emplace_back("mode_in", fmt::format("{}[{}*{}+:{}]", mode_h.name, idx, kScalableModeBits, kScalableModeBits));
+        ports.emplace_back("mode_out", fmt::format("{}[{}*{}+:{}]", mode_h.name, idx_next, kScalableModeBits, kScalableModeBits));
       }
       h.instance("faq_pe", "pe", ports);
     });

@@ -155,7 +155,8 @@ Timing CycleModel::issue(const isa::Instruction& i) {
                  o = static_cast<std::uint64_t>(C * out_bits_ / 8);
       // reads of a and b back to back on the read channel; the writes overlap them on the write channel
       read_busy = std::max<std::uint64_t>(1, i[F::count] * (beats(a) + beats(b)));
-      occupancy = lane_bound(read_busy, i[F::count]) + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(o);
+      // + 2, as for STORE: the last write, then the cycle in which ST, no longer busy, may take the next instruction
+      occupancy = lane_bound(read_busy, i[F::count]) + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 2) + beats(o);
       t.dram_read = i[F::count] * (a + b);
       t.dram_written = i[F::count] * o;
       break;
@@ -198,7 +199,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
           }
         lanes_done = fed + G;
       }
-      occupancy = lanes_done + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 1) + beats(out_line);
+      occupancy = lanes_done + static_cast<std::uint64_t>(options_.mem_latency + options_.post_latency + 2) + beats(out_line);  // + 2: as VADD
       t.dram_read = taps * in_line;
       t.dram_written = outputs * out_line;
       break;

@@ -154,33 +154,47 @@ void check_array(const char* preset, std::uint64_t seed) {
   EXPECT_TRUE(pending.empty());
 }
 
-// Operands of the precision-scalable PE per mode (bit 0: activations, bit 1: weights of at most 4 bits), drawn over
-// the full ranges: k = products per cycle values per operand, each sign-extended into a slot of 20 / k (activation)
-// or 16 / k (weight) bits, as LOAD unpacks them. Activations 9-bit signed in 8-bit modes (they hold signed and
-// unsigned 8-bit values), 5-bit signed in 4-bit modes; weights 8- or 4-bit signed.
+// Operands of the precision-scalable PE per mode (bit 0: activations, bit 1: weights of at most 4 bits; bit 2: signed
+// activations), drawn over the full ranges: k = products per cycle values per operand, arranged into the PE's
+// 16-bit words of four nibbles as LOAD arranges them (docs/hw.md): activations [vL, vL, vH, vH] (W8A8),
+// [a0, a0, a1, a1] (W8A4), [v0L, v0H, v1L, v1H] (W4A8), [a0, a1, a2, a3] (W4A4); weights [wL, wH, wL, wH],
+// [w0L, w0H, w1L, w1H], [w0, w0, w1, w1], [w0, w1, w2, w3].
 struct Slots {
   std::uint64_t bits = 0;
   std::array<std::int64_t, 4> v{};
 };
 using Uniform = std::function<std::int64_t(std::int64_t, std::int64_t)>;
-std::uint64_t field(std::int64_t v, int bits) { return static_cast<std::uint64_t>(v) & ((1ULL << bits) - 1); }
 int mode_products(int mode) { return ((mode & 1) != 0 ? 2 : 1) * ((mode & 2) != 0 ? 2 : 1); }
 
-Slots random_slots(int count, int word_bits, std::int64_t lo, std::int64_t hi, const Uniform& uniform) {
+// nibble i of value `v` (bits [4i, 4i + 4))
+std::uint64_t nibble(std::int64_t v, int i) { return (static_cast<std::uint64_t>(v) >> (4 * i)) & 0xF; }
+std::uint64_t word(const std::array<std::uint64_t, 4>& n) { return n[0] | n[1] << 4 | n[2] << 8 | n[3] << 12; }
+
+Slots random_values(int count, std::int64_t lo, std::int64_t hi, const Uniform& uniform) {
   Slots s;
-  for (int k = 0; k < count; ++k) {
-    s.v[static_cast<std::size_t>(k)] = uniform(0, 7) == 0 ? (uniform(0, 1) != 0 ? lo : hi) : uniform(lo, hi);
-    s.bits |= field(s.v[static_cast<std::size_t>(k)], word_bits / count) << (word_bits / count * k);
-  }
+  for (int k = 0; k < count; ++k) s.v[static_cast<std::size_t>(k)] = uniform(0, 7) == 0 ? (uniform(0, 1) != 0 ? lo : hi) : uniform(lo, hi);
   return s;
 }
 Slots scalable_activation(int mode, const Uniform& uniform) {
-  return (mode & 1) != 0 ? random_slots(mode_products(mode), kScalableActBits, -16, 15, uniform)
-                         : random_slots(mode_products(mode), kScalableActBits, -256, 255, uniform);
+  const bool a4 = (mode & 1) != 0, w4 = (mode & 2) != 0, sa = (mode & 4) != 0;
+  const int bits = a4 ? 4 : 8;
+  Slots s = random_values(mode_products(mode), sa ? -(1 << (bits - 1)) : 0, sa ? (1 << (bits - 1)) - 1 : (1 << bits) - 1, uniform);
+  const auto& v = s.v;
+  if (!a4 && !w4) s.bits = word({nibble(v[0], 0), nibble(v[0], 0), nibble(v[0], 1), nibble(v[0], 1)});
+  if (a4 && !w4) s.bits = word({nibble(v[0], 0), nibble(v[0], 0), nibble(v[1], 0), nibble(v[1], 0)});
+  if (!a4 && w4) s.bits = word({nibble(v[0], 0), nibble(v[0], 1), nibble(v[1], 0), nibble(v[1], 1)});
+  if (a4 && w4) s.bits = word({nibble(v[0], 0), nibble(v[1], 0), nibble(v[2], 0), nibble(v[3], 0)});
+  return s;
 }
 Slots scalable_weights(int mode, const Uniform& uniform) {
-  return (mode & 2) != 0 ? random_slots(mode_products(mode), kScalableWeightBits, -8, 7, uniform)
-                         : random_slots(mode_products(mode), kScalableWeightBits, -128, 127, uniform);
+  const bool a4 = (mode & 1) != 0, w4 = (mode & 2) != 0;
+  Slots s = w4 ? random_values(mode_products(mode), -8, 7, uniform) : random_values(mode_products(mode), -128, 127, uniform);
+  const auto& v = s.v;
+  if (!a4 && !w4) s.bits = word({nibble(v[0], 0), nibble(v[0], 1), nibble(v[0], 0), nibble(v[0], 1)});
+  if (a4 && !w4) s.bits = word({nibble(v[0], 0), nibble(v[0], 1), nibble(v[1], 0), nibble(v[1], 1)});
+  if (!a4 && w4) s.bits = word({nibble(v[0], 0), nibble(v[0], 0), nibble(v[1], 0), nibble(v[1], 0)});
+  if (a4 && w4) s.bits = word({nibble(v[0], 0), nibble(v[1], 0), nibble(v[2], 0), nibble(v[3], 0)});
+  return s;
 }
 std::int64_t dot(int mode, const Slots& a, const Slots& w) {
   std::int64_t s = 0;
@@ -200,7 +214,7 @@ void check_scalable_pe(const char* config_file, std::uint64_t seed) {
   m.a_valid_in = 0;
   tick(m);
   for (int trial = 0; trial < 4000; ++trial) {
-    const int mode = trial % 4;
+    const int mode = trial % 8;
     const int bank = static_cast<int>(uniform(0, 1));
     const Slots w = scalable_weights(mode, uniform);
     m.w_shift = 1;
@@ -223,7 +237,7 @@ void check_scalable_pe(const char* config_file, std::uint64_t seed) {
   }
 }
 
-// The array of scalable PEs in each mode: both weight banks preloaded, lines alternating banks, every column's
+// The array of scalable PEs in each of the eight modes: both weight banks preloaded, lines alternating banks, every column's
 // partial sum equal to the dot product over products x rows inputs, after array_latency() edges like the fixed array.
 template <typename Model>
 void check_scalable_array(const char* config_file, std::uint64_t seed) {
@@ -235,7 +249,7 @@ void check_scalable_array(const char* config_file, std::uint64_t seed) {
   m.a_valid = 0;
   m.w_shift = 0;
   tick(m);
-  for (int mode = 0; mode < 4; ++mode) {
+  for (int mode = 0; mode < 8; ++mode) {
     m.mode = static_cast<std::uint8_t>(mode);
     using Tile = std::vector<std::vector<Slots>>;
     Tile bank[2];

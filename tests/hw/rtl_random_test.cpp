@@ -51,7 +51,10 @@ void run_random(const char* preset, std::uint64_t seed, int layers) {
     // run.cycles counts from start to done; the model's layers end where HALT issues
     const double rtl = static_cast<double>(run.cycles), mod = static_cast<double>(predicted);
     EXPECT_TRUE(std::abs(rtl - mod) <= std::max(10.0, 0.05 * mod))
-        << preset << " trial " << trial << " (" << to_string(model.layers.back().op) << "): RTL " << rtl << " cycles, model " << mod;
+        << preset << " trial " << trial << " (" << to_string(model.layers.back().op) << " " << to_string(model.layers.front().out.shape) << " -> "
+        << to_string(model.layers.back().out.shape) << ", kernel " << model.layers.back().kernel_h << " stride " << model.layers.back().stride_h
+        << " pad " << model.layers.back().pad_h << ", " << model.layers.front().out.bits << " -> " << model.layers.back().out.bits
+        << " bits): RTL " << rtl << " cycles, model " << mod;
     ++ran;
     total_cycles += run.cycles;
   }
@@ -76,6 +79,49 @@ TEST(RtlRandom, EdgeLayersBitExact) { run_random<Vfaq_accel_edge>("edge", 9, sca
 // tests/configs/tiny_scalable.json: precision-scalable PEs, each layer at its own products per cycle (1, 2 or 4)
 TEST(RtlRandom, TinyScalableLayersBitExact) { run_random<Vfaq_accel_tiny_scalable>(FAQ_TINY_SCALABLE, 11, scaled(60)); }
 TEST(RtlRandom, Ice40TwoByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 10, scaled(40)); }
+
+}  // namespace
+}  // namespace faq
+namespace faq {
+namespace {
+
+// CONFIG, `n` POOLs (1 x `pixels`, kernel 1) or VADDs (`pixels` lines) back to back, HALT: (RTL - cycle model) cycles.
+long st_timing_error(bool pool, int n, int pixels) {
+  const AcceleratorConfig config = AcceleratorConfig::load("tiny");
+  std::vector<isa::Instruction> code(1, isa::Instruction(isa::Opcode::Config));
+  using F = isa::Config;
+  for (int f : {F::in_bits, F::weight_bits, F::out_bits, F::res_bits, F::out_range_bits}) code[0][f] = 8;
+  code[0][F::in_pixel_stride] = code[0][F::out_pixel_stride] = 4;
+  for (int k = 0; k < n; ++k) {
+    isa::Instruction i(pool ? isa::Opcode::Pool : isa::Opcode::Vadd);
+    if (pool) {
+      i[isa::Pool::src_addr] = static_cast<std::uint64_t>(4 * k);
+      i[isa::Pool::dst_addr] = static_cast<std::uint64_t>(1024 + 4 * k);
+      i[isa::Pool::in_h] = i[isa::Pool::out_h] = 1;
+      i[isa::Pool::in_w] = i[isa::Pool::out_w] = static_cast<std::uint64_t>(pixels);
+      i[isa::Pool::kernel] = i[isa::Pool::stride] = 1;
+    } else {
+      i[isa::Vadd::a_addr] = static_cast<std::uint64_t>(4 * k);
+      i[isa::Vadd::b_addr] = 512;
+      i[isa::Vadd::out_addr] = static_cast<std::uint64_t>(1024 + 4 * k);
+      i[isa::Vadd::count] = static_cast<std::uint64_t>(pixels);
+    }
+    code.push_back(i);
+  }
+  code.emplace_back(isa::Opcode::Halt);
+  std::vector<std::uint8_t> dram(4096, 0);
+  Vfaq_accel_tiny m;
+  const auto run = rtl::simulate(m, code, dram, config.mem_port_bits / 8, sim::TimingOptions{}.mem_latency, 100000);
+  EXPECT_TRUE(run.done);
+  return static_cast<long>(run.cycles) - static_cast<long>(sim::time_layers(code, std::vector<std::size_t>{0}, config)[0].cycles);
+}
+
+// VADD and POOL instructions following each other on ST take the cycles the cycle model says: the difference between
+// RTL and model (start-up and done counting) does not grow with their number.
+TEST(RtlTiming, BackToBackVaddAndPoolMatchTheCycleModel) {
+  for (bool pool : {false, true})
+    for (int pixels : {1, 4}) EXPECT_EQ(st_timing_error(pool, 8, pixels), st_timing_error(pool, 1, pixels)) << (pool ? "POOL" : "VADD") << " x" << pixels;
+}
 
 }  // namespace
 }  // namespace faq

@@ -129,7 +129,7 @@ TEST(CycleModel, LoadAndStoreUseSeparateChannelsVaddHoldsBoth) {
   const Timing v = m.issue(make(Opcode::Vadd, {{isa::Vadd::count, 5}}));
   EXPECT_GE(v.issue, st.busy_until);
   EXPECT_GE(v.issue, ld.busy_until);
-  EXPECT_EQ(v.busy_until - v.issue, 5u * 2 + 20 + 4 + 1 + 1);  // a and b reads, latency, post-processing, last write
+  EXPECT_EQ(v.busy_until - v.issue, 5u * 2 + 20 + 4 + 1 + 2);  // a and b reads, latency, post-processing, last write, + 2 as STORE
 }
 
 TEST(CycleModel, FewerPostLanesTakeGCyclesPerLine) {
@@ -149,7 +149,8 @@ TEST(CycleModel, FewerPostLanesTakeGCyclesPerLine) {
   CycleModel m(one);
   m.issue(config8());
   const Timing v = m.issue(make(Opcode::Vadd, {{isa::Vadd::count, 5}}));
-  EXPECT_EQ(v.busy_until - v.issue, 2 + 4u * 4 + 4 + 20 + 4 + 1 + 1);    // reads of line 1, 4 more lines 4 cycles apart, its lanes
+  // reads of line 1, 4 more lines 4 cycles apart, its lanes, memory latency, post-processing, the write, + 2 as STORE
+  EXPECT_EQ(v.busy_until - v.issue, 2 + 4u * 4 + 4 + 20 + 4 + 1 + 2);
 }
 
 TEST(CycleModel, ConfigAndHaltWaitForEveryUnit) {

@@ -31,8 +31,9 @@ Module pe_module(const AcceleratorConfig& config);
 //   (mode_out, registered, like a_valid and a_bank), so no mode signal is broadcast across the array;
 //   a_in (kScalableActBits): `products` slots of 20 / products bits, each a value sign-extended to its slot;
 //   weights (kScalableWeightBits per bank): `products` slots of 16 / products bits, likewise.
-inline constexpr int kScalableActBits = 20;
+inline constexpr int kScalableActBits = 16;
 inline constexpr int kScalableWeightBits = 16;
+inline constexpr int kScalableModeBits = 3;  // activations of at most 4 bits, weights of at most 4 bits, signed activations
 // rows x cols PEs with input skew and output de-skew: one activation line (rows lanes) in per cycle, one line of
 // cols partial sums out per cycle, `latency()` cycles later.
 Module array_module(const AcceleratorConfig& config);

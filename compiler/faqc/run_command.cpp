@@ -71,6 +71,7 @@ nlohmann::json layer_summary(const Model& model, const compiler::Program& progra
                       {"dram_read", t.dram_read},
                       {"dram_written", t.dram_written},
                       {"cycles", t.cycles},
+                      {"products", layer.has_weights() ? t.products : 1},
                       {"utilization", t.cycles == 0 ? 0.0 : static_cast<double>(macs) / mac_slots(layer, config, t)},
                       {"busy", {{"LD", t.busy[0]}, {"PL", t.busy[1]}, {"EX", t.busy[2]}, {"ST", t.busy[3]}}},
                       {"energy_pj", {{"mac", energy[l].mac_pj}, {"onchip", energy[l].onchip_pj}, {"dram", energy[l].dram_pj}}}});

@@ -13,6 +13,8 @@ namespace faq::compiler {
 struct LayerPlan {
   // conv2d / linear (a linear layer is a 1x1 convolution of a 1x1 input)
   int kernel = 1, stride = 1, pad = 0;
+  int subsample = 1;                           // 1x1 kernel, no padding, stride s > 1: LOADs pick every s-th input row
+                                               // and column (subsample = s), and the array runs it at stride 1
   int products = 1;                            // products per PE and cycle (AcceleratorConfig::products): an input block is
                                                // products x rows channels
   std::int64_t in_blocks = 0, out_blocks = 0;  // input channels / (products x rows), output channels / cols, rounded up

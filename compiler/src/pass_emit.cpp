@@ -8,6 +8,7 @@
 //   maxpool / avgpool: one POOL per block of `cols` channels.  add: one VADD over the dense tensors.
 #include "passes.h"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 
@@ -17,6 +18,9 @@ namespace {
 
 using isa::Instruction;
 using isa::Opcode;
+
+// Port beats of one LOAD of input rows at most (one row at least); a larger band's input is split.
+constexpr std::int64_t kChunkBeats = 128;
 
 class Emitter {
  public:
@@ -76,36 +80,51 @@ class Emitter {
     const auto in_index = static_cast<std::size_t>(L.inputs[0]);
     const TensorPlacement& src = prog_.tensors[in_index];
     const TensorPlacement& dst = prog_.tensors[l];
-    const Shape in = src.shape;
-    const int R = cfg_.rows, C = cfg_.cols, k = p.kernel, s = p.stride, pad = p.pad;
-    const std::int64_t out_h = L.out.shape.h, out_w = L.out.shape.w, padded_w = in.w + 2 * pad;
+    const int R = cfg_.rows, C = cfg_.cols, k = p.kernel, pad = p.pad, sub = p.subsample;
+    const std::int64_t out_h = L.out.shape.h, out_w = L.out.shape.w;
+    // With subsampling, the input as the LOADs see it: every sub-th row and column, at stride 1 (pixel pitch and row
+    // stride in DRAM scaled by sub); otherwise the input itself.
+    const Shape in = sub > 1 ? Shape{src.shape.c, out_h, out_w} : src.shape;
+    const int s = p.stride / sub;
+    const std::uint64_t pixel_pitch = src.pixel_stride() * static_cast<std::uint64_t>(sub);
+    const std::uint64_t row_stride = static_cast<std::uint64_t>(src.shape.w) * src.pixel_stride() * static_cast<std::uint64_t>(sub);
+    const std::int64_t padded_w = in.w + 2 * pad;
     const std::int64_t spad_half = p.spad_double ? cfg_.spad_lines() / 2 : 0;
     const std::int64_t acc_half = p.acc_double ? cfg_.acc_lines() / 2 : 0;
     const std::int64_t wbuf_slot = std::max<std::int64_t>(R, cfg_.wbuf_lines() / 2);
-    push(config(in_index, l, p.weight_lane_bits));
+    Instruction configure = config(in_index, l, p.weight_lane_bits);
+    configure[isa::Config::in_pixel_stride] = pixel_pitch;
+    push(configure);
     if (cfg_.products(src.lane_bits, p.weight_lane_bits) != p.products) throw std::logic_error("layer products differ from the plan's");
-    // The input of band b: one LOAD per block of products x R input channels, zero-padded, into the band's SPAD half.
+    // The input of band b: per block of products x R input channels, its zero-padded rows into the band's SPAD half,
+    // in LOADs of at most kChunkBeats port beats each, so that a LOAD of weights or parameters queued behind them in
+    // LD waits little (LD runs its LOADs in order).
+    const auto line_bytes = static_cast<std::uint64_t>(p.products * R * src.lane_bits / 8), port_bytes = static_cast<std::uint64_t>(cfg_.mem_port_bits / 8);
+    const auto line_beats = static_cast<std::int64_t>((line_bytes + port_bytes - 1) / port_bytes);
+    const std::int64_t chunk_rows = std::max<std::int64_t>(1, kChunkBeats / (line_beats * padded_w));
     auto input_loads = [&](std::int64_t b) {
       const std::int64_t oy0 = b * p.band, rows = std::min(p.band, out_h - oy0);
       const std::int64_t iy0 = oy0 * s - pad, iy1 = (oy0 + rows - 1) * s - pad + k;  // input rows [iy0, iy1), padded
-      const std::int64_t first_row = std::max<std::int64_t>(0, iy0), dram_rows = std::min(iy1, in.h) - first_row;
       std::vector<Instruction> loads;
-      for (std::int64_t kb = 0; kb < p.in_blocks; ++kb) {
-        using F = isa::Load;
-        Instruction load(Opcode::Load);
-        load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Spad);
-        load[F::dram_addr] = src.address + static_cast<std::uint64_t>(first_row * in.w) * src.pixel_stride() +
-                             static_cast<std::uint64_t>(kb * p.products * R * src.lane_bits / 8);
-        load[F::sram_addr] = static_cast<std::uint64_t>((b % 2) * spad_half + kb * (iy1 - iy0) * padded_w);
-        load[F::count_y] = static_cast<std::uint64_t>(dram_rows);
-        load[F::count_x] = static_cast<std::uint64_t>(in.w);
-        load[F::dram_stride_y] = static_cast<std::uint64_t>(in.w) * src.pixel_stride();
-        load[F::sram_stride_y] = static_cast<std::uint64_t>(padded_w);
-        load[F::pad_top] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, -iy0));
-        load[F::pad_bottom] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, iy1 - in.h));
-        load[F::pad_left] = load[F::pad_right] = static_cast<std::uint64_t>(pad);
-        loads.push_back(load);
-      }
+      for (std::int64_t kb = 0; kb < p.in_blocks; ++kb)
+        for (std::int64_t y0 = iy0; y0 < iy1; y0 += chunk_rows) {
+          const std::int64_t y1 = std::min(iy1, y0 + chunk_rows);  // padded rows [y0, y1) of this LOAD
+          const std::int64_t first_row = std::clamp<std::int64_t>(y0, 0, in.h), last_row = std::clamp<std::int64_t>(y1, 0, in.h);
+          using F = isa::Load;
+          Instruction load(Opcode::Load);
+          load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Spad);
+          load[F::dram_addr] = src.address + static_cast<std::uint64_t>(first_row) * row_stride +
+                               static_cast<std::uint64_t>(kb * p.products * R * src.lane_bits / 8);
+          load[F::sram_addr] = static_cast<std::uint64_t>((b % 2) * spad_half + (kb * (iy1 - iy0) + y0 - iy0) * padded_w);
+          load[F::count_y] = static_cast<std::uint64_t>(last_row - first_row);
+          load[F::count_x] = static_cast<std::uint64_t>(in.w);
+          load[F::dram_stride_y] = row_stride;
+          load[F::sram_stride_y] = static_cast<std::uint64_t>(padded_w);
+          load[F::pad_top] = static_cast<std::uint64_t>(first_row - y0);
+          load[F::pad_bottom] = static_cast<std::uint64_t>(y1 - last_row);
+          load[F::pad_left] = load[F::pad_right] = static_cast<std::uint64_t>(pad);
+          loads.push_back(load);
+        }
       return loads;
     };
     const std::int64_t bands = (out_h + p.band - 1) / p.band;
@@ -143,10 +162,11 @@ class Emitter {
               load[F::sram_addr] = wbuf;
               load[F::count_y] = 1;
               load[F::count_x] = static_cast<std::uint64_t>(R);
-              // The weight tile loads one MATMUL ahead: before the previous tile's MATMUL (and so before the STORE
-              // that may end the previous group), so the port serves it while the array is busy.
+              // The weight tile loads one tile ahead: before the previous tile's PRELOAD (and so before the STORE that
+              // may end the previous group), so the port serves it while the array is busy, and the issue stage, in
+              // order, need not wait for the previous tile's data before sending it.
               if (previous_matmul) {
-                prog_.code.insert(prog_.code.begin() + static_cast<std::ptrdiff_t>(*previous_matmul), load);
+                prog_.code.insert(prog_.code.begin() + static_cast<std::ptrdiff_t>(*previous_matmul - 1), load);
               } else {
                 push(load);
               }

@@ -23,8 +23,11 @@ void tile_conv(const AcceleratorConfig& cfg, const Model& model, const Layer& L,
   const std::int64_t depth = std::int64_t{p.products} * cfg.rows;  // input channels per SPAD line
   p.in_blocks = (in.c + depth - 1) / depth;
   p.out_blocks = (L.out.shape.c + cfg.cols - 1) / cfg.cols;
-  const std::int64_t out_h = L.out.shape.h, out_w = L.out.shape.w, padded_w = in.w + 2 * p.pad;
-  auto spad_lines = [&](std::int64_t rows) { return p.in_blocks * ((rows - 1) * p.stride + p.kernel) * padded_w; };
+  // a strided 1x1 convolution only needs every stride-th input pixel: the LOADs pick them (docs/compiler.md)
+  p.subsample = p.kernel == 1 && p.pad == 0 && p.stride > 1 ? p.stride : 1;
+  const std::int64_t out_h = L.out.shape.h, out_w = L.out.shape.w, padded_w = p.subsample > 1 ? out_w : in.w + 2 * p.pad;
+  const std::int64_t step = p.stride / p.subsample;  // input rows per output row in SPAD
+  auto spad_lines = [&](std::int64_t rows) { return p.in_blocks * ((rows - 1) * step + p.kernel) * padded_w; };
   auto largest = [&](std::int64_t acc, std::int64_t spad) {
     std::int64_t band = std::min(out_h, acc / out_w);
     while (band > 0 && spad_lines(band) > spad) --band;

@@ -2,6 +2,8 @@
 //   LOAD     DRAM bytes read; buffer lines written (line bits of the buffer)
 //   PRELOAD  rows WBUF lines read
 //   MATMUL   lines x rows x cols MACs at (CONFIG.in_bits x CONFIG.weight_bits) multiply + acc_bits add;
+//            on a precision-scalable array lines x rows x cols PE cycles, each four 5x5 multiplies, the two-level
+//            sum (two 15-bit adds, one 20-bit add) and the acc_bits add, whatever the mode;
 //            lines SPAD reads, lines ACC read-modify-writes
 //   STORE    lines ACC reads, cols x lines post-processing (32-bit add, 32x32 multiply), DRAM bytes written
 //   VADD     DRAM a, b read and out written; cols x count (two 32x32 multiplies, a 64-bit add)
@@ -17,6 +19,7 @@ namespace faq::sim {
 
 double EnergyCosts::multiply(int a, int b) { return 0.2 * static_cast<double>(a * b) / 64.0; }
 double EnergyCosts::add(int bits) { return 0.1 * static_cast<double>(bits) / 32.0; }
+double EnergyCosts::scalable_pe_cycle(int acc_bits) { return 4.0 * multiply(5, 5) + 2.0 * add(15) + add(20) + add(acc_bits); }
 double EnergyCosts::sram_bit(double kib) {
   // (KiB, pJ per 64-bit access): (8, 10), (32, 20), (1024, 100); log-linear between, clamped outside
   const double points[3][2] = {{8, 10}, {32, 20}, {1024, 100}};
@@ -34,7 +37,7 @@ std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::s
   const double R = cfg.rows, C = cfg.cols;
   const double spad_bit = EnergyCosts::sram_bit(cfg.spad_kib), wbuf_bit = EnergyCosts::sram_bit(cfg.wbuf_kib),
                acc_bit = EnergyCosts::sram_bit(cfg.acc_kib), param_bit = EnergyCosts::sram_bit(cfg.param_kib);
-  const double spad_line = R * cfg.act_bits, wbuf_line = C * cfg.weight_bits, acc_line = C * cfg.acc_bits,
+  const double spad_line = cfg.spad_line_bits(), wbuf_line = cfg.wbuf_line_bits(), acc_line = C * cfg.acc_bits,
                param_line = C * packing::kParamEntryBytes * 8.0;
   const double post = EnergyCosts::add(32) + EnergyCosts::multiply(32, 32);
   int in_bits = 8, weight_bits = 8, out_bits = 8, res_bits = 8;
@@ -56,8 +59,8 @@ std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::s
           const double from_dram = static_cast<double>(i[F::count_y] * i[F::count_x]);
           const double lines = static_cast<double>((i[F::pad_top] + i[F::count_y] + i[F::pad_bottom]) * (i[F::pad_left] + i[F::count_x] + i[F::pad_right]));
           switch (static_cast<isa::Buffer>(i[F::buffer])) {
-            case isa::Buffer::Spad: e.dram_pj += from_dram * R * in_bits / 8.0 * EnergyCosts::kDramPerByte; e.onchip_pj += lines * spad_line * spad_bit; break;
-            case isa::Buffer::Wbuf: e.dram_pj += from_dram * C * weight_bits / 8.0 * EnergyCosts::kDramPerByte; e.onchip_pj += lines * wbuf_line * wbuf_bit; break;
+            case isa::Buffer::Spad: e.dram_pj += from_dram * cfg.products(in_bits, weight_bits) * R * in_bits / 8.0 * EnergyCosts::kDramPerByte; e.onchip_pj += lines * spad_line * spad_bit; break;
+            case isa::Buffer::Wbuf: e.dram_pj += from_dram * cfg.products(in_bits, weight_bits) * C * weight_bits / 8.0 * EnergyCosts::kDramPerByte; e.onchip_pj += lines * wbuf_line * wbuf_bit; break;
             case isa::Buffer::Acc: e.dram_pj += from_dram * C * 4.0 * EnergyCosts::kDramPerByte; e.onchip_pj += lines * acc_line * acc_bit; break;
             case isa::Buffer::Param: e.dram_pj += from_dram * param_line / 8.0 * EnergyCosts::kDramPerByte; e.onchip_pj += lines * param_line * param_bit; break;
           }
@@ -66,7 +69,8 @@ std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::s
         case Opcode::Preload: e.onchip_pj += R * wbuf_line * wbuf_bit; break;
         case Opcode::Matmul: {
           const double lines = static_cast<double>(i[isa::Matmul::count_y] * i[isa::Matmul::count_x]);
-          e.mac_pj += lines * R * C * (EnergyCosts::multiply(in_bits, weight_bits) + EnergyCosts::add(cfg.acc_bits));
+          e.mac_pj += lines * R * C * (cfg.scalable ? EnergyCosts::scalable_pe_cycle(cfg.acc_bits)
+                                                    : EnergyCosts::multiply(in_bits, weight_bits) + EnergyCosts::add(cfg.acc_bits));
           e.onchip_pj += lines * (spad_line * spad_bit + 2.0 * acc_line * acc_bit);
           break;
         }

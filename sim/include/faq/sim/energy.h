@@ -29,6 +29,9 @@ struct Energy {
 struct EnergyCosts {
   static double multiply(int a_bits, int b_bits);   // 0.2 pJ x (a·b / 64)
   static double add(int bits);                      // 0.1 pJ x bits / 32 (0.025 pJ at 8 bits; Horowitz: 0.03)
+  // One cycle of a precision-scalable PE, in any mode (its four 5x5 multipliers and adder tree all switch):
+  // 4 x multiply(5, 5), two 15-bit and one 20-bit add, the accumulator add.
+  static double scalable_pe_cycle(int acc_bits);
   static double sram_bit(double kib);               // per bit read or written, log-interpolated from 8 KB / 32 KB / 1 MB
   static constexpr double kDramPerByte = 1950.0 / 8.0;
 };

@@ -109,19 +109,21 @@ class Emitter {
       for (std::int64_t kb = 0; kb < p.in_blocks; ++kb)
         for (std::int64_t y0 = iy0; y0 < iy1; y0 += chunk_rows) {
           const std::int64_t y1 = std::min(iy1, y0 + chunk_rows);  // padded rows [y0, y1) of this LOAD
-          const std::int64_t first_row = std::clamp<std::int64_t>(y0, 0, in.h), last_row = std::clamp<std::int64_t>(y1, 0, in.h);
+          // its rows above the input (zero padding), inside it, below it (zero padding)
+          const std::int64_t above = std::clamp<std::int64_t>(0, y0, y1) - y0, below = y1 - std::clamp<std::int64_t>(in.h, y0, y1);
+          const std::int64_t first_row = std::clamp<std::int64_t>(y0 + above, 0, in.h), inside = y1 - y0 - above - below;
           using F = isa::Load;
           Instruction load(Opcode::Load);
           load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Spad);
           load[F::dram_addr] = src.address + static_cast<std::uint64_t>(first_row) * row_stride +
                                static_cast<std::uint64_t>(kb * p.products * R * src.lane_bits / 8);
           load[F::sram_addr] = static_cast<std::uint64_t>((b % 2) * spad_half + (kb * (iy1 - iy0) + y0 - iy0) * padded_w);
-          load[F::count_y] = static_cast<std::uint64_t>(last_row - first_row);
+          load[F::count_y] = static_cast<std::uint64_t>(inside);
           load[F::count_x] = static_cast<std::uint64_t>(in.w);
           load[F::dram_stride_y] = row_stride;
           load[F::sram_stride_y] = static_cast<std::uint64_t>(padded_w);
-          load[F::pad_top] = static_cast<std::uint64_t>(first_row - y0);
-          load[F::pad_bottom] = static_cast<std::uint64_t>(y1 - last_row);
+          load[F::pad_top] = static_cast<std::uint64_t>(above);
+          load[F::pad_bottom] = static_cast<std::uint64_t>(below);
           load[F::pad_left] = load[F::pad_right] = static_cast<std::uint64_t>(pad);
           loads.push_back(load);
         }

@@ -10,5 +10,6 @@ python3 scripts/synth_sweep.py
 python3 scripts/energy_report.py default
 python3 scripts/accel_area.py tiny edge default
 python3 scripts/scalable_pe_area.py
+python3 scripts/scalable_report.py
 python3 scripts/fpga_resources.py edge tiny
-echo "docs/scaling.md, docs/scaling.json, docs/energy.json, docs/accel_area.json, docs/scalable_pe.json, docs/fpga.md regenerated"
+echo "docs/scaling.md, docs/scaling.json, docs/energy.json, docs/accel_area.json, docs/scalable_pe.json, docs/scalable.json, docs/fpga.md regenerated"

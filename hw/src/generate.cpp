@@ -117,9 +117,13 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   m.assign(p, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[0], 10, 15), w8a8, widen(mk[2], 10, 15), widen(mk[2], 10, 15)));
   m.assign(q, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[1], 10, 15), w8a8, widen(mk[3], 10, 15), widen(mk[3], 10, 15)));
   m.assign(sum, fmt::format("{} + (({}) ? {} : ({} <<< 4))", widen(p.name, 15, 20), w4a4, widen(q.name, 15, 20), widen(q.name, 15, 20)));
-  const std::string extended = acc <= 20 ? fmt::format("sum[{}:0]", acc - 1) : fmt::format("{{{{{}{{sum[19]}}}}, sum}}", acc - 20);
+  // the sum is registered before the accumulation (a pipeline stage: every PE's contribution one cycle later, so
+  // the array keeps its alignment and its latency grows by one, timing::array_latency)
+  const auto staged = m.reg("sum_q", 20, true);
+  const std::string extended = acc <= 20 ? fmt::format("sum_q[{}:0]", acc - 1) : fmt::format("{{{{{}{{sum_q[19]}}}}, sum_q}}", acc - 20);
   m.always_ff(clk, [&](Block& b) {
     b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in).assign(mode_out, mode);
+    b.assign(staged, sum);
     b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended));
     b.if_(w_shift, [&](Block& t) {
       t.if_(w_bank, [&](Block& xb) { xb.assign(w1, w_in); }, [&](Block& xb) { xb.assign(w0, w_in); });
@@ -213,10 +217,14 @@ Module array_module(const AcceleratorConfig& config) {
     });
     m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * w.psum, w.psum), fmt::format("{}[{}+:{}]", d.name, w.psum * (stages - 1), w.psum));
   }
-  // The valid bit of the last column travels with its partial sum (the PE's output register, then d[0]).
+  // The valid bit of the last column travels with its partial sum (the PE's output register, then d[0]; in a
+  // scalable PE the registered sum first).
   const auto last_valid = m.reg("last_valid"), out_valid_reg = m.reg("out_valid_reg");
+  const std::string entering = fmt::format("{}[{}]", v_h.name, (R - 1) * (C + 1) + C - 1);
+  if (scalable) m.reg("sum_valid");
   m.always_ff(clk, [&](Block& b) {
-    b.assign(last_valid, fmt::format("{}[{}]", v_h.name, (R - 1) * (C + 1) + C - 1));
+    if (scalable) b.assign("sum_valid", entering);
+    b.assign(last_valid, scalable ? std::string("sum_valid") : entering);
     b.assign(out_valid_reg, last_valid);
   });
   m.assign(out_valid, out_valid_reg);

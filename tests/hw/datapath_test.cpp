@@ -202,7 +202,8 @@ std::int64_t dot(int mode, const Slots& a, const Slots& w) {
   return s;
 }
 
-// The precision-scalable PE: every mode, partial sums over the accumulator's range, invalid cycles adding nothing.
+// The precision-scalable PE: every mode, partial sums over the accumulator's range, invalid cycles adding nothing;
+// the sum of a cycle's products reaches the partial sum one cycle later (the PE's pipeline stage).
 template <typename Model>
 void check_scalable_pe(const char* config_file, std::uint64_t seed) {
   const AcceleratorConfig cfg = AcceleratorConfig::load(config_file);
@@ -230,8 +231,10 @@ void check_scalable_pe(const char* config_file, std::uint64_t seed) {
     m.mode_in = static_cast<std::uint8_t>(mode);
     m.a_valid_in = valid ? 1 : 0;
     m.a_bank_in = static_cast<std::uint8_t>(bank);
+    tick(m);  // the products' sum is registered
+    m.a_valid_in = 0;
     set_bits(m.psum_in, 0, acc, static_cast<std::uint64_t>(s0));
-    tick(m);
+    tick(m);  // and added to the partial sum from above in the next cycle
     ASSERT_EQ(get_signed(m.psum_out, 0, acc), arith::wrap(s0 + (valid ? dot(mode, x, w) : 0), acc))
         << config_file << " trial " << trial << " mode " << mode;
   }

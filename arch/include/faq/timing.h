@@ -13,8 +13,8 @@ inline constexpr int kPostLatency = 4;
 
 // Clock edges from the one that captures an activation line into the array to the one that registers its
 // output line: one input register, r skew stages and c right moves to reach PE (r, c), rows down, cols - c
-// de-skew stages.
-constexpr int array_latency(const AcceleratorConfig& config) { return config.rows + config.cols + 1; }
+// de-skew stages; a precision-scalable PE registers its products' sum before accumulating (one stage more).
+constexpr int array_latency(const AcceleratorConfig& config) { return config.rows + config.cols + 1 + (config.scalable ? 1 : 0); }
 
 // Cycles after its last line enters the array until a MATMUL's results may be used: the array, then the
 // accumulator read-modify-write, after which the scoreboard sees the completion.

@@ -619,9 +619,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ld_line_bytes = m.wire("ld_line_bytes", 20);
   const auto wbits20 = "{15'd0, weight_bits}", ibits20 = "{15'd0, in_bits}";
   // SPAD and WBUF lines hold products x rows (cols) lanes: shifted left by log2(products) on a scalable array
-  const std::string sc_shift = cfg.scalable ? " << ({1'b0, sc_mode[0]} + {1'b0, sc_mode[1]})" : "";
-  m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? (((20'd{1} * {2}){7}) >> 3) : ({0} == 2'd1) ? (((20'd{3} * {4}){7}) >> 3) : ({0} == 2'd2) ? 20'd{5} : 20'd{6}",
-                                      field(Opcode::Load, "buffer"), R, ibits20, C, wbits20, 4 * C, packing::kParamEntryBytes * C, sc_shift));
+  auto lanes_bits = [&](int lanes, const std::string& bits) {
+    const std::string product = fmt::format("20'd{} * {}", lanes, bits);
+    return cfg.scalable ? fmt::format("({}) << ({{1'b0, sc_mode[0]}} + {{1'b0, sc_mode[1]}})", product) : product;
+  };
+  m.assign(ld_line_bytes, fmt::format("({0} == 2'd0) ? (({1}) >> 3) : ({0} == 2'd1) ? (({2}) >> 3) : ({0} == 2'd2) ? 20'd{3} : 20'd{4}",
+                                      field(Opcode::Load, "buffer"), lanes_bits(R, ibits20), lanes_bits(C, wbits20), 4 * C,
+                                      packing::kParamEntryBytes * C));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ld_beats_now = m.wire("ld_beats_now", 20);
   m.lint_on("UNUSEDSIGNAL");

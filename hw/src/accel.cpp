@@ -28,8 +28,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <functional>
-#include <ranges>
 
 namespace faq::hw {
 
@@ -710,16 +708,25 @@ Module accel_module(const AcceleratorConfig& cfg) {
   } else {
     // A PE row's (column's) word: four nibbles, one per multiplier, in the order the PE takes them (docs/hw.md,
     // "Precision-scalable PE"). The DRAM lanes are unpacked as bytes (8-bit operands) or nibbles (2- and 4-bit
-    // operands, extended), then arranged by the mode: n is the nibble list of one word, lowest first.
+    // operands, extended); per mode, nibble k of word i is nibble (per_word·i + offset[k]) of one of them.
+    struct Layout {
+      bool bytes;
+      int per_word;
+      std::array<int, 4> offset;
+    };
     auto arrange = [&](const std::string& name, int words, const std::string& bits, const std::string& is_signed,
-                       const std::array<std::function<std::vector<std::string>(const std::string&, const std::string&, int)>, 4>& layouts) {
+                       const std::array<Layout, 4>& layouts) {
       const auto bytes = lane_mux(name + "_b", 2 * words, 8, {8}, bits, is_signed, "full_line");
       const auto nibbles = lane_mux(name + "_n", 4 * words, 4, {2, 4}, bits, is_signed, "full_line");
       std::array<std::string, 4> by_mode;
       for (std::size_t mode = 0; mode < 4; ++mode) {
+        const Layout& l = layouts[mode];
         std::string cat;
         for (int word = words - 1; word >= 0; --word)
-          for (const auto& n : layouts[mode](bytes, nibbles, word) | std::views::reverse) cat += (cat.empty() ? "" : ", ") + n;
+          for (int k = 3; k >= 0; --k) {
+            const int n = l.per_word * word + l.offset[static_cast<std::size_t>(k)];
+            cat += fmt::format("{}{}[{}:{}]", cat.empty() ? "" : ", ", l.bytes ? bytes : nibbles, 4 * n + 3, 4 * n);
+          }
         by_mode[mode] = "{" + cat + "}";
       }
       const auto out = m.wire(name, 16 * words);
@@ -727,19 +734,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
                                 by_mode[1], by_mode[2], by_mode[3]));
       return out.name;
     };
-    auto nib = [](const std::string& v, int i) { return fmt::format("{}[{}:{}]", v, 4 * i + 3, 4 * i); };
-    // activations: W8A8 [vL, vL, vH, vH], W8A4 [a0, a0, a1, a1], W4A8 [v0L, v0H, v1L, v1H], W4A4 [a0, a1, a2, a3]
+    // by mode W8A8, W8A4, W4A8, W4A4. Activations: [vL, vL, vH, vH], [a0, a0, a1, a1], [v0L, v0H, v1L, v1H], [a0, a1, a2, a3]
     spad_in = arrange("spad_in", R, "in_bits", "in_signed",
-                      {[&](const std::string& b, const std::string&, int r) { return std::vector{nib(b, 2 * r), nib(b, 2 * r), nib(b, 2 * r + 1), nib(b, 2 * r + 1)}; },
-                       [&](const std::string&, const std::string& n, int r) { return std::vector{nib(n, 2 * r), nib(n, 2 * r), nib(n, 2 * r + 1), nib(n, 2 * r + 1)}; },
-                       [&](const std::string& b, const std::string&, int r) { return std::vector{nib(b, 4 * r), nib(b, 4 * r + 1), nib(b, 4 * r + 2), nib(b, 4 * r + 3)}; },
-                       [&](const std::string&, const std::string& n, int r) { return std::vector{nib(n, 4 * r), nib(n, 4 * r + 1), nib(n, 4 * r + 2), nib(n, 4 * r + 3)}; }});
-    // weights: W8A8 [wL, wH, wL, wH], W8A4 [w0L, w0H, w1L, w1H], W4A8 [w0, w0, w1, w1], W4A4 [w0, w1, w2, w3]
+                      {Layout{true, 2, {0, 0, 1, 1}}, Layout{false, 2, {0, 0, 1, 1}}, Layout{true, 4, {0, 1, 2, 3}}, Layout{false, 4, {0, 1, 2, 3}}});
+    // weights: [wL, wH, wL, wH], [w0L, w0H, w1L, w1H], [w0, w0, w1, w1], [w0, w1, w2, w3]
     wbuf_in = arrange("wbuf_in", C, "weight_bits", "1'b1",
-                      {[&](const std::string& b, const std::string&, int c) { return std::vector{nib(b, 2 * c), nib(b, 2 * c + 1), nib(b, 2 * c), nib(b, 2 * c + 1)}; },
-                       [&](const std::string& b, const std::string&, int c) { return std::vector{nib(b, 4 * c), nib(b, 4 * c + 1), nib(b, 4 * c + 2), nib(b, 4 * c + 3)}; },
-                       [&](const std::string&, const std::string& n, int c) { return std::vector{nib(n, 2 * c), nib(n, 2 * c), nib(n, 2 * c + 1), nib(n, 2 * c + 1)}; },
-                       [&](const std::string&, const std::string& n, int c) { return std::vector{nib(n, 4 * c), nib(n, 4 * c + 1), nib(n, 4 * c + 2), nib(n, 4 * c + 3)}; }});
+                      {Layout{true, 2, {0, 1, 0, 1}}, Layout{true, 4, {0, 1, 2, 3}}, Layout{false, 2, {0, 0, 1, 1}}, Layout{false, 4, {0, 1, 2, 3}}});
   }
   const auto acc_in = m.wire("acc_in", C * w.psum), param_in = m.wire("param_in", C * param_entry);
   {

@@ -13,52 +13,6 @@ Widths::Widths(const AcceleratorConfig& c)
     : act(c.scalable ? kScalableActBits : c.act_bits + 1), weight(c.scalable ? kScalableWeightBits : c.weight_bits), psum(c.acc_bits) {}
 
 namespace {
-Module scalable_pe_module(const AcceleratorConfig& config);
-}
-
-
-Module pe_module(const AcceleratorConfig& config) {
-  if (config.scalable) return scalable_pe_module(config);
-  const Widths w(config);
-  Module m("faq_pe", "processing element: weight-stationary MAC, two weight banks");
-  const auto clk = m.input("clk");
-  const auto a_in = m.input("a_in", w.act, true);
-  const auto a_valid_in = m.input("a_valid_in");
-  const auto a_bank_in = m.input("a_bank_in");
-  const auto psum_in = m.input("psum_in", w.psum, true);
-  const auto w_in = m.input("w_in", w.weight, true);
-  const auto w_shift = m.input("w_shift");
-  const auto w_bank = m.input("w_bank");
-  const auto a_out = m.output_reg("a_out", w.act, true);
-  const auto a_valid_out = m.output_reg("a_valid_out");
-  const auto a_bank_out = m.output_reg("a_bank_out");
-  const auto psum_out = m.output_reg("psum_out", w.psum, true);
-  const auto w_out = m.output("w_out", w.weight, true);
-  const auto w0 = m.reg("w0", w.weight, true);
-  const auto w1 = m.reg("w1", w.weight, true);
-  const int product_width = w.act + w.weight;
-  const auto weight = m.wire("weight", w.weight, true);
-  const auto product = m.wire("product", product_width, true);
-  m.assign(weight, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
-  m.assign(product, fmt::format("{} ? {} * {} : {}", a_valid_in.name, a_in.name, weight.name, lit(product_width, 0, true)));
-  m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
-  // The sum wraps at the accumulator width, like the contract's accumulators (the product is sign-extended, or
-  // keeps its low bits where it is wider).
-  const auto extended = m.wire("product_ext", w.psum, true);
-  m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
-                                              : "{{" + std::to_string(w.psum - product_width) + "{" + product.name + "[" +
-                                                    std::to_string(product_width - 1) + "]}}, " + product.name + "}");
-  m.always_ff(clk, [&](Block& b) {
-    b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
-    b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended.name));
-    b.if_(w_shift, [&](Block& t) {
-      t.if_(w_bank, [&](Block& x) { x.assign(w1, w_in); }, [&](Block& x) { x.assign(w0, w_in); });
-    });
-  });
-  return m;
-}
-
-namespace {
 
 // The precision-scalable PE (docs/hw.md, "Precision-scalable PE"): four 5x5-bit signed multipliers whose products
 // are shifted by the mode and summed into one partial sum: one 9x8 product (W8A8), the sum of two 9x4 (W4A8) or
@@ -133,6 +87,47 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
 }
 
 }  // namespace
+
+Module pe_module(const AcceleratorConfig& config) {
+  if (config.scalable) return scalable_pe_module(config);
+  const Widths w(config);
+  Module m("faq_pe", "processing element: weight-stationary MAC, two weight banks");
+  const auto clk = m.input("clk");
+  const auto a_in = m.input("a_in", w.act, true);
+  const auto a_valid_in = m.input("a_valid_in");
+  const auto a_bank_in = m.input("a_bank_in");
+  const auto psum_in = m.input("psum_in", w.psum, true);
+  const auto w_in = m.input("w_in", w.weight, true);
+  const auto w_shift = m.input("w_shift");
+  const auto w_bank = m.input("w_bank");
+  const auto a_out = m.output_reg("a_out", w.act, true);
+  const auto a_valid_out = m.output_reg("a_valid_out");
+  const auto a_bank_out = m.output_reg("a_bank_out");
+  const auto psum_out = m.output_reg("psum_out", w.psum, true);
+  const auto w_out = m.output("w_out", w.weight, true);
+  const auto w0 = m.reg("w0", w.weight, true);
+  const auto w1 = m.reg("w1", w.weight, true);
+  const int product_width = w.act + w.weight;
+  const auto weight = m.wire("weight", w.weight, true);
+  const auto product = m.wire("product", product_width, true);
+  m.assign(weight, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
+  m.assign(product, fmt::format("{} ? {} * {} : {}", a_valid_in.name, a_in.name, weight.name, lit(product_width, 0, true)));
+  m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
+  // The sum wraps at the accumulator width, like the contract's accumulators (the product is sign-extended, or
+  // keeps its low bits where it is wider).
+  const auto extended = m.wire("product_ext", w.psum, true);
+  m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
+                                              : "{{" + std::to_string(w.psum - product_width) + "{" + product.name + "[" +
+                                                    std::to_string(product_width - 1) + "]}}, " + product.name + "}");
+  m.always_ff(clk, [&](Block& b) {
+    b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
+    b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended.name));
+    b.if_(w_shift, [&](Block& t) {
+      t.if_(w_bank, [&](Block& x) { x.assign(w1, w_in); }, [&](Block& x) { x.assign(w0, w_in); });
+    });
+  });
+  return m;
+}
 
 Module array_module(const AcceleratorConfig& config) {
   const Widths w(config);

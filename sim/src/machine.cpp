@@ -108,7 +108,7 @@ void Machine::load(const isa::Instruction& i) {
   const auto buffer = static_cast<isa::Buffer>(i[F::buffer]);
   const int rows = registers_.products * config_.rows, cols = config_.cols;
   int lanes = cols, stride = cols;
-  std::vector<std::uint8_t>* packing = nullptr;
+  std::vector<std::uint8_t>* written_with = nullptr;  // the products of each line of the target (SPAD, WBUF)
   std::uint64_t pitch = 0;
   std::int64_t lines = 0;
   std::vector<std::int64_t>* target = nullptr;
@@ -117,7 +117,7 @@ void Machine::load(const isa::Instruction& i) {
     case isa::Buffer::Spad:
       lanes = rows;
       stride = spad_stride();
-      packing = &spad_products_;
+      written_with = &spad_products_;
       if (registers_.in_bits > config_.act_bits)
         fault(fmt::format("in_bits {} exceeds the array's act_bits {}", registers_.in_bits, config_.act_bits));
       if ((rows * registers_.in_bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", rows, registers_.in_bits));
@@ -129,7 +129,7 @@ void Machine::load(const isa::Instruction& i) {
     case isa::Buffer::Wbuf:
       lanes = registers_.products * cols;
       stride = wbuf_stride();
-      packing = &wbuf_products_;
+      written_with = &wbuf_products_;
       if ((lanes * registers_.weight_bits) % 8 != 0) fault(fmt::format("{} lanes of {} bits are not whole bytes", lanes, registers_.weight_bits));
       pitch = static_cast<std::uint64_t>(lanes * registers_.weight_bits / 8);
       lines = config_.wbuf_lines();
@@ -186,7 +186,7 @@ void Machine::load(const isa::Instruction& i) {
         std::fill(values.begin(), values.end(), 0);
       }
       std::copy(values.begin(), values.end(), target->begin() + static_cast<std::ptrdiff_t>(index(line, 0, stride)));
-      if (packing) (*packing)[static_cast<std::size_t>(line)] = static_cast<std::uint8_t>(registers_.products);
+      if (written_with) (*written_with)[static_cast<std::size_t>(line)] = static_cast<std::uint8_t>(registers_.products);
     }
   }
 }

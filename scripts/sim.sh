@@ -14,8 +14,11 @@ echo "== compile for the default 16x16 array (per-layer cycles and utilization f
 "$build/compiler/faqc" compile "$model" --config default -o out/sim/resnet20_w4a4 --emit asm
 echo
 echo "== instruction-level simulation, every layer compared with the model's test vectors; cycles from the cycle model"
-for config in tiny default wide; do "$build/compiler/faqc" run "$model" --config "$config"; done
+for config in tiny default wide scalable; do "$build/compiler/faqc" run "$model" --config "$config"; done
 echo
 echo "== generated RTL for default (faq-hwgen), Verilator co-simulation: every layer compared, hardware cycles vs the cycle model"
 "$build/hw/faq-hwgen" --config default -o out/sim/rtl-default
 "$build/sim/rtl/faq-rtl-default" "$model" --max-cycle-error 5
+echo
+echo "== the same model on the precision-scalable array (scalable: 4-bit layers at four products per PE and cycle)"
+"$build/sim/rtl/faq-rtl-scalable" "$model" --max-cycle-error 5 | tail -1

@@ -8,7 +8,7 @@ rm -rf "$work" && mkdir -p "$work"
 pass=0 failures=0
 ok() { pass=$((pass + 1)); }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-for preset in tiny default wide edge; do
+for preset in tiny default wide edge scalable; do
   dir=$work/$preset
   "$hwgen" --config "$preset" -o "$dir" >/dev/null || { fail "$preset: faq-hwgen"; continue; }
   files=$(tr '\n' ' ' <"$dir/files.f")

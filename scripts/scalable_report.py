@@ -4,7 +4,8 @@ layer 4-bit; out/bench/resnet18_w4a4.faq) compiled for `default` (16x16 fixed W8
 16x16 array and buffers, precision-scalable PEs), timed by the cycle model and priced by the energy model through
 `faqc compile --json`: cycles per layer, the 4-bit layers' and the whole network's speed-up, energy per inference
 (MAC, on-chip, DRAM), and the W8A8 network on both (what 8-bit layers pay for scalability). Area and Fmax come from
-docs/scalable_pe.json (scripts/scalable_pe_area.py, run it first). Writes docs/scalable.json and the generated
+docs/scalable_pe.json (scripts/scalable_pe_area.py, run it first) and, for the whole accelerators,
+docs/accel_area.json (scripts/accel_area.py ... default scalable). Writes docs/scalable.json and the generated
 section of docs/scaling.md. The models are the ImageNet-shaped random-init ones (cycles and energy depend on shapes
 and precisions, not on weight values), made with faq-train when missing.
 Usage: scripts/scalable_report.py"""
@@ -48,6 +49,8 @@ for a, b in zip(fixed["layers"], scal["layers"]):
 four = [l for l in layers if l["products"] == 4]
 sum_fixed4, sum_scal4 = sum(l["cycles_fixed"] for l in four), sum(l["cycles_scalable"] for l in four)
 area = json.loads((root / "docs/scalable_pe.json").read_text())
+# the whole accelerators, when scripts/accel_area.py has measured both (it does in scripts/scaling_report.sh)
+accel = {p["preset"]: p["total_um2"] for p in json.loads((root / "docs/accel_area.json").read_text())["presets"]}
 e_fixed, e_scal = energy(fixed), energy(scal)
 total = lambda e: e["mac"] + e["onchip"] + e["dram"]  # noqa: E731
 result = {
@@ -64,6 +67,9 @@ result = {
                                        "without_dram": (e_scal["mac"] + e_scal["onchip"]) / (total(energy(w8_scal)) - energy(w8_scal)["dram"])},
     "layers": layers,
 }
+if "default" in accel and "scalable" in accel:
+    result["accelerator_area_mm2"] = {"fixed": accel["default"] / 1e6, "scalable": accel["scalable"] / 1e6}
+    result["faq_plan_throughput_per_accelerator_area"] = result["cycles"]["speedup"] * accel["default"] / accel["scalable"]
 (root / "docs/scalable.json").write_text(json.dumps(result, indent=2) + "\n")
 r, c, f4 = result, result["cycles"], result["four_bit_layers"]
 pe8, pes = area["fixed_w8a8"], area["scalable"]
@@ -91,6 +97,10 @@ lines = [
     f"| W4A4 MACs per second per PE area, each PE at its Fmax | | | "
     f"{area['w4a4_throughput_per_area_vs_fixed_w8a8'] * pes['fmax_mhz'] / pe8['fmax_mhz']:.2f}× |",
 ]
+if "accelerator_area_mm2" in result:
+    a = result["accelerator_area_mm2"]
+    lines.append(f"| whole accelerator area (mm², `scripts/accel_area.py`: logic + SRAM model) | {a['fixed']:.2f} | {a['scalable']:.2f} | "
+                 f"{a['scalable'] / a['fixed']:.3f}: FAQ-plan inferences per second per area **{result['faq_plan_throughput_per_accelerator_area']:.2f}×** |")
 write_generated(root / "docs/scaling.md", "scripts/scalable_report.py", lines, "Precision-scalable array on ResNet-18 (issue 7)")
 print(f"cycles {c['fixed']:,} -> {c['scalable']:,} ({c['speedup']:.2f}x); 4-bit layers {f4['speedup']:.2f}x; "
       f"energy {r['energy_uj']['ratio']:.3f}")

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/synth_sweep.py
 python3 scripts/energy_report.py default
-python3 scripts/accel_area.py tiny edge default
+python3 scripts/accel_area.py tiny edge default scalable
 python3 scripts/scalable_pe_area.py
 python3 scripts/scalable_report.py
 python3 scripts/fpga_resources.py edge tiny

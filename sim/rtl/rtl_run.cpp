@@ -122,15 +122,17 @@ int main(int argc, char** argv) {
         fmt::print("buffer line accesses: writes SPAD {} WBUF {} ACC {} PARAM {}; reads SPAD {} WBUF {} ACC {} PARAM {}\n", run.buffer[0],
                    run.buffer[1], run.buffer[2], run.buffer[3], run.buffer[4], run.buffer[5], run.buffer[6], run.buffer[7]);
         // Energy from the hardware's counters, priced as docs/energy.md does (MACs at the array's operand widths,
-        // since the counters do not know each layer's precision; post-processing and pooling adds not counted),
+        // or a scalable PE's cycle, since the counters do not know each layer's precision; post-processing and pooling adds not counted),
         // next to the energy model's account of the program (which prices each layer's own widths).
         using faq::sim::EnergyCosts;
         const double R = config.rows, C = config.cols;
-        const double line_bits[4] = {R * config.act_bits, C * config.weight_bits, C * config.acc_bits, C * faq::packing::kParamEntryBytes * 8.0};
+        const double line_bits[4] = {static_cast<double>(config.spad_line_bits()), static_cast<double>(config.wbuf_line_bits()), C * config.acc_bits,
+                                     C * faq::packing::kParamEntryBytes * 8.0};
         const double bit_cost[4] = {EnergyCosts::sram_bit(config.spad_kib), EnergyCosts::sram_bit(config.wbuf_kib),
                                     EnergyCosts::sram_bit(config.acc_kib), EnergyCosts::sram_bit(config.param_kib)};
-        const double mac = static_cast<double>(run.lines) * R * C *
-                           (EnergyCosts::multiply(config.act_bits, config.weight_bits) + EnergyCosts::add(config.acc_bits)) / 1e6;
+        const double pe_cycle = config.scalable ? EnergyCosts::scalable_pe_cycle(config.acc_bits)
+                                                : EnergyCosts::multiply(config.act_bits, config.weight_bits) + EnergyCosts::add(config.acc_bits);
+        const double mac = static_cast<double>(run.lines) * R * C * pe_cycle / 1e6;
         double onchip = 0;
         for (int k = 0; k < 8; ++k) onchip += static_cast<double>(run.buffer[static_cast<std::size_t>(k)]) * line_bits[k % 4] * bit_cost[k % 4];
         onchip /= 1e6;

@@ -5,24 +5,19 @@ ratios to W8A8 with and without DRAM, a bar chart (SVG and PNG), the generated s
 docs/energy.json. The models are the ImageNet-shaped random-init ones (energy counts depend on shapes and
 precisions, not on weight values), made with faq-train when missing.
 Usage: scripts/energy_report.py [CONFIG (default: default)]"""
-import json, os, pathlib, subprocess, sys
+import json, pathlib, subprocess, sys
 
-root = pathlib.Path(__file__).resolve().parent.parent
-build = pathlib.Path(os.environ.get("BUILD", root / "build"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from synthlib import BENCH as bench, BUILD as build, ROOT as root, bench_model, energy_uj  # noqa: E402
+
 config = sys.argv[1] if len(sys.argv) > 1 else "default"
-bench = root / "out/bench"
-bench.mkdir(parents=True, exist_ok=True)
 plans = [("W8A8", 8, 8), ("W4A8", 4, 8), ("W4A4", 4, 4)]
 rows = []
 for name, wb, ab in plans:
-    model = bench / f"resnet18_w{wb}a{ab}.faq"
-    if not model.exists():
-        subprocess.run([str(build / "golden/faq-train"), "--model", "resnet18", "--random-init", "--image-size", "224", "--channels", "3",
-                        "--wbits", str(wb), "--abits", str(ab), "--calib-batches", "2", "--test-vectors", "1",
-                        "--name", model.stem, "--out", str(bench), "--no-progress"], check=True, capture_output=True)
+    model = bench_model(wb, ab)
     j = json.loads(subprocess.run([str(build / "compiler/faqc"), "compile", str(model), "--config", config, "-o", str(bench / f"energy_{name}"),
                                    "--json"], check=True, capture_output=True, text=True).stdout)
-    e = {k: sum(l["energy_pj"][k] for l in j["layers"]) / 1e6 for k in ("mac", "onchip", "dram")}
+    e = energy_uj(j)
     rows.append({"plan": name, "mac_uj": e["mac"], "onchip_uj": e["onchip"], "dram_uj": e["dram"],
                  "total_uj": e["mac"] + e["onchip"] + e["dram"], "cycles": j["cycles"]})
 base = rows[0]

@@ -9,34 +9,16 @@ docs/accel_area.json (scripts/accel_area.py ... default scalable). Writes docs/s
 section of docs/scaling.md. The models are the ImageNet-shaped random-init ones (cycles and energy depend on shapes
 and precisions, not on weight values), made with faq-train when missing.
 Usage: scripts/scalable_report.py"""
-import json, os, pathlib, subprocess, sys
+import json, pathlib, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from synthlib import write_generated  # noqa: E402
-
-root = pathlib.Path(__file__).resolve().parent.parent
-build = pathlib.Path(os.environ.get("BUILD", root / "build"))
-bench = root / "out/bench"
-bench.mkdir(parents=True, exist_ok=True)
-
-
-def model(wb, ab):
-    path = bench / f"resnet18_w{wb}a{ab}.faq"
-    if not path.exists():
-        subprocess.run([str(build / "golden/faq-train"), "--model", "resnet18", "--random-init", "--image-size", "224", "--channels", "3",
-                        "--wbits", str(wb), "--abits", str(ab), "--calib-batches", "2", "--test-vectors", "1",
-                        "--name", path.stem, "--out", str(bench), "--no-progress"], check=True, capture_output=True)
-    return path
+from synthlib import BENCH as bench, BUILD as build, ROOT as root, bench_model as model, energy_uj as energy, write_generated  # noqa: E402
 
 
 def compiled(path, config):
     out = subprocess.run([str(build / "compiler/faqc"), "compile", str(path), "--config", config, "-o", str(bench / f"scalable_{path.stem}_{config}"),
                           "--json"], check=True, capture_output=True, text=True).stdout
     return json.loads(out)
-
-
-def energy(j):
-    return {k: sum(l["energy_pj"][k] for l in j["layers"]) / 1e6 for k in ("mac", "onchip", "dram")}
 
 
 faq_plan = model(4, 4)

@@ -1,6 +1,11 @@
-"""Shared by the synthesis scripts: Yosys onto the OSU 0.18 um standard cells (Debian qflow-tech-osu018),
-OpenSTA timing of the mapped netlist, and the generated sections of the documents they write."""
-import re, subprocess
+"""Shared by the synthesis and report scripts: Yosys onto the OSU 0.18 um standard cells (Debian
+qflow-tech-osu018), OpenSTA timing of the mapped netlist, the ImageNet-shaped benchmark models and their energy
+totals, and the generated sections of the documents they write."""
+import os, pathlib, re, subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
+BENCH = ROOT / "out/bench"
 
 LIB = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
 
@@ -53,3 +58,20 @@ def write_generated(doc, script, lines, heading):
         text += f"\n## {heading}\n\n{begin}\n{end}\n"
     head, rest = text.split(begin)
     doc.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end)[1])
+
+
+def bench_model(wb, ab):
+    """out/bench/resnet18_w{wb}a{ab}.faq: ResNet-18 224x224x3, random init (cycles and energy depend on shapes and
+    precisions, not on weight values), first conv and fc 8-bit; made with faq-train when missing."""
+    BENCH.mkdir(parents=True, exist_ok=True)
+    path = BENCH / f"resnet18_w{wb}a{ab}.faq"
+    if not path.exists():
+        subprocess.run([str(BUILD / "golden/faq-train"), "--model", "resnet18", "--random-init", "--image-size", "224", "--channels", "3",
+                        "--wbits", str(wb), "--abits", str(ab), "--calib-batches", "2", "--test-vectors", "1",
+                        "--name", path.stem, "--out", str(BENCH), "--no-progress"], check=True, capture_output=True)
+    return path
+
+
+def energy_uj(compiled):
+    """MAC, on-chip and DRAM energy (uJ) summed over the layers of a `faqc compile --json` summary."""
+    return {k: sum(l["energy_pj"][k] for l in compiled["layers"]) / 1e6 for k in ("mac", "onchip", "dram")}

@@ -99,6 +99,7 @@ class Emitter {
     // The input of band b: per block of products x R input channels, its zero-padded rows into the band's SPAD half,
     // in LOADs of at most kChunkBeats port beats each, so that a LOAD of weights or parameters queued behind them in
     // LD waits little (LD runs its LOADs in order).
+    // an input block's bytes in a pixel: one SPAD line
     const auto line_bytes = static_cast<std::uint64_t>(p.products * R * src.lane_bits / 8), port_bytes = static_cast<std::uint64_t>(cfg_.mem_port_bits / 8);
     const auto line_beats = static_cast<std::int64_t>((line_bytes + port_bytes - 1) / port_bytes);
     const std::int64_t chunk_rows = std::max<std::int64_t>(1, kChunkBeats / (line_beats * padded_w));
@@ -115,8 +116,7 @@ class Emitter {
           using F = isa::Load;
           Instruction load(Opcode::Load);
           load[F::buffer] = static_cast<std::uint64_t>(isa::Buffer::Spad);
-          load[F::dram_addr] = src.address + static_cast<std::uint64_t>(first_row) * row_stride +
-                               static_cast<std::uint64_t>(kb * p.products * R * src.lane_bits / 8);
+          load[F::dram_addr] = src.address + static_cast<std::uint64_t>(first_row) * row_stride + static_cast<std::uint64_t>(kb) * line_bytes;
           load[F::sram_addr] = static_cast<std::uint64_t>((b % 2) * spad_half + (kb * (iy1 - iy0) + y0 - iy0) * padded_w);
           load[F::count_y] = static_cast<std::uint64_t>(inside);
           load[F::count_x] = static_cast<std::uint64_t>(in.w);

@@ -193,7 +193,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   if (cfg.scalable) {
     // the precision mode of a scalable array (AcceleratorConfig::products): bit 0 activations, bit 1 weights of at
     // most 4 bits, bit 2 signed activations; CONFIG waits until nothing is in flight, so the mode is steady while lines are in the array
-    m.assign(m.wire("sc_mode", kScalableModeBits), "{in_signed, weight_bits <= 5'd4, in_bits <= 5'd4}");
+    m.assign(m.wire("sc_mode", kScalableModeBits), fmt::format("{{in_signed, weight_bits <= 5'd{0}, in_bits <= 5'd{0}}}",
+                                                               AcceleratorConfig::kNarrowOperandBits));
   }
   const auto in_stride = m.reg("in_stride", 20), out_stride = m.reg("out_stride", 20);
   const auto sat_lo = m.reg("sat_lo", kSaturationBits, true), sat_hi = m.reg("sat_hi", kSaturationBits, true);

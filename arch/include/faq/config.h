@@ -39,8 +39,9 @@ struct AcceleratorConfig {
   // Products a PE sums per cycle for a layer of `in_bits` activations and `weight_bits` weights (CONFIG's lane
   // widths): 1 unless scalable; then 2 per operand of at most 4 bits. A layer's array is then
   // products x rows deep: SPAD lines hold products x rows lanes, WBUF lines products x cols (docs/isa.md).
+  static constexpr int kNarrowOperandBits = 4;  // an operand of at most this width is packed two per PE slot
   int products(int in_bits, int layer_weight_bits) const {
-    return scalable ? (in_bits <= 4 ? 2 : 1) * (layer_weight_bits <= 4 ? 2 : 1) : 1;
+    return scalable ? (in_bits <= kNarrowOperandBits ? 2 : 1) * (layer_weight_bits <= kNarrowOperandBits ? 2 : 1) : 1;
   }
   int max_products() const { return scalable ? 4 : 1; }
 

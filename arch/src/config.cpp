@@ -80,6 +80,7 @@ void AcceleratorConfig::validate(std::string_view origin) const {
     bad("post_lanes", fmt::format("{} does not divide cols = {} (0: one lane per column)", post_lanes, cols));
   if (!is_power_of_two(mem_port_bits) || mem_port_bits < 8 || mem_port_bits > 1024)
     bad("mem_port_bits", fmt::format("{} is not a power of two in [8, 1024]", mem_port_bits));
+  check_range("dram_addr_bits", dram_addr_bits, 16, 32);
 
   auto check_lines = [&](std::string_view field, std::int64_t lines, std::int64_t min_lines, std::int64_t max_lines,
                          std::string_view why) {
@@ -98,10 +99,10 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
-      scalable ? "scalable=1;" : "",
+      scalable ? "scalable=1;" : "", dram_addr_bits != 32 ? fmt::format("dram_addr_bits={};", dram_addr_bits) : "",
       faq::hash_hex(isa::signature_hash()));
 }
 
@@ -115,6 +116,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
           {"param_kib", param_kib}, {"mem_port_bits", mem_port_bits}, {"dataflow", to_string(dataflow)}};
   if (post_lane_count() != cols) j["post_lanes"] = post_lanes;
   if (scalable) j["scalable"] = true;
+  if (dram_addr_bits != 32) j["dram_addr_bits"] = dram_addr_bits;
   return j;
 }
 
@@ -127,7 +129,7 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
       {"acc_bits", &AcceleratorConfig::acc_bits}, {"spad_kib", &AcceleratorConfig::spad_kib},
       {"wbuf_kib", &AcceleratorConfig::wbuf_kib}, {"acc_kib", &AcceleratorConfig::acc_kib},
       {"param_kib", &AcceleratorConfig::param_kib}, {"mem_port_bits", &AcceleratorConfig::mem_port_bits},
-      {"post_lanes", &AcceleratorConfig::post_lanes}};
+      {"post_lanes", &AcceleratorConfig::post_lanes}, {"dram_addr_bits", &AcceleratorConfig::dram_addr_bits}};
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string()) fail_input("{}: field 'name': must be a string", origin);

@@ -4,6 +4,7 @@
 // with zeros to a multiple of rows and cols, lanes of 2/4/8/16 bits, each region 64-byte aligned.
 #include "passes.h"
 
+#include "faq/error.h"
 #include "faq/packing.h"
 
 #include <numeric>
@@ -57,6 +58,9 @@ class Layout {
       address = align(address + t.bytes(), 64);
     }
     dram_.resize(address, 0);
+    if (address > cfg_.dram_bytes())
+      fail_input("the model's DRAM image takes {} bytes; configuration '{}' addresses {} (field 'dram_addr_bits' = {})",
+                 address, cfg_.name, cfg_.dram_bytes(), cfg_.dram_addr_bits);
   }
 
  private:

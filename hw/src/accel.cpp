@@ -127,8 +127,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int max_beats = (max_line_bytes + P - 1) / P;
   const int beat_w = clog2(max_beats + 1);
   const int lp = std::countr_zero(static_cast<unsigned>(P));  // log2 of the port's bytes
+  // DRAM addresses are AW bits wide inside (the memory ports stay 32 bits, zero-extended): every address the
+  // program uses lies below 2^AW, so sums of the low AW bits of their terms are exact (docs/config.md)
+  const int AW = cfg.dram_addr_bits;
+  const int SW = std::min(20, AW), DW = std::min(24, AW);  // CONFIG's pixel strides, LOAD's and STORE's row strides
+  auto port_address = [&](const std::string& address) { return AW == 32 ? address : fmt::format("{{{}'d0, {}}}", 32 - AW, address); };
   // the byte offset of beat `beat` (a signal of `bits` bits) in its line, at `width` bits
-  auto beat_bytes = [&](const std::string& beat, int bits, int width = 32) {
+  auto beat_bytes = [&](const std::string& beat, int bits, int width) {
     return lp == 0 ? fit(beat, bits, width) : fmt::format("{{{}'d0, {}, {}'d0}}", width - bits - lp, beat, lp);
   };
   Module m("faq_accel", fmt::format("the FAQ accelerator: {}x{} weight-stationary array, LD/PL/EX/ST units, scoreboarded in-order issue", R, C));
@@ -196,7 +201,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(m.wire("sc_mode", kScalableModeBits), fmt::format("{{in_signed, weight_bits <= 5'd{0}, in_bits <= 5'd{0}}}",
                                                                AcceleratorConfig::kNarrowOperandBits));
   }
-  const auto in_stride = m.reg("in_stride", 20), out_stride = m.reg("out_stride", 20);
+  const auto in_stride = m.reg("in_stride", SW), out_stride = m.reg("out_stride", SW);
   const auto sat_lo = m.reg("sat_lo", kSaturationBits, true), sat_hi = m.reg("sat_hi", kSaturationBits, true);
 
   // ---- resources and the scoreboard ---------------------------------------------------------------------------
@@ -486,8 +491,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.assign(in_bits, field(Opcode::Config, "in_bits")).assign(in_signed, field(Opcode::Config, "in_signed"));
           x.assign(weight_bits, field(Opcode::Config, "weight_bits")).assign(out_bits, field(Opcode::Config, "out_bits"));
           x.assign(res_bits, field(Opcode::Config, "res_bits"));
-          x.assign(res_signed, field(Opcode::Config, "res_signed")).assign(in_stride, field(Opcode::Config, "in_pixel_stride"));
-          x.assign(out_stride, field(Opcode::Config, "out_pixel_stride"));
+          x.assign(res_signed, field(Opcode::Config, "res_signed")).assign(in_stride, field(Opcode::Config, "in_pixel_stride", SW));
+          x.assign(out_stride, field(Opcode::Config, "out_pixel_stride", SW));
           const std::string rb = field(Opcode::Config, "out_range_bits");
           x.assign(sat_hi, fmt::format("{0} ? (({2}'sd1 <<< ({1} - 5'd1)) - {2}'sd1) : (({2}'sd1 <<< {1}) - {2}'sd1)", field(Opcode::Config, "out_signed"), rb, kSaturationBits));
           x.assign(sat_lo, fmt::format("{0} ? -({2}'sd1 <<< ({1} - 5'd1)) : {2}'sd0", field(Opcode::Config, "out_signed"), rb, kSaturationBits));
@@ -604,9 +609,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
 
   // ---- LD: the request generator --------------------------------------------------------------------------------
   const Regs ld_regs = {
-           {"ld_b", 2}, {"ld_row_dram", 32}, {"ld_col_dram", 32}, {"ld_row_sram", 16}, {"ld_sram", 16}, {"ld_y", 11}, {"ld_x", 11},
-           {"ld_ylast", 11}, {"ld_xlast", 11}, {"ld_pt", 4}, {"ld_pl", 4}, {"ld_ye", 11}, {"ld_xe", 11}, {"ld_dstride", 24},
-           {"ld_sstride", 12}, {"ld_pitch", 20}, {"ld_beats", beat_w}, {"ld_beat", beat_w}};
+           {"ld_b", 2}, {"ld_row_dram", AW}, {"ld_col_dram", AW}, {"ld_row_sram", 16}, {"ld_sram", 16}, {"ld_y", 11}, {"ld_x", 11},
+           {"ld_ylast", 11}, {"ld_xlast", 11}, {"ld_pt", 4}, {"ld_pl", 4}, {"ld_ye", 11}, {"ld_xe", 11}, {"ld_dstride", DW},
+           {"ld_sstride", 12}, {"ld_pitch", SW}, {"ld_beats", beat_w}, {"ld_beat", beat_w}};
   for (const auto& [name, width] : ld_regs) m.reg(name, width);
   const auto ld_inside = m.wire("ld_inside"), ld_last_pos = m.wire("ld_last_pos"), ld_step = m.wire("ld_step"), ld_req = m.wire("ld_req");
   // inside the block: pad_top <= y < pad_top + count_y (ld_ye), and likewise x
@@ -634,12 +639,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.if_("ld_req && rd_ready && ld_beat != ld_beats - 1", [&](Block& t) { t.assign("ld_beat", fmt::format("ld_beat + {}'d1", beat_w)); });
       e.if_("ld_step", [&](Block& t) {
         t.assign("ld_beat", fmt::format("{}'d0", beat_w));
-        t.if_("ld_inside", [&](Block& x) { x.assign("ld_col_dram", "ld_col_dram + {12'd0, ld_pitch}"); });
+        t.if_("ld_inside", [&](Block& x) { x.assign("ld_col_dram", "ld_col_dram + " + fit("ld_pitch", SW, AW)); });
         t.if_("ld_x == ld_xlast", [&](Block& x) {
           x.assign("ld_x", "11'd0").assign("ld_y", "ld_y + 11'd1");
           x.assign("ld_row_sram", "ld_row_sram + {4'd0, ld_sstride}").assign("ld_sram", "ld_row_sram + {4'd0, ld_sstride}");
           x.if_("(ld_y >= {7'd0, ld_pt}) && (ld_y < ld_ye)",
-                [&](Block& y) { y.assign("ld_row_dram", "ld_row_dram + {8'd0, ld_dstride}").assign("ld_col_dram", "ld_row_dram + {8'd0, ld_dstride}"); },
+                [&](Block& y) {
+                  y.assign("ld_row_dram", "ld_row_dram + " + fit("ld_dstride", DW, AW)).assign("ld_col_dram", "ld_row_dram + " + fit("ld_dstride", DW, AW));
+                },
                 [&](Block& y) { y.assign("ld_col_dram", "ld_row_dram"); });
         }, [&](Block& x) { x.assign("ld_x", "ld_x + 11'd1").assign("ld_sram", "ld_sram + 16'd1"); });
         t.if_("ld_last_pos", [&](Block& x) { x.assign(ld_gen, "1'b0"); });
@@ -647,14 +654,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
       // issue last: a new instruction may issue in the cycle the previous one finishes
       e.if_("issue_to[0]", [&](Block& t) {
         t.assign("ld_b", field(Opcode::Load, "buffer"));
-        t.assign("ld_row_dram", field(Opcode::Load, "dram_addr")).assign("ld_col_dram", field(Opcode::Load, "dram_addr"));
+        t.assign("ld_row_dram", field(Opcode::Load, "dram_addr", AW)).assign("ld_col_dram", field(Opcode::Load, "dram_addr", AW));
         t.assign("ld_row_sram", field(Opcode::Load, "sram_addr")).assign("ld_sram", field(Opcode::Load, "sram_addr"));
         t.assign("ld_y", "11'd0").assign("ld_x", "11'd0").assign("ld_ylast", "ld_h - 11'd1").assign("ld_xlast", "ld_w - 11'd1");
         t.assign("ld_pt", field(Opcode::Load, "pad_top")).assign("ld_pl", field(Opcode::Load, "pad_left"));
         t.assign("ld_ye", fmt::format("{{7'd0, {}}} + {{1'd0, {}}}", field(Opcode::Load, "pad_top"), field(Opcode::Load, "count_y")));
         t.assign("ld_xe", fmt::format("{{7'd0, {}}} + {{1'd0, {}}}", field(Opcode::Load, "pad_left"), field(Opcode::Load, "count_x")));
-        t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y")).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
-        t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? in_stride : ld_line_bytes", field(Opcode::Load, "buffer")));
+        t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y", DW)).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
+        t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? in_stride : {1}", field(Opcode::Load, "buffer"), fit("ld_line_bytes", 20, SW)));
         t.assign("ld_beats", fmt::format("ld_beats_now[{}:0]", beat_w - 1));
         t.assign("ld_beat", fmt::format("{}'d0", beat_w));
         t.assign(ld_gen, "!ld_empty");
@@ -911,11 +918,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // kinds: 0 STORE, 1 VADD, 2 POOL
   const Regs st_regs = {
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
-           {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", 32}, {"st_col_dram", 32}, {"st_dstride", 24}, {"st_pending", 6},
-           {"st_a", 32}, {"st_b", 32}, {"st_out", 32}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
+           {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", AW}, {"st_col_dram", AW}, {"st_dstride", DW}, {"st_pending", 6},
+           {"st_a", AW}, {"st_b", AW}, {"st_out", AW}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
            {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
            {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_out_h", 9},
-           {"st_by", 14}, {"st_bx", 14}, {"st_rp", 32}, {"st_prow", 32}, {"st_pcol", 32}, {"st_trow", 32}, {"st_tap", 32},
+           {"st_by", 14}, {"st_bx", 14}, {"st_rp", AW}, {"st_prow", AW}, {"st_pcol", AW}, {"st_trow", AW}, {"st_tap", AW},
            {"st_pstart", 1}};
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
@@ -930,7 +937,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_pool = m.reg("st_pool", C * kSumBits);  // running max or sum of the pixel's taps
   // the PPU input this cycle
   const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * kValueBits), feed_add = m.wire("feed_add");
-  const auto feed_addr = m.wire("feed_addr", 32), feed_last = m.wire("feed_last"), feed_bypass = m.wire("feed_bypass");
+  const auto feed_addr = m.wire("feed_addr", AW), feed_last = m.wire("feed_last"), feed_bypass = m.wire("feed_bypass");
   const auto pop_out = m.wire("out_pop");
   // Lines in flight from the PPU input to the output FIFO's pop: at most 32, the FIFO's depth (enough to cover the
   // DRAM latency of VADD and POOL reads at full rate).
@@ -956,7 +963,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto acc_read = m.wire("st_acc_line", C * w.psum);
   m.assign(acc_read, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, "st_acc"), acc_q[1], acc_q[0]));
   // VADD / POOL requests on the read channel
-  const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", 32), st_req_last_beat = m.wire("st_req_last_beat");
+  const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", AW), st_req_last_beat = m.wire("st_req_last_beat");
   const auto st_tap_first = m.wire("st_tap_first"), st_tap_last = m.wire("st_tap_last");
   // POOL window: valid taps ky in [ky0, ky1], kx in [kx0, kx1] of output pixel (oy, ox), whose window starts at
   // input row base_y = oy·s - p and column base_x = ox·s - p (st_by, st_bx: stepped by s, never multiplied).
@@ -980,7 +987,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // The tap's DRAM address, walked instead of multiplied: st_prow is the address of the pixel's first valid input
   // row (max(base_y, 0), column 0), st_pcol the offset of its first valid column (max(base_x, 0) · in_stride), st_rp
   // the row pitch in_w · in_stride (one product per POOL); within the pixel st_trow and st_tap follow the taps.
-  const auto cur_row = m.wire("st_cur_row", 32), tap_addr = m.wire("st_tap_addr", 32);
+  const auto cur_row = m.wire("st_cur_row", AW), tap_addr = m.wire("st_tap_addr", AW);
   m.assign(cur_row, "st_pstart ? st_prow : st_trow");
   m.assign(tap_addr, "st_pstart ? st_prow + st_pcol : st_tap");
   // the next pixel's window: its first valid row and column advance by d = max(b + s, 0) - max(b, 0), 0 to 7
@@ -992,15 +999,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
   auto max0 = [](const std::string& v) { return fmt::format("({0}[13] ? 14'd0 : {0})", v); };
   m.assign(dy, max0("st_by_next") + " - " + max0("st_by"));
   m.assign(dx, max0("st_bx_next") + " - " + max0("st_bx"));
-  auto times = [](const std::string& d, const std::string& v) {  // d[2:0] · v by shifts and additions
-    return fmt::format("({0}[0] ? {1} : 32'd0) + ({0}[1] ? {{{1}[30:0], 1'b0}} : 32'd0) + ({0}[2] ? {{{1}[29:0], 2'b0}} : 32'd0)", d, v);
+  auto times = [&](const std::string& d, const std::string& v) {  // d[2:0] · v by shifts and additions
+    return fmt::format("({0}[0] ? {1} : {2}'d0) + ({0}[1] ? {{{1}[{3}:0], 1'b0}} : {2}'d0) + ({0}[2] ? {{{1}[{4}:0], 2'b0}} : {2}'d0)", d, v, AW, AW - 2, AW - 3);
   };
-  const auto dy_rows = m.wire("st_dy_rows", 32), dx_cols = m.wire("st_dx_cols", 32);
+  const auto dy_rows = m.wire("st_dy_rows", AW), dx_cols = m.wire("st_dx_cols", AW);
   m.assign(dy_rows, times("st_dy", "st_rp"));
   m.lint_off("UNUSEDSIGNAL");  // the top bits of the pixel stride
-  const auto stride32 = m.wire("st_stride32", 32);
+  const auto stride32 = m.wire("st_stride32", AW);  // the pixel stride at the address width
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(stride32, "{12'd0, in_stride}");
+  m.assign(stride32, fit("in_stride", SW, AW));
   m.assign(dx_cols, times("st_dx", "st_stride32"));
   m.lint_off("UNUSEDSIGNAL");  // the high bits of beat counts
   const auto st_line_beats = m.wire("st_line_beats", 16);
@@ -1015,10 +1022,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(st_req, "st_reads && !meta_full && (!st_new_unit || st_credit)");
   m.assign(st_req_last_beat, fmt::format("st_beat == st_line_beats[{}:0] - {}'d1", beat_w - 1, beat_w));
   // VADD's st_a and st_b point at the current line of a and b (advanced after each b line)
-  m.assign(st_req_addr, fmt::format("((st_kind == 2'd1) ? (st_which ? st_b : st_a) : st_tap_addr) + {}", beat_bytes("st_beat", beat_w)));
+  m.assign(st_req_addr, fmt::format("((st_kind == 2'd1) ? (st_which ? st_b : st_a) : st_tap_addr) + {}", beat_bytes("st_beat", beat_w, AW)));
   // read channel: LD or ST (the issue stage never lets both generate)
   m.assign(rd_req, "ld_req || st_req");
-  m.assign(rd_addr, fmt::format("ld_req ? (ld_col_dram + {}) : st_req_addr", beat_bytes("ld_beat", beat_w)));
+  m.assign(rd_addr, port_address(fmt::format("ld_req ? (ld_col_dram + {}) : st_req_addr", beat_bytes("ld_beat", beat_w, AW))));
   const auto ld_nop = m.wire("ld_nop");
   m.assign(ld_nop, "issue_to[0] && ld_empty");
   m.assign(push, "ld_nop || (ld_gen && !meta_full && (!ld_inside || rd_ready)) || (st_req && rd_ready)");
@@ -1097,7 +1104,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   std::string lane_x = "feed_x", lane_y = "feed_y", lane_param = "st_param_line", lane_add = "feed_add";
   if (G > 1) {
     for (const auto& [name, width] : pp_regs) m.reg(name, width);
-    const auto pp_x = m.reg("pp_x", C * 32), pp_y = m.reg("pp_y", C * kValueBits), pp_addr = m.reg("pp_addr", 32);
+    const auto pp_x = m.reg("pp_x", C * 32), pp_y = m.reg("pp_y", C * kValueBits), pp_addr = m.reg("pp_addr", AW);
     const auto pp_add = m.reg("pp_add"), pp_bypass = m.reg("pp_bypass"), pp_last = m.reg("pp_last");
     m.assign("pp_free", fmt::format("!pp_busy || pp_g == {}'d{}", gw, G - 1));
     // a VADD line or POOL pixel waits in the response FIFO (and stops its pops) while the lanes are busy
@@ -1141,7 +1148,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // beside the PPU: valid, last, bypass, address, [G > 1: last group,] and the raw values (max pooling bypasses
   // the PPU)
   const int gx = G == 1 ? 0 : 1;  // the last-group flag
-  const int pw = 3 + 32 + gx + PLN * 32;
+  const int pw = 3 + AW + gx + PLN * 32;
   const auto post_delay = m.reg("post_delay", kPostLatency * pw);
   const auto post_in = m.wire("post_in", pw);
   m.assign(post_in, G == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
@@ -1184,7 +1191,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.assign(packed, expr);
   }
   // output FIFO (8 lines): {last, address, packed line}; the writer sends each line as beats
-  const int ow = 1 + 32 + out_beats_max * PB;
+  const int ow = 1 + AW + out_beats_max * PB;
   const auto ofifo = sync_memory(m, "ofifo", ow, 32);
   m.reg("of_head", 5);
   m.reg("of_tail", 5);
@@ -1194,14 +1201,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(post_push, G == 1 ? fmt::format("post_out[{}]", pw - 1) : fmt::format("post_out[{}] && post_out[{}]", pw - 1, PLN * 32));
   m.assign("ofifo_we", "!(rst || start) && post_push");
   m.assign("ofifo_wa", "of_tail");
-  m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 35));
+  m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 3 - AW));
   const std::string of_entry = read_port(m, ofifo, "of_entry", advanced("of_head", "out_pop", 5), true);
   const auto of_beats = m.wire("of_beats", 16);
   m.assign(of_beats, fmt::format("(st_out_bytes + 16'd{}) >> {}", P - 1, lp));
   const auto of_last_beat = m.wire("of_last_beat");
   m.assign(of_last_beat, fmt::format("{{{}'d0, of_beat}} == of_beats - 16'd1", 15 - beat_w));
   m.assign(wr_req, "of_count != 6'd0 && st_out_bytes != 16'd0");
-  m.assign(wr_addr, fmt::format("of_entry[{}:{}] + {}", ow - 2, ow - 33, beat_bytes("of_beat", beat_w + 1)));
+  m.assign(wr_addr, port_address(fmt::format("of_entry[{}:{}] + {}", ow - 2, ow - 1 - AW, beat_bytes("of_beat", beat_w + 1, AW))));
   m.assign(wr_data, fmt::format("of_entry[of_beat * {} +: {}]", PB, PB));
   const auto remaining = m.wire("of_remaining", 16);
   m.assign(remaining, fmt::format("st_out_bytes - {}", beat_bytes("of_beat", beat_w + 1, 16)));
@@ -1233,8 +1240,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.if_("st_complete", [&](Block& t) { t.assign(st_busy, "1'b0"); });
       e.assign("st_acc", st_acc_next);
 
-      e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + {16'd0, st_out_bytes}"); });
-      e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + {12'd0, out_stride}"); });
+      e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + " + fit("st_out_bytes", 16, AW)); });
+      e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + " + fit("out_stride", SW, AW)); });
       e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, "st_aline_in"); });
       e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
       e.if_("issue_to[3]", [&](Block& t) {
@@ -1246,19 +1253,19 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
                     x.assign("st_cy", field(Opcode::Store, "count_y")).assign("st_cx", field(Opcode::Store, "count_x"));
                     x.assign("st_row_acc", st_afirst).assign("st_asy", field(Opcode::Store, "acc_stride_y", acc_aw));
-                    x.assign("st_row_dram", field(Opcode::Store, "dram_addr")).assign("st_col_dram", field(Opcode::Store, "dram_addr"));
-                    x.assign("st_dstride", field(Opcode::Store, "dram_stride_y"));
+                    x.assign("st_row_dram", field(Opcode::Store, "dram_addr", AW)).assign("st_col_dram", field(Opcode::Store, "dram_addr", AW));
+                    x.assign("st_dstride", field(Opcode::Store, "dram_stride_y", DW));
                   }},
                  {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)),
                   [&](Block& x) {
                     x.assign("st_kind", "2'd1").assign(st_reads, fmt::format("{} != 16'd0", field(Opcode::Vadd, "count")));
-                    x.assign("st_a", field(Opcode::Vadd, "a_addr")).assign("st_b", field(Opcode::Vadd, "b_addr")).assign("st_out", field(Opcode::Vadd, "out_addr"));
+                    x.assign("st_a", field(Opcode::Vadd, "a_addr", AW)).assign("st_b", field(Opcode::Vadd, "b_addr", AW)).assign("st_out", field(Opcode::Vadd, "out_addr", AW));
                     x.assign("st_count", field(Opcode::Vadd, "count")).assign("st_n", "16'd0");
                   }},
                  {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)),
                   [&](Block& x) {
                     x.assign("st_kind", "2'd2").assign(st_reads, "1'b1");
-                    x.assign("st_a", field(Opcode::Pool, "src_addr")).assign("st_out", field(Opcode::Pool, "dst_addr"));
+                    x.assign("st_a", field(Opcode::Pool, "src_addr", AW)).assign("st_out", field(Opcode::Pool, "dst_addr", AW));
                     x.assign("st_in_h", field(Opcode::Pool, "in_h")).assign("st_in_w", field(Opcode::Pool, "in_w"));
                     x.assign("st_out_w", field(Opcode::Pool, "out_w"));
                     x.assign("st_k", field(Opcode::Pool, "kernel")).assign("st_s", field(Opcode::Pool, "stride")).assign("st_p", field(Opcode::Pool, "pad"));
@@ -1266,8 +1273,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_out_h", field(Opcode::Pool, "out_h"));
                     x.assign("st_oy", "9'd0").assign("st_ox", "9'd0").assign("st_pstart", "1'b1");
                     x.assign("st_by", fmt::format("14'd0 - {{12'd0, {}}}", field(Opcode::Pool, "pad"))).assign("st_bx", fmt::format("14'd0 - {{12'd0, {}}}", field(Opcode::Pool, "pad")));
-                    x.assign("st_rp", fmt::format("{{23'd0, {}}} * {{12'd0, in_stride}}", field(Opcode::Pool, "in_w")));
-                    x.assign("st_prow", field(Opcode::Pool, "src_addr")).assign("st_pcol", "32'd0");
+                    x.assign("st_rp", fit(field(Opcode::Pool, "in_w"), 9, AW) + " * " + fit("in_stride", SW, AW));
+                    x.assign("st_prow", field(Opcode::Pool, "src_addr", AW)).assign("st_pcol", fmt::format("{}'d0", AW));
                   }}},
                 [&](Block&) {});
       });
@@ -1277,9 +1284,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.if_("st_x == st_cx - 10'd1", [&](Block& x) {
           x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1");
           x.assign("st_row_acc", "st_row_acc + " + fit("st_asy", std::min(12, acc_aw), acc_aw));
-          x.assign("st_row_dram", "st_row_dram + {8'd0, st_dstride}").assign("st_col_dram", "st_row_dram + {8'd0, st_dstride}");
+          x.assign("st_row_dram", "st_row_dram + " + fit("st_dstride", DW, AW)).assign("st_col_dram", "st_row_dram + " + fit("st_dstride", DW, AW));
         }, [&](Block& x) {
-          x.assign("st_x", "st_x + 10'd1").assign("st_col_dram", "st_col_dram + {12'd0, out_stride}");
+          x.assign("st_x", "st_x + 10'd1").assign("st_col_dram", "st_col_dram + " + fit("out_stride", SW, AW));
         });
       });
       // VADD / POOL: walk the requests
@@ -1289,7 +1296,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.if_("st_kind == 2'd1", [&](Block& y) {
             y.assign("st_which", "!st_which");
             y.if_("st_which", [&](Block& z) {
-              z.assign("st_n", "st_n + 16'd1").assign("st_a", "st_a + {16'd0, st_in_bytes}").assign("st_b", "st_b + {16'd0, st_res_bytes}");
+              z.assign("st_n", "st_n + 16'd1").assign("st_a", "st_a + " + fit("st_in_bytes", 16, AW)).assign("st_b", "st_b + " + fit("st_res_bytes", 16, AW));
               z.if_("st_final", [&](Block& u) { u.assign(st_reads, "1'b0"); });
             });
           }, [&](Block& y) {
@@ -1302,7 +1309,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     },
                     [&](Block& u) {
                       u.assign("st_kx", "st_ekx + 4'd1").assign("st_ky", "st_eky");
-                      u.assign("st_trow", "st_cur_row").assign("st_tap", "st_tap_addr + {12'd0, in_stride}");
+                      u.assign("st_trow", "st_cur_row").assign("st_tap", "st_tap_addr + " + fit("in_stride", SW, AW));
                     });
             }, [&](Block& z) {
               z.assign("st_pstart", "1'b1");
@@ -1311,7 +1318,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     [&](Block& u) {
                       u.assign("st_ox", "9'd0").assign("st_oy", "st_oy + 9'd1");
                       u.assign("st_by", "st_by_next").assign("st_bx", fmt::format("14'd0 - {{12'd0, st_p}}"));
-                      u.assign("st_prow", "st_prow + st_dy_rows").assign("st_pcol", "32'd0");
+                      u.assign("st_prow", "st_prow + st_dy_rows").assign("st_pcol", fmt::format("{}'d0", AW));
                     },
                     [&](Block& u) {
                       u.assign("st_ox", "st_ox + 9'd1").assign("st_bx", "st_bx_next").assign("st_pcol", "st_pcol + st_dx_cols");

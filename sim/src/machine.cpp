@@ -44,6 +44,9 @@ void Machine::fault(const std::string& problem) const {
 void Machine::check_dram(std::uint64_t address, std::uint64_t bytes) const {
   if (address > dram_.size() || bytes > dram_.size() - address)
     fault(fmt::format("DRAM access [{:#x}, {:#x}) outside the {}-byte memory", address, address + bytes, dram_.size()));
+  if (address + bytes > config_.dram_bytes())
+    fault(fmt::format("DRAM access [{:#x}, {:#x}) beyond the accelerator's {}-bit addresses (dram_addr_bits)", address,
+                      address + bytes, config_.dram_addr_bits));
 }
 
 void Machine::check_line(std::int64_t line, std::int64_t lines, const char* buffer) const {

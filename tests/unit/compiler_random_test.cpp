@@ -5,11 +5,14 @@
 #include "random_model.h"
 
 #include "faq/error.h"
+#include "faq/faq_file.h"
 #include "faq/reference.h"
 #include "faq/sim/machine.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <random>
 
 namespace faq {
@@ -32,8 +35,26 @@ AcceleratorConfig random_config(Rng& rng) {
   c.param_kib = 1;
   c.mem_port_bits = 64;
   c.scalable = uniform(rng, 0, 2) == 0;  // precision-scalable PEs: 1, 2 or 4 products per cycle by layer
+  c.dram_addr_bits = pick(rng, {32, 20, 18});  // the simulator faults on any access beyond 2^dram_addr_bits
   c.validate("random config");
   return c;
+}
+
+// A DRAM image larger than the configuration's addresses reach is refused, naming the field.
+TEST(CompilerRandom, ImageBeyondTheDramAddressBitsIsRefused) {
+  const Model model = read_faq(std::string(FAQ_MODELS_DIR) + "/fmnist_resnet20_w4a4.faq");
+  AcceleratorConfig config = AcceleratorConfig::load("tiny");
+  const std::uint64_t bytes = compiler::compile(model, config).dram.size();
+  ASSERT_GT(bytes, 1u << 16);
+  config.dram_addr_bits = static_cast<int>(std::bit_width(bytes - 1));  // just enough
+  EXPECT_EQ(compiler::compile(model, config).dram.size(), bytes);
+  config.dram_addr_bits -= 1;
+  try {
+    (void)compiler::compile(model, config);
+    ADD_FAILURE() << "a " << bytes << "-byte image compiled for " << config.dram_addr_bits << "-bit DRAM addresses";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(fmt::format("field 'dram_addr_bits' = {}", config.dram_addr_bits)), std::string::npos) << e.what();
+  }
 }
 
 TEST(CompilerRandom, LayersEqualReferenceOnSimulator) {

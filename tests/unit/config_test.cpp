@@ -95,6 +95,28 @@ TEST(Config, Scalable) {
   EXPECT_EQ(scalable.acc_lines(), base.acc_lines());
 }
 
+TEST(Config, DramAddressBits) {
+  // 32 (absent) keeps every older configuration's hash; fewer bits are a different accelerator
+  const AcceleratorConfig base = AcceleratorConfig::load("tiny");
+  AcceleratorConfig narrow = base;
+  narrow.dram_addr_bits = 17;
+  EXPECT_EQ(base.canonical().find("dram_addr_bits"), std::string::npos) << base.canonical();
+  EXPECT_NE(narrow.canonical().find("dram_addr_bits=17;"), std::string::npos) << narrow.canonical();
+  EXPECT_NE(narrow.hash(), base.hash());
+  EXPECT_EQ(AcceleratorConfig::from_json(narrow.to_json(), "round trip").canonical(), narrow.canonical());
+  EXPECT_EQ(narrow.dram_bytes(), std::uint64_t{1} << 17);
+  for (int bits : {15, 33}) {
+    auto j = base.to_json();
+    j["dram_addr_bits"] = bits;
+    try {
+      (void)AcceleratorConfig::from_json(j, "board.json");
+      ADD_FAILURE() << bits << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("board.json: field 'dram_addr_bits'"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Config, PostLanes) {
   // 0 (absent) and cols mean one lane per column: the same hardware, the same hash (older presets keep theirs)
   AcceleratorConfig base = AcceleratorConfig::load("default"), same = base, fewer = base;

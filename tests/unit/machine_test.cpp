@@ -302,5 +302,28 @@ TEST(Machine, ScalablePackingChangeIsAFault) {
   EXPECT_EQ(fault_of({config(8, true, 8, true, 4, 4), load_spad, config(4, true, 8, true, 4, 4), load_wbuf, preload, matmul}), "");
 }
 
+// With dram_addr_bits = n the accelerator forms n-bit addresses: an access reaching 2^n is a fault even where the
+// memory image is larger (the RTL would wrap it).
+TEST(Machine, AccessBeyondTheDramAddressBitsIsAFault) {
+  auto cfg = AcceleratorConfig::load("tiny");
+  cfg.dram_addr_bits = 16;
+  using L = isa::Load;
+  const std::vector<std::uint8_t> dram(std::size_t{1} << 17, 0);
+  auto fault_of = [&](std::uint64_t address) {
+    Machine m(cfg, dram);
+    try {
+      m.execute(config(8, true, 8, true, 4, 4));
+      m.execute(make(Opcode::Load, {{L::buffer, 0}, {L::dram_addr, address}, {L::count_y, 1}, {L::count_x, 1}}));
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::uint64_t line = static_cast<std::uint64_t>(cfg.spad_line_bits() / 8);
+  EXPECT_EQ(fault_of((1u << 16) - line), "");
+  const std::string beyond = fault_of((1u << 16) - line + 1);
+  EXPECT_NE(beyond.find("beyond the accelerator's 16-bit addresses (dram_addr_bits)"), std::string::npos) << beyond;
+}
+
 }  // namespace
 }  // namespace faq::sim

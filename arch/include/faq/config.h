@@ -27,6 +27,8 @@ struct AcceleratorConfig {
   int acc_kib = 64;             // accumulator buffer
   int param_kib = 16;           // post-processing parameters (bias, multiplier, shift per channel)
   int mem_port_bits = 128;      // external memory port width
+  int dram_addr_bits = 32;      // DRAM byte addresses the accelerator forms (16 to 32): a board's memory of 2^n bytes
+                                // needs only n-bit address registers and adders; every access must lie below 2^n
   int post_lanes = 0;           // post-processing lanes (requantize, add); 0: one per column. Fewer lanes take
                                 // cols / post_lanes cycles per line (an FPGA's few multipliers, less area)
   bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or
@@ -57,6 +59,7 @@ struct AcceleratorConfig {
   std::int64_t acc_lines() const;
   std::int64_t param_lines() const;
   int pes() const { return rows * cols; }
+  std::uint64_t dram_bytes() const { return std::uint64_t{1} << dram_addr_bits; }  // the addressable DRAM
   int post_lane_count() const { return post_lanes > 0 ? post_lanes : cols; }
   int post_groups() const { return cols / post_lane_count(); }  // cycles per line in post-processing
 

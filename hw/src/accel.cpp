@@ -176,10 +176,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto q = m.memory("q", 128, 4);
   const auto q_head = m.reg("q_head", 2), q_tail = m.reg("q_tail", 2);
   const auto q_count = m.reg("q_count", 3);
-  const auto inflight = m.reg("inflight");
+  // instruction requests not yet answered: the instruction port answers each request in order, one or more cycles
+  // later (a board's memory may take several), and at most 4 are outstanding, the queue's room
+  const auto inflight = m.reg("inflight", 3);
   const auto fetch = m.wire("fetch");
   const auto issue = m.wire("issue");  // the head issues this cycle
-  m.assign(fetch, fmt::format("{} && !{} && ({} + {{2'b0, {}}} < 3'd4) && !{}", running.name, fetch_stop.name, q_count.name, inflight.name, rst.name));
+  m.assign(fetch, fmt::format("{} && !{} && ({} + {} < 3'd4) && !{}", running.name, fetch_stop.name, q_count.name, inflight.name, rst.name));
+  const auto fetched = m.wire("fetched");  // an instruction arrives
+  m.assign(fetched, fmt::format("{} && {} != 3'd0", imem_valid.name, inflight.name));
   m.assign(imem_req, fetch);
   m.assign(imem_addr, pc);
   const auto ins = m.wire("ins", 128);
@@ -468,7 +472,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(fetched_halt, fmt::format("imem_data[5:0] == 6'd{}", static_cast<int>(Opcode::Halt)));
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst", [&](Block& t) {
-      t.assign(running, "1'b0").assign(done, "1'b0").assign(error, "1'b0").assign(q_count, "3'd0").assign(inflight, "1'b0");
+      t.assign(running, "1'b0").assign(done, "1'b0").assign(error, "1'b0").assign(q_count, "3'd0").assign(inflight, "3'd0");
       t.assign(pc, "32'd0").assign(fetch_stop, "1'b0").assign(q_head, "2'd0").assign(q_tail, "2'd0");
       t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
       for (const Signal& r : {in_bits, weight_bits, out_bits, res_bits, in_signed, res_signed, in_stride, out_stride, sat_lo, sat_hi})
@@ -476,16 +480,16 @@ Module accel_module(const AcceleratorConfig& cfg) {
     }, [&](Block& e) {
       e.if_("start", [&](Block& t) {
         t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
-        t.assign(q_head, "2'd0").assign(q_tail, "2'd0").assign(q_count, "3'd0").assign(inflight, "1'b0");
+        t.assign(q_head, "2'd0").assign(q_tail, "2'd0").assign(q_count, "3'd0").assign(inflight, "3'd0");
         t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
       }, [&](Block& t) {
         t.if_("fetch", [&](Block& x) { x.assign(pc, "pc + 32'd16"); });
-        t.assign(inflight, "fetch");
-        t.if_("imem_valid && inflight", [&](Block& x) {
+        t.assign(inflight, "inflight + {2'd0, fetch} - {2'd0, fetched}");
+        t.if_("fetched", [&](Block& x) {
           x.assign("q[q_tail]", "imem_data").assign("qm[q_tail]", "{f_unit, f_wr_mask, f_rd_mask}").assign(q_tail, "q_tail + 2'd1");
           x.if_("fetched_halt", [&](Block& y) { y.assign(fetch_stop, "1'b1"); });
         });
-        t.assign(q_count, "q_count + {2'd0, imem_valid && inflight} - {2'd0, issue}");
+        t.assign(q_count, "q_count + {2'd0, fetched} - {2'd0, issue}");
         t.if_("issue", [&](Block& x) { x.assign(q_head, "q_head + 2'd1"); });
         t.if_(fmt::format("issue && {}", is(Opcode::Config)), [&](Block& x) {
           x.assign(in_bits, field(Opcode::Config, "in_bits")).assign(in_signed, field(Opcode::Config, "in_signed"));

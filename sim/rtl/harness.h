@@ -58,7 +58,7 @@ struct Trace {
 
 template <typename Model>
 Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vector<std::uint8_t>& dram, int port_bytes,
-             int latency, std::uint64_t max_cycles, Trace trace = {}) {
+             int latency, std::uint64_t max_cycles, Trace trace = {}, int imem_latency = 1) {
   std::vector<std::uint8_t> imem;
   for (const auto& i : code) {
     const auto w = faq::isa::encode(i);
@@ -88,18 +88,19 @@ Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vect
   m.prog_addr = 0;
   tick();
   m.start = 0;
-  bool imem_pending = false;
-  std::uint32_t imem_addr = 0;
+  std::deque<Read> fetches;  // instruction requests, answered in order imem_latency cycles later
   std::uint32_t configs = 0;
   std::vector<std::uint8_t> line(static_cast<std::size_t>(port_bytes));
   for (std::uint64_t cycle = 0; cycle < max_cycles; ++cycle) {
     // inputs of this cycle: the instruction requested last cycle, a read response that is due
-    m.imem_valid = imem_pending;
-    if (imem_pending) {
+    m.imem_valid = !fetches.empty() && fetches.front().due <= cycle;
+    if (m.imem_valid) {
+      const std::uint32_t imem_addr = fetches.front().addr;
       std::uint8_t word[16] = {};
       for (int i = 0; i < 16; ++i)
         if (imem_addr + static_cast<std::uint32_t>(i) < imem.size()) word[i] = imem[imem_addr + static_cast<std::uint32_t>(i)];
       put_bytes(m.imem_data, word, 16);
+      fetches.pop_front();
     }
     m.rd_valid = !reads.empty() && reads.front().due <= cycle;
     if (m.rd_valid) {
@@ -115,8 +116,7 @@ Run simulate(Model& m, const std::vector<faq::isa::Instruction>& code, std::vect
     const bool dump = trace.file != nullptr && cycle >= trace.from && cycle < trace.to;
     if (dump) trace.file->dump(static_cast<vluint64_t>(2 * cycle));
     // outputs of this cycle
-    imem_pending = m.imem_req;
-    imem_addr = m.imem_addr;
+    if (m.imem_req) fetches.push_back({cycle + static_cast<std::uint64_t>(imem_latency), m.imem_addr});
     if (m.rd_req) reads.push_back({cycle + static_cast<std::uint64_t>(latency), m.rd_addr});
     if (m.wr_req) {
       for (int i = 0; i < port_bytes; ++i)

@@ -7,7 +7,7 @@ PRESET ?= $(if $(CI),ci,default)
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test fuzz sim clean
+.PHONY: all deps configure build test fuzz sim bitstream clean
 
 all: build
 
@@ -33,6 +33,12 @@ fuzz: deps
 
 sim: build
 	@scripts/sim.sh build
+
+# An iCE40 bitstream: make bitstream BOARD=icebreaker [CONFIG=fpga/configs/ice40_2x2.json] (docs/fpga.md)
+BOARD ?= icebreaker
+bitstream: build
+	@if [ "$(BOARD)" != icebreaker ]; then echo "bitstream: BOARD=$(BOARD): only icebreaker (iCE40 UP5K) has a top level (docs/fpga.md)" >&2; exit 2; fi
+	@fpga/ice40/bitstream.sh $(CONFIG)
 
 clean:
 	rm -rf build build-fuzz build-debug build-golden out

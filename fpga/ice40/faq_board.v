@@ -1,0 +1,362 @@
+// Board top level for the generated FAQ accelerator (faq_accel) on an iCE40 UP5K (iCEBreaker), docs/fpga.md.
+//
+//   clock   the board's 12 MHz oscillator through the PLL (parameters from icepll, fpga/ice40/bitstream.sh)
+//   memory  the UP5K's four SPRAMs side by side: 128 KiB of 64-bit words, holding the program and the DRAM
+//           image (the configuration's dram_addr_bits is 17). One engine serves, a request at a time, the UART,
+//           instruction fetches (two words per 128-bit instruction), write beats and read beats (two words read
+//           or written per beat, so that a beat may straddle a word: the accelerator's beats are byte-addressed)
+//   host    a UART (8N1): every command is 6 bytes, a command letter, a 24-bit address and a 16-bit count (big
+//           endian), then
+//             'W'  count data bytes follow, written from address on; answers 'K'
+//             'R'  answers count bytes read from address on
+//             'G'  starts the accelerator on the program at address; answers 'K'
+//             'S'  answers a status byte {5'b0, error, done, running} and the cycles of the last run (32 bits,
+//                  little endian)
+//           scripts/board_run.py speaks it.
+//   LEDs    green: the last run ended (done without error); red: an error (unknown opcode)
+// FAQ_BOARD_SIM (simulation) takes the clock from clk_12m as it is, without the PLL.
+`default_nettype none
+
+module faq_board #(
+  parameter integer PORT_BITS = 16,     // the configuration's mem_port_bits (16 or 32)
+  parameter integer CLK_HZ = 30000000,  // the PLL's output
+  parameter integer BAUD = 115200,
+  parameter [3:0] PLL_DIVR = 4'd0,
+  parameter [6:0] PLL_DIVF = 7'd79,
+  parameter [2:0] PLL_DIVQ = 3'd5,
+  parameter [2:0] PLL_FILTER = 3'd1
+) (
+  input wire clk_12m,
+  input wire uart_rx,
+  output wire uart_tx,
+  output wire led_red_n,
+  output wire led_green_n
+);
+  localparam integer PB = PORT_BITS / 8;
+  localparam integer DIV = CLK_HZ / BAUD;
+
+  // ---- clock and reset: held until the PLL locks, then 16 cycles ----------------------------------------------
+  wire clk, locked;
+`ifdef FAQ_BOARD_SIM
+  assign clk = clk_12m;
+  assign locked = 1'b1;
+`else
+  SB_PLL40_PAD #(.FEEDBACK_PATH("SIMPLE"), .DIVR(PLL_DIVR), .DIVF(PLL_DIVF), .DIVQ(PLL_DIVQ), .FILTER_RANGE(PLL_FILTER))
+    pll (.PACKAGEPIN(clk_12m), .PLLOUTGLOBAL(clk), .LOCK(locked), .RESETB(1'b1), .BYPASS(1'b0));
+`endif
+  reg [4:0] rst_count = 5'd0;
+  wire rst = !rst_count[4];
+  always @(posedge clk) begin
+    if (!locked) rst_count <= 5'd0;
+    else if (rst) rst_count <= rst_count + 5'd1;
+  end
+
+  // ---- the accelerator ----------------------------------------------------------------------------------------
+  reg start;
+  reg [23:0] prog_addr;
+  wire done, error, imem_req, rd_req, wr_req;
+  wire [31:0] imem_addr, rd_addr, wr_addr;
+  reg imem_valid, rd_valid;
+  reg [127:0] imem_data;
+  reg [PORT_BITS-1:0] rd_data;
+  wire [PORT_BITS-1:0] wr_data;
+  wire [PB-1:0] wr_strb;
+  wire rd_ready, wr_ready;
+  /* verilator lint_off PINCONNECTEMPTY */
+  faq_accel accel (
+    .clk(clk), .rst(rst), .start(start), .prog_addr({8'd0, prog_addr}), .done(done), .error(error),
+    .imem_req(imem_req), .imem_addr(imem_addr), .imem_valid(imem_valid), .imem_data(imem_data),
+    .rd_req(rd_req), .rd_addr(rd_addr), .rd_ready(rd_ready), .rd_valid(rd_valid), .rd_data(rd_data),
+    .wr_req(wr_req), .wr_addr(wr_addr), .wr_data(wr_data), .wr_strb(wr_strb), .wr_ready(wr_ready),
+    .perf_cycles(), .perf_stall(), .perf_busy(), .perf_configs(), .perf_lines(), .perf_mem(), .perf_unit_stall(),
+    .perf_buf()
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
+  reg running;
+  reg [31:0] cycles;
+
+  // ---- memory: four SPRAMs, 16K words of 64 bits --------------------------------------------------------------
+  reg [13:0] m_addr;
+  reg [63:0] m_wdata;
+  reg [7:0] m_wmask;  // bytes
+  reg m_we;
+  wire [63:0] m_rdata;
+  genvar k;
+  generate
+    for (k = 0; k < 4; k = k + 1) begin : spram
+      SB_SPRAM256KA ram (
+        .ADDRESS(m_addr), .DATAIN(m_wdata[16*k+15:16*k]),
+        .MASKWREN({m_wmask[2*k+1], m_wmask[2*k+1], m_wmask[2*k], m_wmask[2*k]}), .WREN(m_we), .CHIPSELECT(1'b1),
+        .CLOCK(clk), .STANDBY(1'b0), .SLEEP(1'b0), .POWEROFF(1'b1), .DATAOUT(m_rdata[16*k+15:16*k]));
+    end
+  endgenerate
+
+  // ---- UART ---------------------------------------------------------------------------------------------------
+  reg [1:0] rx_sync = 2'b11;
+  always @(posedge clk) rx_sync <= {rx_sync[0], uart_rx};
+  reg [15:0] rx_timer;
+  reg [3:0] rx_bit;  // 0 idle, 1 start, 2..9 data, 10 stop
+  reg [7:0] rx_shift;
+  reg rx_strobe;  // rx_shift holds a byte
+  always @(posedge clk) begin
+    rx_strobe <= 1'b0;
+    if (rst) begin
+      rx_bit <= 4'd0;
+    end else if (rx_bit == 4'd0) begin
+      if (!rx_sync[1]) begin
+        rx_bit <= 4'd1;
+        rx_timer <= DIV[15:0] / 16'd2;
+      end
+    end else if (rx_timer != 16'd0) begin
+      rx_timer <= rx_timer - 16'd1;
+    end else begin
+      rx_timer <= DIV[15:0] - 16'd1;
+      if (rx_bit == 4'd1) begin
+        rx_bit <= rx_sync[1] ? 4'd0 : 4'd2;  // a glitch, not a start bit
+      end else if (rx_bit == 4'd10) begin
+        rx_bit <= 4'd0;
+        rx_strobe <= rx_sync[1];
+      end else begin
+        rx_shift <= {rx_sync[1], rx_shift[7:1]};
+        rx_bit <= rx_bit + 4'd1;
+      end
+    end
+  end
+  reg [9:0] tx_shift;  // stop, data, start: shifted out from bit 0
+  reg [3:0] tx_bits;
+  reg [15:0] tx_timer;
+  reg tx_load;
+  reg [7:0] tx_byte;
+  wire tx_free = tx_bits == 4'd0 && !tx_load;
+  assign uart_tx = tx_bits == 4'd0 ? 1'b1 : tx_shift[0];
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_bits <= 4'd0;
+    end else if (tx_load) begin
+      tx_shift <= {1'b1, tx_byte, 1'b0};
+      tx_bits <= 4'd10;
+      tx_timer <= DIV[15:0] - 16'd1;
+    end else if (tx_bits != 4'd0) begin
+      if (tx_timer != 16'd0) begin
+        tx_timer <= tx_timer - 16'd1;
+      end else begin
+        tx_timer <= DIV[15:0] - 16'd1;
+        tx_shift <= {1'b1, tx_shift[9:1]};
+        tx_bits <= tx_bits - 4'd1;
+      end
+    end
+  end
+
+  // ---- the host's commands ------------------------------------------------------------------------------------
+  localparam [2:0] C_HEADER = 3'd0, C_WRITE = 3'd1, C_READ = 3'd2, C_READ_WAIT = 3'd3, C_STATUS = 3'd4, C_ACK = 3'd5;
+  reg [2:0] c_state;
+  reg [2:0] c_count;  // header bytes received
+  reg [7:0] c_cmd;
+  reg [23:0] c_addr;
+  reg [15:0] c_len;
+  reg [2:0] c_sent;  // status bytes sent
+  // the engine's UART port: one byte written or read
+  reg u_req, u_we;
+  reg [7:0] u_wdata;
+  reg u_done;
+  reg [7:0] u_rdata;
+
+  // ---- the memory engine --------------------------------------------------------------------------------------
+  localparam [2:0] E_IDLE = 3'd0, E_R1 = 3'd1, E_R2 = 3'd2, E_R3 = 3'd3, E_R4 = 3'd4, E_W1 = 3'd5, E_W2 = 3'd6;
+  localparam [1:0] K_UART = 2'd0, K_IMEM = 2'd1, K_READ = 2'd2;
+  reg [2:0] e_state;
+  reg [1:0] e_kind;
+  reg [2:0] e_lane;  // byte offset of the access in its first word
+  reg [63:0] e_lo;
+  reg [63:0] e_whi;
+  reg [7:0] e_mhi;
+  // instruction requests not yet started: at most 4, at consecutive addresses from imem_next
+  reg [2:0] imem_count;
+  reg [16:0] imem_next;
+  wire e_free = e_state == E_IDLE;
+  wire take_uart = e_free && u_req;
+  wire take_imem = e_free && !u_req && imem_count != 3'd0;
+  assign wr_ready = e_free && !u_req && imem_count == 3'd0;
+  assign rd_ready = e_free && !u_req && imem_count == 3'd0 && !wr_req;
+  wire take_write = wr_req && wr_ready;
+  wire take_read = rd_req && rd_ready;
+  // a write: the beat and its strobes shifted to its byte offset within two words
+  wire [127:0] w_data = {{(128 - PORT_BITS){1'b0}}, wr_data} << (8 * wr_addr[2:0]);
+  wire [15:0] w_mask = {{(16 - PB){1'b0}}, wr_strb} << wr_addr[2:0];
+  wire [127:0] u_data = {120'd0, u_wdata} << (8 * c_addr[2:0]);
+  wire [15:0] u_mask = 16'd1 << c_addr[2:0];
+  wire [127:0] window = {m_rdata, e_lo} >> (8 * e_lane);
+
+  always @(posedge clk) begin
+    imem_valid <= 1'b0;
+    rd_valid <= 1'b0;
+    u_done <= 1'b0;
+    m_we <= 1'b0;
+    if (rst) begin
+      e_state <= E_IDLE;
+      imem_count <= 3'd0;
+    end else begin
+      imem_count <= imem_count + {2'd0, imem_req} - {2'd0, take_imem};
+      if (imem_req && (imem_count == 3'd0 || (imem_count == 3'd1 && take_imem))) imem_next <= imem_addr[16:0];
+      else if (take_imem) imem_next <= imem_next + 17'd16;
+      case (e_state)
+        E_IDLE: begin
+          if (take_uart || take_imem || take_read) begin
+            e_kind <= take_uart ? K_UART : take_imem ? K_IMEM : K_READ;
+            e_lane <= take_uart ? c_addr[2:0] : take_imem ? 3'd0 : rd_addr[2:0];
+            m_addr <= take_uart ? c_addr[16:3] : take_imem ? imem_next[16:3] : rd_addr[16:3];
+            if (take_uart && u_we) begin
+              m_wdata <= u_data[63:0];
+              m_wmask <= u_mask[7:0];
+              m_we <= u_mask[7:0] != 8'd0;
+              e_whi <= u_data[127:64];
+              e_mhi <= u_mask[15:8];
+              e_state <= E_W1;
+            end else begin
+              e_state <= E_R1;
+            end
+          end else if (take_write) begin
+            m_addr <= wr_addr[16:3];
+            m_wdata <= w_data[63:0];
+            m_wmask <= w_mask[7:0];
+            m_we <= w_mask[7:0] != 8'd0;
+            e_whi <= w_data[127:64];
+            e_mhi <= w_mask[15:8];
+            e_state <= E_W1;
+          end
+        end
+        E_R1: begin  // the first word is read at this edge
+          m_addr <= m_addr + 14'd1;
+          e_state <= E_R2;
+        end
+        E_R2: begin
+          e_lo <= m_rdata;
+          e_state <= E_R3;
+        end
+        E_R3: begin  // m_rdata: the second word
+          e_state <= E_R4;
+          case (e_kind)
+            K_IMEM: begin
+              imem_valid <= 1'b1;
+              imem_data <= {m_rdata, e_lo};
+            end
+            K_READ: begin
+              rd_valid <= 1'b1;
+              rd_data <= window[PORT_BITS-1:0];
+            end
+            default: begin
+              u_done <= 1'b1;
+              u_rdata <= window[7:0];
+            end
+          endcase
+        end
+        E_R4: e_state <= E_IDLE;
+        E_W1: begin
+          m_addr <= m_addr + 14'd1;
+          m_wdata <= e_whi;
+          m_wmask <= e_mhi;
+          m_we <= e_mhi != 8'd0;
+          e_state <= E_W2;
+        end
+        default: begin  // E_W2: the second word is written at this edge
+          if (e_kind == K_UART) u_done <= 1'b1;
+          e_state <= E_IDLE;
+        end
+      endcase
+    end
+  end
+
+  // ---- command handling ---------------------------------------------------------------------------------------
+  always @(posedge clk) begin
+    start <= 1'b0;
+    tx_load <= 1'b0;
+    if (rst) begin
+      c_state <= C_HEADER;
+      c_count <= 3'd0;
+      u_req <= 1'b0;
+      running <= 1'b0;
+      cycles <= 32'd0;
+    end else begin
+      if (running) cycles <= cycles + 32'd1;
+      if (running && done && !start) running <= 1'b0;  // (done is cleared at the edge after start)
+      if (take_uart) u_req <= 1'b0;
+      case (c_state)
+        C_HEADER: if (rx_strobe) begin
+          case (c_count)
+            3'd0: c_cmd <= rx_shift;
+            3'd1: c_addr[23:16] <= rx_shift;
+            3'd2: c_addr[15:8] <= rx_shift;
+            3'd3: c_addr[7:0] <= rx_shift;
+            3'd4: c_len[15:8] <= rx_shift;
+            default: c_len[7:0] <= rx_shift;
+          endcase
+          c_count <= c_count == 3'd5 ? 3'd0 : c_count + 3'd1;
+          if (c_count == 3'd5) begin
+            case (c_cmd)
+              "W": c_state <= {c_len[15:8], rx_shift} == 16'd0 ? C_ACK : C_WRITE;
+              "R": c_state <= {c_len[15:8], rx_shift} == 16'd0 ? C_HEADER : C_READ;
+              "G": begin
+                start <= 1'b1;
+                prog_addr <= c_addr;
+                running <= 1'b1;
+                cycles <= 32'd0;
+                c_state <= C_ACK;
+              end
+              "S": begin
+                c_sent <= 3'd0;
+                c_state <= C_STATUS;
+              end
+              default: c_state <= C_HEADER;
+            endcase
+          end
+        end
+        C_WRITE: begin  // a byte at a time through the engine
+          if (rx_strobe) begin
+            u_req <= 1'b1;
+            u_we <= 1'b1;
+            u_wdata <= rx_shift;
+          end
+          if (u_done) begin
+            c_addr <= c_addr + 24'd1;
+            c_len <= c_len - 16'd1;
+            if (c_len == 16'd1) c_state <= C_ACK;
+          end
+        end
+        C_READ: if (tx_free && !u_req) begin
+          u_req <= 1'b1;
+          u_we <= 1'b0;
+          c_state <= C_READ_WAIT;
+        end
+        C_READ_WAIT: if (u_done) begin
+          tx_byte <= u_rdata;
+          tx_load <= 1'b1;
+          c_addr <= c_addr + 24'd1;
+          c_len <= c_len - 16'd1;
+          c_state <= c_len == 16'd1 ? C_HEADER : C_READ;
+        end
+        C_STATUS: if (tx_free) begin
+          tx_load <= 1'b1;
+          case (c_sent)
+            3'd0: tx_byte <= {5'd0, error, done, running};
+            3'd1: tx_byte <= cycles[7:0];
+            3'd2: tx_byte <= cycles[15:8];
+            3'd3: tx_byte <= cycles[23:16];
+            default: tx_byte <= cycles[31:24];
+          endcase
+          c_sent <= c_sent + 3'd1;
+          if (c_sent == 3'd4) c_state <= C_HEADER;
+        end
+        default: if (tx_free) begin  // C_ACK
+          tx_byte <= "K";
+          tx_load <= 1'b1;
+          c_state <= C_HEADER;
+        end
+      endcase
+    end
+  end
+
+  assign led_green_n = !(done && !error);
+  assign led_red_n = !error;
+endmodule
+
+`default_nettype wire

@@ -99,10 +99,11 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}{}{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
       scalable ? "scalable=1;" : "", dram_addr_bits != 32 ? fmt::format("dram_addr_bits={};", dram_addr_bits) : "",
+      pool_unit ? "" : "pool_unit=0;",
       faq::hash_hex(isa::signature_hash()));
 }
 
@@ -117,6 +118,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
   if (post_lane_count() != cols) j["post_lanes"] = post_lanes;
   if (scalable) j["scalable"] = true;
   if (dram_addr_bits != 32) j["dram_addr_bits"] = dram_addr_bits;
+  if (!pool_unit) j["pool_unit"] = false;
   return j;
 }
 
@@ -143,9 +145,9 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
                    value.get<std::string>());
       continue;
     }
-    if (key == "scalable") {
-      if (!value.is_boolean()) fail_input("{}: field 'scalable': must be true or false, got {}", origin, value.dump());
-      config.scalable = value.get<bool>();
+    if (key == "scalable" || key == "pool_unit") {
+      if (!value.is_boolean()) fail_input("{}: field '{}': must be true or false, got {}", origin, key, value.dump());
+      (key == "scalable" ? config.scalable : config.pool_unit) = value.get<bool>();
       continue;
     }
     const std::string& name = key;  // structured bindings cannot be captured before C++20 in clang 14

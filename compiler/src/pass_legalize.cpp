@@ -1,4 +1,5 @@
-// Pass legalize: refuse, with the layer and the reason, what the configuration cannot run.
+// Pass legalize: refuse, with the layer and the reason, what the configuration cannot run; on a configuration
+// without a POOL unit, lower average pooling to a convolution (docs/compiler.md).
 #include "passes.h"
 
 #include "faq/error.h"
@@ -24,6 +25,23 @@ void check_accumulator(const AcceleratorConfig& cfg, const Layer& L, const Layer
   }
 }
 
+// Average pooling as a k x k convolution whose weights are the identity over channels (w[c][c] = 1, 2-bit), bias 0
+// and the pooling's requantization on every channel: the sum of the window's taps inside the input, requantized,
+// which is what POOL computes (padding taps add zeros either way).
+void lower_average_pooling(Layer& L) {
+  const std::int64_t c = L.out.shape.c, k = L.kernel_h;
+  L.op = OpKind::Conv2d;
+  L.groups = 1;
+  L.weight_bits = 2;
+  L.weight.shape = {c, c, k, k};
+  L.weight.data.assign(static_cast<std::size_t>(c * c * k * k), 0);
+  for (std::int64_t o = 0; o < c; ++o)
+    for (std::int64_t t = 0; t < k * k; ++t) L.weight.data[static_cast<std::size_t>((o * c + o) * k * k + t)] = 1;
+  L.weight_scale.assign(static_cast<std::size_t>(c), 1.0F);
+  L.bias.assign(static_cast<std::size_t>(c), 0);
+  L.requant.assign(static_cast<std::size_t>(c), L.requant.at(0));
+}
+
 void check_layer(const AcceleratorConfig& cfg, const Model& model, const Layer& L) {
   const bool square = L.kernel_w == L.kernel_h && L.stride_w == L.stride_h && L.pad_w == L.pad_h;
   switch (L.op) {
@@ -32,6 +50,8 @@ void check_layer(const AcceleratorConfig& cfg, const Model& model, const Layer& 
     case OpKind::MaxPool:
     case OpKind::AvgPool:
       if (!square) fail_input("non-square pooling windows are not supported");
+      if (!cfg.pool_unit && L.op == OpKind::MaxPool)
+        fail_input("max pooling needs the POOL unit, which configuration '{}' leaves out (field 'pool_unit')", cfg.name);
       return;
     case OpKind::Conv2d:
     case OpKind::Linear: break;
@@ -51,9 +71,13 @@ void check_layer(const AcceleratorConfig& cfg, const Model& model, const Layer& 
 }  // namespace
 
 void legalize(Module& m) {
-  for (const Layer& L : m.model.layers) {
+  for (Layer& L : m.model.layers) {
     try {
       check_layer(m.config, m.model, L);
+      if (!m.config.pool_unit && L.op == OpKind::AvgPool) {
+        lower_average_pooling(L);
+        check_layer(m.config, m.model, L);
+      }
     } catch (const InputError& e) {
       fail_input("layer '{}': {}", L.name, e.what());
     }

@@ -22,7 +22,7 @@ int layer_products(const AcceleratorConfig& config, int in_bits, int weight_bits
 
 std::span<const Pass> pipeline() {
   static constexpr std::array<Pass, 5> passes{{
-      {"legalize", "check that the configuration can run every layer", legalize},
+      {"legalize", "check that the configuration can run every layer (average pooling as a convolution without a POOL unit)", legalize},
       {"expand-input", "im2col the input of a first convolution with fewer channels than rows", expand_input},
       {"tile", "choose output bands and double-buffering per layer", tile},
       {"layout", "place weights, parameters and activations in DRAM", layout},

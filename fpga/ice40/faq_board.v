@@ -21,10 +21,12 @@ module faq_board #(
   parameter integer PORT_BITS = 16,     // the configuration's mem_port_bits (16 or 32)
   parameter integer CLK_HZ = 30000000,  // the PLL's output
   parameter integer BAUD = 115200,
+  /* verilator lint_off UNUSEDPARAM */  // (simulation has no PLL)
   parameter [3:0] PLL_DIVR = 4'd0,
   parameter [6:0] PLL_DIVF = 7'd79,
   parameter [2:0] PLL_DIVQ = 3'd5,
   parameter [2:0] PLL_FILTER = 3'd1
+  /* verilator lint_on UNUSEDPARAM */
 ) (
   input wire clk_12m,
   input wire uart_rx,
@@ -55,10 +57,12 @@ module faq_board #(
   reg start;
   reg [23:0] prog_addr;
   wire done, error, imem_req, rd_req, wr_req;
+  /* verilator lint_off UNUSEDSIGNAL */  // bits above the board's 128 KiB (dram_addr_bits 17: zero)
   wire [31:0] imem_addr, rd_addr, wr_addr;
-  reg imem_valid, rd_valid;
-  reg [127:0] imem_data;
-  reg [PORT_BITS-1:0] rd_data;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire imem_valid, rd_valid;
+  wire [127:0] imem_data;
+  wire [PORT_BITS-1:0] rd_data;
   wire [PORT_BITS-1:0] wr_data;
   wire [PB-1:0] wr_strb;
   wire rd_ready, wr_ready;
@@ -162,7 +166,7 @@ module faq_board #(
   reg [7:0] u_rdata;
 
   // ---- the memory engine --------------------------------------------------------------------------------------
-  localparam [2:0] E_IDLE = 3'd0, E_R1 = 3'd1, E_R2 = 3'd2, E_R3 = 3'd3, E_R4 = 3'd4, E_W1 = 3'd5, E_W2 = 3'd6;
+  localparam [2:0] E_IDLE = 3'd0, E_R1 = 3'd1, E_R2 = 3'd2, E_R3 = 3'd3, E_W1 = 3'd5, E_W2 = 3'd6;
   localparam [1:0] K_UART = 2'd0, K_IMEM = 2'd1, K_READ = 2'd2;
   reg [2:0] e_state;
   reg [1:0] e_kind;
@@ -185,11 +189,15 @@ module faq_board #(
   wire [15:0] w_mask = {{(16 - PB){1'b0}}, wr_strb} << wr_addr[2:0];
   wire [127:0] u_data = {120'd0, u_wdata} << (8 * c_addr[2:0]);
   wire [15:0] u_mask = 16'd1 << c_addr[2:0];
-  wire [127:0] window = {m_rdata, e_lo} >> (8 * e_lane);
+  // a read's two words, from its byte offset on; answered in E_R3, while the memory holds the second word
+  wire [127:0] words = {m_rdata, e_lo};
+  wire [PORT_BITS-1:0] window = words[8 * e_lane +: PORT_BITS];
+  assign imem_valid = e_state == E_R3 && e_kind == K_IMEM;
+  assign imem_data = words;
+  assign rd_valid = e_state == E_R3 && e_kind == K_READ;
+  assign rd_data = window;
 
   always @(posedge clk) begin
-    imem_valid <= 1'b0;
-    rd_valid <= 1'b0;
     u_done <= 1'b0;
     m_we <= 1'b0;
     if (rst) begin
@@ -233,24 +241,13 @@ module faq_board #(
           e_lo <= m_rdata;
           e_state <= E_R3;
         end
-        E_R3: begin  // m_rdata: the second word
-          e_state <= E_R4;
-          case (e_kind)
-            K_IMEM: begin
-              imem_valid <= 1'b1;
-              imem_data <= {m_rdata, e_lo};
-            end
-            K_READ: begin
-              rd_valid <= 1'b1;
-              rd_data <= window[PORT_BITS-1:0];
-            end
-            default: begin
-              u_done <= 1'b1;
-              u_rdata <= window[7:0];
-            end
-          endcase
+        E_R3: begin  // m_rdata: the second word (instructions and read beats are answered now)
+          e_state <= E_IDLE;
+          if (e_kind == K_UART) begin
+            u_done <= 1'b1;
+            u_rdata <= window[7:0];
+          end
         end
-        E_R4: e_state <= E_IDLE;
         E_W1: begin
           m_addr <= m_addr + 14'd1;
           m_wdata <= e_whi;

@@ -131,6 +131,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // program uses lies below 2^AW, so sums of the low AW bits of their terms are exact (docs/config.md)
   const int AW = cfg.dram_addr_bits;
   const int SW = std::min(20, AW), DW = std::min(24, AW);  // CONFIG's pixel strides, LOAD's and STORE's row strides
+  const bool pool = cfg.pool_unit;  // without it POOL is an unknown opcode (error) and ST has no window walk
+  using Arms = std::vector<std::pair<std::string, std::function<void(Block&)>>>;
+  auto without_pool = [&](Arms arms) {  // case arms, POOL's (the last) only on an accelerator with the unit
+    if (!pool) arms.pop_back();
+    return arms;
+  };
   auto port_address = [&](const std::string& address) { return AW == 32 ? address : fmt::format("{{{}'d0, {}}}", 32 - AW, address); };
   // the byte offset of beat `beat` (a signal of `bits` bits) in its line, at `width` bits
   auto beat_bytes = [&](const std::string& beat, int bits, int width) {
@@ -186,7 +192,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(fetched, fmt::format("{} && {} != 3'd0", imem_valid.name, inflight.name));
   m.assign(imem_req, fetch);
   m.assign(imem_addr, pc);
+  if (!pool) m.lint_off("UNUSEDSIGNAL");  // POOL's fields
   const auto ins = m.wire("ins", 128);
+  if (!pool) m.lint_on("UNUSEDSIGNAL");
   const auto head_valid = m.wire("head_valid");
   m.assign(ins, fmt::format("{}[{}]", q.name, q_head.name));
   m.assign(head_valid, fmt::format("{} != 3'd0", q_count.name));
@@ -309,7 +317,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.always_comb([&](Block& b) {
     b.assign(f_rd, fmt::format("{}'d0", NR)).assign(f_wr, fmt::format("{}'d0", NR)).assign(f_unit, "2'd0");
     b.case_("imem_data[5:0]",
-            {{fmt::format("6'd{}", static_cast<int>(Opcode::Load)),
+            without_pool({{fmt::format("6'd{}", static_cast<int>(Opcode::Load)),
               [&](Block& x) {
                 const unsigned w_set = access_of(Opcode::Load).writes;
                 x.assign(f_unit, fmt::format("2'd{}", access_of(Opcode::Load).unit));
@@ -347,7 +355,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                 const Access& a = access_of(Opcode::Pool);
                 x.assign(f_unit, fmt::format("2'd{}", a.unit));
                 x.assign(f_rd, within(fmt::format("{} ? {}'d{} : {}'d0", ff(Opcode::Pool, "average"), NR, kParam, NR), a.reads));
-              }}},
+              }}}),
             [&](Block&) {});
   });
   // the queue's side entries {unit, wr_mask, rd_mask}, and those of the head
@@ -422,14 +430,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.always_comb([&](Block& b) {
     b.assign(can_issue, "1'b0");
     b.case_("opcode",
-            {{fmt::format("6'd{}", static_cast<int>(Opcode::Config)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
+            without_pool({{fmt::format("6'd{}", static_cast<int>(Opcode::Config)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Halt)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Load)), [&](Block& x) { x.assign(can_issue, "(!ld_gen || (ld_step && ld_last_pos && !ld_empty)) && !st_reads && !hazard && ld_inflight != 7'd63"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Preload)), [&](Block& x) { x.assign(can_issue, "(!pl_busy || pl_complete) && !hazard && pl_inflight != 7'd63"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Matmul)), [&](Block& x) { x.assign(can_issue, "(!ex_busy || ex_last) && !hazard && ex_inflight != 7'd63"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Store)), [&](Block& x) { x.assign(can_issue, "!st_busy && !hazard"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(can_issue, "!st_busy && !ld_gen && !hazard"); }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)), [&](Block& x) { x.assign(can_issue, "!st_busy && !ld_gen && !hazard"); }}},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)), [&](Block& x) { x.assign(can_issue, "!st_busy && !ld_gen && !hazard"); }}}),
             [&](Block&) {});
   });
   m.assign(issue, "running && head_valid && can_issue && !done");
@@ -503,8 +511,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.assign(perf_configs, "perf_configs + 32'd1");
         });
         t.if_(fmt::format("issue && {}", is(Opcode::Halt)), [&](Block& x) { x.assign(done, "1'b1").assign(running, "1'b0"); });
-        t.if_(fmt::format("running && head_valid && !can_issue && !({} || {} || {} || {} || {} || {} || {} || {})", is(Opcode::Config), is(Opcode::Halt),
-                          is(Opcode::Load), is(Opcode::Preload), is(Opcode::Matmul), is(Opcode::Store), is(Opcode::Vadd), is(Opcode::Pool)),
+        t.if_(fmt::format("running && head_valid && !can_issue && !({} || {} || {} || {} || {} || {} || {}{})", is(Opcode::Config), is(Opcode::Halt),
+                          is(Opcode::Load), is(Opcode::Preload), is(Opcode::Matmul), is(Opcode::Store), is(Opcode::Vadd),
+                          pool ? " || " + is(Opcode::Pool) : std::string()),
               [&](Block& x) { x.assign(error, "1'b1").assign(done, "1'b1").assign(running, "1'b0"); });
         t.if_("running", [&](Block& x) {
           x.assign(perf_cycles, "perf_cycles + 64'd1");
@@ -546,7 +555,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- the read channel's response path: a FIFO of what each request (and each padding line) is for ------------
   // entry: [0] dest (0 LD, 1 ST), [1] zero line, [2] empty instruction, [3] last beat of its line, [4] last of
   // its LD instruction, [5 +: beat_w] beat, then buf (2), line (16), st_b (VADD: b line), st_first, st_last (POOL taps)
-  const int mw = 5 + beat_w + 2 + 16 + 3;
+  const int mw = 5 + beat_w + 2 + 16 + (pool ? 3 : 1);
   const int mfifo_aw = 6;
   const auto meta = sync_memory(m, "meta", mw, 1 << mfifo_aw);
   m.reg("meta_head", mfifo_aw);
@@ -920,14 +929,16 @@ Module accel_module(const AcceleratorConfig& cfg) {
 
   // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
   // kinds: 0 STORE, 1 VADD, 2 POOL
-  const Regs st_regs = {
+  Regs st_regs = {
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
            {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", AW}, {"st_col_dram", AW}, {"st_dstride", DW}, {"st_pending", 6},
            {"st_a", AW}, {"st_b", AW}, {"st_out", AW}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
-           {"st_beat", beat_w}, {"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
+           {"st_beat", beat_w}};
+  if (pool)  // POOL's window and its walk
+    st_regs.insert(st_regs.end(), {{"st_avg", 1}, {"st_in_h", 9}, {"st_in_w", 9}, {"st_out_w", 9}, {"st_k", 4},
            {"st_s", 3}, {"st_p", 2}, {"st_oy", 9}, {"st_ox", 9}, {"st_ky", 4}, {"st_kx", 4}, {"st_out_h", 9},
            {"st_by", 14}, {"st_bx", 14}, {"st_rp", AW}, {"st_prow", AW}, {"st_pcol", AW}, {"st_trow", AW}, {"st_tap", AW},
-           {"st_pstart", 1}};
+           {"st_pstart", 1}});
   for (const auto& [name, width] : st_regs) m.reg(name, width);
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   // ST's values from DRAM are lanes of at most 16 bits: 17 bits signed hold any of them, and kSumBits the sum of a
@@ -938,7 +949,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_aline = m.reg("st_aline", C * kValueBits);  // VADD's a line, unpacked when it arrives
   const auto st_param = m.reg("st_param", 12);
   m.lint_on("UNUSEDSIGNAL");
-  const auto st_pool = m.reg("st_pool", C * kSumBits);  // running max or sum of the pixel's taps
+  if (pool) m.reg("st_pool", C * kSumBits);  // running max or sum of the pixel's taps
   // the PPU input this cycle
   const auto feed = m.wire("feed"), feed_x = m.wire("feed_x", C * 32), feed_y = m.wire("feed_y", C * kValueBits), feed_add = m.wire("feed_add");
   const auto feed_addr = m.wire("feed_addr", AW), feed_last = m.wire("feed_last"), feed_bypass = m.wire("feed_bypass");
@@ -968,6 +979,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(acc_read, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, "st_acc"), acc_q[1], acc_q[0]));
   // VADD / POOL requests on the read channel
   const auto st_req = m.wire("st_req"), st_req_addr = m.wire("st_req_addr", AW), st_req_last_beat = m.wire("st_req_last_beat");
+  if (pool) {
   const auto st_tap_first = m.wire("st_tap_first"), st_tap_last = m.wire("st_tap_last");
   // POOL window: valid taps ky in [ky0, ky1], kx in [kx0, kx1] of output pixel (oy, ox), whose window starts at
   // input row base_y = oy·s - p and column base_x = ox·s - p (st_by, st_bx: stepped by s, never multiplied).
@@ -1013,6 +1025,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(stride32, fit("in_stride", SW, AW));
   m.assign(dx_cols, times("st_dx", "st_stride32"));
+  }
   m.lint_off("UNUSEDSIGNAL");  // the high bits of beat counts
   const auto st_line_beats = m.wire("st_line_beats", 16);
   m.lint_on("UNUSEDSIGNAL");
@@ -1020,13 +1033,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // a new VADD line or POOL pixel needs credit at its first request
   // the request belongs to the instruction's last VADD line (its b line) or last POOL pixel
   const auto st_final = m.wire("st_final");
-  m.assign(st_final, "(st_kind == 2'd1) ? (st_which && st_n == st_count - 16'd1) : (st_oy == st_out_h - 9'd1 && st_ox == st_out_w - 9'd1)");
+  m.assign(st_final, pool ? "(st_kind == 2'd1) ? (st_which && st_n == st_count - 16'd1) : (st_oy == st_out_h - 9'd1 && st_ox == st_out_w - 9'd1)"
+                          : "st_which && st_n == st_count - 16'd1");
   const auto st_new_unit = m.wire("st_new_unit");
-  m.assign(st_new_unit, "st_beat == 0 && ((st_kind == 2'd1 && !st_which) || (st_kind == 2'd2 && st_tap_first))");
+  m.assign(st_new_unit, pool ? "st_beat == 0 && ((st_kind == 2'd1 && !st_which) || (st_kind == 2'd2 && st_tap_first))" : "st_beat == 0 && !st_which");
   m.assign(st_req, "st_reads && !meta_full && (!st_new_unit || st_credit)");
   m.assign(st_req_last_beat, fmt::format("st_beat == st_line_beats[{}:0] - {}'d1", beat_w - 1, beat_w));
   // VADD's st_a and st_b point at the current line of a and b (advanced after each b line)
-  m.assign(st_req_addr, fmt::format("((st_kind == 2'd1) ? (st_which ? st_b : st_a) : st_tap_addr) + {}", beat_bytes("st_beat", beat_w, AW)));
+  m.assign(st_req_addr, fmt::format("({}) + {}", pool ? "(st_kind == 2'd1) ? (st_which ? st_b : st_a) : st_tap_addr" : "st_which ? st_b : st_a",
+                                    beat_bytes("st_beat", beat_w, AW)));
   // read channel: LD or ST (the issue stage never lets both generate)
   m.assign(rd_req, "ld_req || st_req");
   m.assign(rd_addr, port_address(fmt::format("ld_req ? (ld_col_dram + {}) : st_req_addr", beat_bytes("ld_beat", beat_w, AW))));
@@ -1036,19 +1051,21 @@ Module accel_module(const AcceleratorConfig& cfg) {
   {
     // {st_last, st_first, st_b, line(16), buf(2), beat, last_instr, last_beat, nop, zero, dest}
     const std::string ld_entry = fmt::format(
-        "{{3'd0, ld_sram, ld_b, ld_beat, (!ld_inside || ld_beat == ld_beats - {0}'d1) && ld_last_pos, !ld_inside || ld_beat == ld_beats - {0}'d1, 1'b0, !ld_inside, 1'b0}}",
-        beat_w);
+        "{{{1}'d0, ld_sram, ld_b, ld_beat, (!ld_inside || ld_beat == ld_beats - {0}'d1) && ld_last_pos, !ld_inside || ld_beat == ld_beats - {0}'d1, 1'b0, !ld_inside, 1'b0}}",
+        beat_w, pool ? 3 : 1);
     // ST's bit 4: a request of the instruction's last VADD line or POOL pixel
-    const std::string st_entry = "{st_tap_last, st_tap_first, st_which, 16'd0, 2'd0, st_beat, st_final, st_req_last_beat, 1'b0, 1'b0, 1'b1}";
+    const std::string st_entry = fmt::format("{{{}st_which, 16'd0, 2'd0, st_beat, st_final, st_req_last_beat, 1'b0, 1'b0, 1'b1}}",
+                                             pool ? "st_tap_last, st_tap_first, " : "");
     const std::string nop_entry = fmt::format("{{{}'d0, 1'b1, 1'b0, 1'b1, 1'b0, 1'b0, 1'b0}}", mw - 6);
     m.assign(push_entry, fmt::format("ld_nop ? {} : (ld_gen ? {} : {})", nop_entry, ld_entry, st_entry));
   }
   // ST responses: assemble VADD's a and b lines and POOL's taps
   const auto st_head = m.wire("st_head");
   m.assign(st_head, "head_ok && head[0] && head[3]");  // the last beat of a line for ST
-  const auto unpack_in = lane_mux("st_unpack_in", C, kSumBits, lane_widths(16), "in_bits", "in_signed", "full_line");
+  const int in_lane = pool ? kSumBits : kValueBits;  // a POOL window's sum needs the wider lanes
+  const auto unpack_in = lane_mux("st_unpack_in", C, in_lane, lane_widths(16), "in_bits", "in_signed", "full_line");
   const auto unpack_b = lane_mux("st_unpack_b", C, kValueBits, lane_widths(16), "res_bits", "res_signed", "full_line");
-  const auto pool_next = m.wire("st_pool_next", C * kSumBits);
+  if (pool) m.wire("st_pool_next", C * kSumBits);
   // lanes of `bits` bits of `name`, sign-extended to 32
   auto widened = [&](const std::string& name, int bits) {
     std::string cat;
@@ -1060,31 +1077,33 @@ Module accel_module(const AcceleratorConfig& cfg) {
     // the first tap, else the sum, else the maximum (compared at the values' 17 bits)
     std::string cat, aline;
     for (int c = C - 1; c >= 0; --c) {
-      const std::string v = fmt::format("{}[{}:{}]", unpack_in, c * kSumBits + kSumBits - 1, c * kSumBits),
+      const std::string v = fmt::format("{}[{}:{}]", unpack_in, c * in_lane + in_lane - 1, c * in_lane),
                         a = fmt::format("st_pool[{}:{}]", c * kSumBits + kSumBits - 1, c * kSumBits),
-                        v17 = fmt::format("{}[{}:{}]", unpack_in, c * kSumBits + kValueBits - 1, c * kSumBits),
+                        v17 = fmt::format("{}[{}:{}]", unpack_in, c * in_lane + kValueBits - 1, c * in_lane),
                         a17 = fmt::format("st_pool[{}:{}]", c * kSumBits + kValueBits - 1, c * kSumBits);
       cat += fmt::format("{}(head[{}] ? {} : (st_avg ? {} + {} : (($signed({}) > $signed({})) ? {} : {})))", cat.empty() ? "" : ", ", hb + 19, v, a, v, v17, a17, v, a);
       aline += (aline.empty() ? "" : ", ") + v17;
     }
-    m.assign(pool_next, "{" + cat + "}");
+    if (pool) m.assign("st_pool_next", "{" + cat + "}");
     m.assign(m.wire("st_aline_in", C * kValueBits), "{" + aline + "}");
   }
-  const auto vadd_feed = m.wire("vadd_feed"), pool_feed = m.wire("pool_feed");
+  const auto vadd_feed = m.wire("vadd_feed");
+  if (pool) m.wire("pool_feed");
   m.assign(vadd_feed, fmt::format("st_head && st_kind == 2'd1 && head[{}]", hb + 18));
-  m.assign(pool_feed, fmt::format("st_head && st_kind == 2'd2 && head[{}]", hb + 20));
-  m.assign(feed, "store_feed || vadd_feed || pool_feed");
+  if (pool) m.assign("pool_feed", fmt::format("st_head && st_kind == 2'd2 && head[{}]", hb + 20));
+  m.assign(feed, pool ? "store_feed || vadd_feed || pool_feed" : "store_feed || vadd_feed");
   {
     std::string acc_x;
     for (int c = C - 1; c >= 0; --c) {
       const std::string v = fmt::format("st_acc_line[{}:{}]", c * w.psum + w.psum - 1, c * w.psum);
       acc_x += (acc_x.empty() ? "" : ", ") + (w.psum == 32 ? v : fmt::format("{{{{{}{{st_acc_line[{}]}}}}, {}}}", 32 - w.psum, c * w.psum + w.psum - 1, v));
     }
-    m.assign(feed_x, fmt::format("store_feed ? {{{}}} : (vadd_feed ? {} : {})", acc_x, widened("st_aline", kValueBits), widened("st_pool_next", kSumBits)));
+    m.assign(feed_x, pool ? fmt::format("store_feed ? {{{}}} : (vadd_feed ? {} : {})", acc_x, widened("st_aline", kValueBits), widened("st_pool_next", kSumBits))
+                          : fmt::format("store_feed ? {{{}}} : {}", acc_x, widened("st_aline", kValueBits)));
   }
   m.assign(feed_y, unpack_b);
   m.assign(feed_add, "vadd_feed");
-  m.assign(feed_bypass, "pool_feed && !st_avg");
+  m.assign(feed_bypass, pool ? "pool_feed && !st_avg" : "1'b0");  // max pooling's values bypass the lanes
   m.assign(feed_addr, "store_feed ? st_col_dram : st_out");
   m.assign(feed_last, "store_feed ? st_last_line : head[4]");
   // the PPU: cols lanes, parameters from PARAM line st_param
@@ -1093,9 +1112,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.always_comb([&](Block& b) {
     b.assign(st_param_issue, fmt::format("{}'d0", st_param.width));
     b.case_("opcode",
-            {{fmt::format("6'd{}", static_cast<int>(Opcode::Store)), [&](Block& x) { x.assign(st_param_issue, field(Opcode::Store, "param_addr")); }},
+            without_pool({{fmt::format("6'd{}", static_cast<int>(Opcode::Store)), [&](Block& x) { x.assign(st_param_issue, field(Opcode::Store, "param_addr")); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)), [&](Block& x) { x.assign(st_param_issue, fmt::format("{{2'd0, {}}}", field(Opcode::Vadd, "param_addr"))); }},
-             {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)), [&](Block& x) { x.assign(st_param_issue, field(Opcode::Pool, "param_addr")); }}},
+             {fmt::format("6'd{}", static_cast<int>(Opcode::Pool)), [&](Block& x) { x.assign(st_param_issue, field(Opcode::Pool, "param_addr")); }}}),
             [&](Block&) {});
   });
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
@@ -1112,7 +1131,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
     const auto pp_add = m.reg("pp_add"), pp_bypass = m.reg("pp_bypass"), pp_last = m.reg("pp_last");
     m.assign("pp_free", fmt::format("!pp_busy || pp_g == {}'d{}", gw, G - 1));
     // a VADD line or POOL pixel waits in the response FIFO (and stops its pops) while the lanes are busy
-    m.assign("st_hold", fmt::format("!pp_free && head[0] && head[3] && ((st_kind == 2'd1 && head[{}]) || (st_kind == 2'd2 && head[{}]))", hb + 18, hb + 20));
+    m.assign("st_hold", pool ? fmt::format("!pp_free && head[0] && head[3] && ((st_kind == 2'd1 && head[{}]) || (st_kind == 2'd2 && head[{}]))", hb + 18, hb + 20)
+                             : fmt::format("!pp_free && head[0] && head[3] && st_kind == 2'd1 && head[{}]", hb + 18));
     lane_x = "pp_xg", lane_y = "pp_yg", lane_param = "pp_param", lane_add = "pp_add";
     m.assign(m.wire("pp_xg", PLN * 32), fmt::format("pp_x[pp_g * {0} +: {0}]", PLN * 32));
     m.assign(m.wire("pp_yg", PLN * kValueBits), fmt::format("pp_y[pp_g * {0} +: {0}]", PLN * kValueBits));
@@ -1245,14 +1265,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.assign("st_acc", st_acc_next);
 
       e.if_("vadd_feed", [&](Block& t) { t.assign("st_out", "st_out + " + fit("st_out_bytes", 16, AW)); });
-      e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + " + fit("out_stride", SW, AW)); });
+      if (pool) e.if_("pool_feed", [&](Block& t) { t.assign("st_out", "st_out + " + fit("out_stride", SW, AW)); });
       e.if_(fmt::format("st_head && st_kind == 2'd1 && !head[{}]", hb + 18), [&](Block& t) { t.assign(st_aline, "st_aline_in"); });
-      e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign(st_pool, "st_pool_next"); });
+      if (pool) e.if_("st_head && st_kind == 2'd2", [&](Block& t) { t.assign("st_pool", "st_pool_next"); });
       e.if_("issue_to[3]", [&](Block& t) {
         t.assign(st_busy, "1'b1").assign("st_beat", fmt::format("{}'d0", beat_w)).assign("st_which", "1'b0");
         t.assign(st_param, st_param_issue);
         t.case_("opcode",
-                {{fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
+                without_pool({{fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
                   [&](Block& x) {
                     x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
                     x.assign("st_cy", field(Opcode::Store, "count_y")).assign("st_cx", field(Opcode::Store, "count_x"));
@@ -1279,7 +1299,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_by", fmt::format("14'd0 - {{12'd0, {}}}", field(Opcode::Pool, "pad"))).assign("st_bx", fmt::format("14'd0 - {{12'd0, {}}}", field(Opcode::Pool, "pad")));
                     x.assign("st_rp", fit(field(Opcode::Pool, "in_w"), 9, AW) + " * " + fit("in_stride", SW, AW));
                     x.assign("st_prow", field(Opcode::Pool, "src_addr", AW)).assign("st_pcol", fmt::format("{}'d0", AW));
-                  }}},
+                  }}}),
                 [&](Block&) {});
       });
       // STORE: walk the ACC lines
@@ -1297,13 +1317,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.if_("st_req && rd_ready", [&](Block& t) {
         t.if_("st_req_last_beat", [&](Block& x) {
           x.assign("st_beat", fmt::format("{}'d0", beat_w));
-          x.if_("st_kind == 2'd1", [&](Block& y) {
+          auto vadd = [&](Block& y) {
             y.assign("st_which", "!st_which");
             y.if_("st_which", [&](Block& z) {
               z.assign("st_n", "st_n + 16'd1").assign("st_a", "st_a + " + fit("st_in_bytes", 16, AW)).assign("st_b", "st_b + " + fit("st_res_bytes", 16, AW));
               z.if_("st_final", [&](Block& u) { u.assign(st_reads, "1'b0"); });
             });
-          }, [&](Block& y) {
+          };
+          if (pool) {
+            x.if_("st_kind == 2'd1", vadd, [&](Block& y) {
             y.if_("!st_tap_last", [&](Block& z) {
               z.assign("st_pstart", "1'b0");
               z.if_("$signed({10'd0, st_ekx}) == st_kx1",
@@ -1328,7 +1350,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
                       u.assign("st_ox", "st_ox + 9'd1").assign("st_bx", "st_bx_next").assign("st_pcol", "st_pcol + st_dx_cols");
                     });
             });
-          });
+            });
+          } else {
+            vadd(x);  // VADD is ST's only reader
+          }
         }, [&](Block& x) { x.assign("st_beat", fmt::format("st_beat + {}'d1", beat_w)); });
       });
     });

@@ -278,6 +278,7 @@ void Machine::vadd(const isa::Instruction& i) {
 
 void Machine::pool(const isa::Instruction& i) {
   using F = isa::Pool;
+  if (!config_.pool_unit) fault("POOL on a configuration without the POOL unit (field 'pool_unit')");
   const int cols = config_.cols;
   const Registers& r = registers_;
   const bool average = i[F::average] != 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The generated RTL of every preset passes `verilator --lint-only -Wall` without a warning, Yosys
+# The generated RTL of every preset and of the iCE40 configurations (fpga/configs/) passes `verilator --lint-only -Wall` without a warning, Yosys
 # `hierarchy -check; proc; check -assert`, and compiles in Icarus; every file names the configuration hash.
 # Usage: test_lint.sh FAQ_HWGEN WORKDIR
 set -u
@@ -8,8 +8,9 @@ rm -rf "$work" && mkdir -p "$work"
 pass=0 failures=0
 ok() { pass=$((pass + 1)); }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-for preset in tiny default wide edge scalable; do
-  dir=$work/$preset
+root=$(cd "$(dirname "$0")/../.." && pwd)
+for preset in tiny default wide edge scalable "$root"/fpga/configs/*.json; do
+  dir=$work/$(basename "${preset%.json}")
   "$hwgen" --config "$preset" -o "$dir" >/dev/null || { fail "$preset: faq-hwgen"; continue; }
   files=$(tr '\n' ' ' <"$dir/files.f")
   for f in $files; do grep -q "hash [0-9a-f]\{16\}" "$f" && ok || fail "$f: no configuration hash"; done
@@ -19,6 +20,10 @@ for preset in tiny default wide edge scalable; do
   done
   out=$(iverilog -o "$dir/a.out" $files 2>&1) && ok || fail "$preset: iverilog: $out"
 done
+# the board top level around the 2x2 (with the SPRAM's simulation model)
+files="$(tr '\n' ' ' <"$work/ice40_2x2/files.f") $root/fpga/ice40/faq_board.v $root/fpga/ice40/sim/sb_spram256ka.v"
+out=$(verilator --lint-only -Wall -DFAQ_BOARD_SIM $files --top-module faq_board 2>&1) && [ -z "$out" ] && ok || fail "faq_board: verilator: $out"
+out=$(iverilog -DFAQ_BOARD_SIM -o "$work/board.out" $files 2>&1) && ok || fail "faq_board: iverilog: $out"
 "$hwgen" --config nosuchpreset -o "$work/x" >/dev/null 2>"$work/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok || fail "unknown preset: $(cat "$work/err")"
 echo "$pass passed, $failures failed"

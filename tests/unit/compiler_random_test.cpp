@@ -36,6 +36,7 @@ AcceleratorConfig random_config(Rng& rng) {
   c.mem_port_bits = 64;
   c.scalable = uniform(rng, 0, 2) == 0;  // precision-scalable PEs: 1, 2 or 4 products per cycle by layer
   c.dram_addr_bits = pick(rng, {32, 20, 18});  // the simulator faults on any access beyond 2^dram_addr_bits
+  c.pool_unit = uniform(rng, 0, 3) != 0;       // without it: average pooling as a convolution, max pooling refused
   c.validate("random config");
   return c;
 }
@@ -57,9 +58,37 @@ TEST(CompilerRandom, ImageBeyondTheDramAddressBitsIsRefused) {
   }
 }
 
+// Without a POOL unit max pooling is refused, naming the field, and POOL is a fault on the simulator.
+TEST(CompilerRandom, MaxPoolingNeedsThePoolUnit) {
+  AcceleratorConfig config = AcceleratorConfig::load("tiny");
+  Rng rng(3);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const Model model = random_model(rng);
+    if (model.layers.back().op != OpKind::MaxPool) continue;
+    config.pool_unit = true;
+    const compiler::Program program = compiler::compile(model, config);
+    config.pool_unit = false;
+    try {
+      (void)compiler::compile(model, config);
+      ADD_FAILURE() << "max pooling compiled without the POOL unit";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("(field 'pool_unit')"), std::string::npos) << e.what();
+    }
+    sim::Machine machine(config, program.dram);
+    try {
+      machine.run(program.code, program.code.size() + 1);
+      ADD_FAILURE() << "POOL ran without the POOL unit";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("POOL on a configuration without the POOL unit"), std::string::npos) << e.what();
+    }
+    return;
+  }
+  FAIL() << "no max pooling drawn";
+}
+
 TEST(CompilerRandom, LayersEqualReferenceOnSimulator) {
   Rng rng(2026);
-  int ran = 0, refused = 0, expanded = 0, packed = 0;
+  int ran = 0, refused = 0, expanded = 0, packed = 0, lowered = 0;
   for (int trial = 0; trial < 2000 && ran < 240; ++trial) {
     const AcceleratorConfig config = random_config(rng);
     const Model model = random_model(rng);
@@ -78,6 +107,7 @@ TEST(CompilerRandom, LayersEqualReferenceOnSimulator) {
     expected[0] = compiler::stored_input(program, expected[0]);
     expanded += program.input.active ? 1 : 0;
     const Layer& last = model.layers.back();
+    if (!config.pool_unit && last.op == OpKind::AvgPool) ++lowered;
     if (last.has_weights() && compiler::layer_products(config, model.layers[static_cast<std::size_t>(last.inputs[0])].out.bits, last.weight_bits) > 1) ++packed;
     std::vector<std::uint8_t> dram = program.dram;
     compiler::place_input(program, input, dram);
@@ -93,6 +123,7 @@ TEST(CompilerRandom, LayersEqualReferenceOnSimulator) {
   EXPECT_GE(ran, 200) << refused << " refused";
   EXPECT_GE(expanded, 20) << "too few models exercised the expand-input pass";
   EXPECT_GE(packed, 20) << "too few layers ran with several products per PE (scalable configurations)";
+  EXPECT_GE(lowered, 5) << "too few average poolings ran as convolutions (configurations without a POOL unit)";
   RecordProperty("ran", ran);
   RecordProperty("refused", refused);
 }

@@ -153,6 +153,13 @@ TEST(Config, HashCoversEveryHardwareFieldButNotTheName) {
     changed.*field += 1;
     EXPECT_NE(changed.hash(), base.hash());
   }
+  AcceleratorConfig narrow = base, pool_less = base;
+  narrow.dram_addr_bits = 31;
+  pool_less.pool_unit = false;
+  EXPECT_NE(narrow.hash(), base.hash());
+  EXPECT_NE(pool_less.hash(), base.hash());
+  EXPECT_NE(pool_less.canonical().find("pool_unit=0;"), std::string::npos) << pool_less.canonical();
+  EXPECT_EQ(AcceleratorConfig::from_json(pool_less.to_json(), "round trip").canonical(), pool_less.canonical());
   EXPECT_EQ(base.hash_hex().size(), 16u);
 }
 

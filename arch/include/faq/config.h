@@ -33,6 +33,8 @@ struct AcceleratorConfig {
                                 // cols / post_lanes cycles per line (an FPGA's few multipliers, less area)
   bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or
                                 // sums two (W4A8, W8A4) or four (W4A4) products of a longer reduction per cycle
+  bool pool_unit = true;        // the POOL instruction (max and average pooling in ST); without it average pooling
+                                // is compiled as a convolution and max pooling is refused (an FPGA's few cells)
   Dataflow dataflow = Dataflow::WeightStationary;
 
   // Throws InputError naming the first offending field. `origin` names the file or preset in the message.

@@ -3,6 +3,7 @@
 // masked by nibble (MASKWREN). Power-saving inputs are not modelled. For Verilator and Icarus; synthesis takes the
 // primitive from the Yosys iCE40 library.
 `default_nettype none
+/* verilator lint_off DECLFILENAME */  // the primitive's name
 module SB_SPRAM256KA (
   input wire [13:0] ADDRESS,
   input wire [15:0] DATAIN,

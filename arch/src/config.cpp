@@ -99,11 +99,11 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}{}{}{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}{}{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
       scalable ? "scalable=1;" : "", dram_addr_bits != 32 ? fmt::format("dram_addr_bits={};", dram_addr_bits) : "",
-      pool_unit ? "" : "pool_unit=0;",
+      pool_unit ? "" : "pool_unit=0;", serial_issue ? "serial_issue=1;" : "",
       faq::hash_hex(isa::signature_hash()));
 }
 
@@ -119,6 +119,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
   if (scalable) j["scalable"] = true;
   if (dram_addr_bits != 32) j["dram_addr_bits"] = dram_addr_bits;
   if (!pool_unit) j["pool_unit"] = false;
+  if (serial_issue) j["serial_issue"] = true;
   return j;
 }
 
@@ -145,9 +146,9 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
                    value.get<std::string>());
       continue;
     }
-    if (key == "scalable" || key == "pool_unit") {
+    if (key == "scalable" || key == "pool_unit" || key == "serial_issue") {
       if (!value.is_boolean()) fail_input("{}: field '{}': must be true or false, got {}", origin, key, value.dump());
-      (key == "scalable" ? config.scalable : config.pool_unit) = value.get<bool>();
+      (key == "scalable" ? config.scalable : key == "pool_unit" ? config.pool_unit : config.serial_issue) = value.get<bool>();
       continue;
     }
     const std::string& name = key;  // structured bindings cannot be captured before C++20 in clang 14

@@ -132,6 +132,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int AW = cfg.dram_addr_bits;
   const int SW = std::min(20, AW), DW = std::min(24, AW);  // CONFIG's pixel strides, LOAD's and STORE's row strides
   const bool pool = cfg.pool_unit;  // without it POOL is an unknown opcode (error) and ST has no window walk
+  // serial issue: an instruction issues when every earlier one is complete, so there is no scoreboard (no resource
+  // masks, no per-unit FIFOs and counters) and a 2-entry instruction queue suffices to keep the next one ready
+  const bool serial = cfg.serial_issue;
+  const int QD = serial ? 2 : 4, qaw = serial ? 1 : 2;  // instruction queue entries, pointer bits
   using Arms = std::vector<std::pair<std::string, std::function<void(Block&)>>>;
   auto without_pool = [&](Arms arms) {  // case arms, POOL's (the last) only on an accelerator with the unit
     if (!pool) arms.pop_back();
@@ -175,19 +179,19 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // buffer accesses (32 bits each): SPAD, WBUF, ACC, PARAM line writes, then SPAD, WBUF, ACC, PARAM line reads
   const auto perf_buf = m.output_reg("perf_buf", 8 * 32);
 
-  // ---- fetch: a 4-entry instruction queue over a 1-cycle instruction port -----------------------------------
+  // ---- fetch: a 4-entry (serial issue: 2-entry) instruction queue -----------------------------------------
   const auto running = m.reg("running");
   const auto pc = m.reg("pc", 32);
   const auto fetch_stop = m.reg("fetch_stop");
-  const auto q = m.memory("q", 128, 4);
-  const auto q_head = m.reg("q_head", 2), q_tail = m.reg("q_tail", 2);
+  const auto q = m.memory("q", 128, QD);
+  const auto q_head = m.reg("q_head", qaw), q_tail = m.reg("q_tail", qaw);
   const auto q_count = m.reg("q_count", 3);
   // instruction requests not yet answered: the instruction port answers each request in order, one or more cycles
-  // later (a board's memory may take several), and at most 4 are outstanding, the queue's room
+  // later (a board's memory may take several), and at most QD are outstanding, the queue's room
   const auto inflight = m.reg("inflight", 3);
   const auto fetch = m.wire("fetch");
   const auto issue = m.wire("issue");  // the head issues this cycle
-  m.assign(fetch, fmt::format("{} && !{} && ({} + {} < 3'd4) && !{}", running.name, fetch_stop.name, q_count.name, inflight.name, rst.name));
+  m.assign(fetch, fmt::format("{} && !{} && ({} + {} < 3'd{}) && !{}", running.name, fetch_stop.name, q_count.name, inflight.name, QD, rst.name));
   const auto fetched = m.wire("fetched");  // an instruction arrives
   m.assign(fetched, fmt::format("{} && {} != 3'd0", imem_valid.name, inflight.name));
   m.assign(imem_req, fetch);
@@ -251,6 +255,37 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const std::string mm_sfirst = first_line(Opcode::Matmul, "spad_addr", spad_aw), mm_afirst = first_line(Opcode::Matmul, "acc_addr", acc_aw),
                     st_afirst = first_line(Opcode::Store, "acc_addr", acc_aw);
 
+  // What each opcode may read and write (resource bit sets) and its unit, stated once: each mask below is limited
+  // to its opcode's sets, and the scoreboard keeps counters for exactly what each unit's opcodes may touch.
+  struct Access {
+    Opcode op;
+    int unit;  // 0 LD, 1 PL, 2 EX, 3 ST
+    unsigned reads, writes;
+  };
+  constexpr unsigned kSpad = 0x3, kWbuf = 0xC, kBank = 0x30, kAcc = 0xC0, kParam = 0x100;
+  const std::vector<Access> access = {{Opcode::Load, 0, 0, kSpad | kWbuf | kAcc | kParam}, {Opcode::Preload, 1, kWbuf, kBank},
+                                      {Opcode::Matmul, 2, kSpad | kBank, kAcc},           {Opcode::Store, 3, kAcc | kParam, 0},
+                                      {Opcode::Vadd, 3, kParam, 0},                       {Opcode::Pool, 3, kParam, 0}};
+  auto access_of = [&](Opcode op) -> const Access& {
+    for (const auto& a : access)
+      if (a.op == op) return a;
+    throw std::logic_error("no access set for an opcode");
+  };
+  // the scoreboard's bookkeeping (not with serial issue)
+  const int fifo_aw = 6, cnt_w = fifo_aw;  // at most 63 instructions of a unit in flight (the issue rule below)
+  const std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
+  std::vector<std::pair<unsigned, unsigned>> touches(4);  // (reads, writes) per unit
+  for (const auto& a : access) {
+    touches[static_cast<std::size_t>(a.unit)].first |= a.reads;
+    touches[static_cast<std::size_t>(a.unit)].second |= a.writes;
+  }
+  struct Tracked {
+    int resource;
+    bool write;
+  };
+  std::vector<std::vector<Tracked>> tracked(4);
+  std::vector<SyncMemory> mask_fifos;
+  if (!serial) {
   // The resources an instruction reads and writes (the halves its line ranges touch), found when it arrives from the
   // instruction port and kept beside it in the queue (qm), so that the issue stage only reads them. One instruction
   // arrives per cycle, so its ranges share two multipliers: range A (LOAD's block, PRELOAD's tile, MATMUL's SPAD
@@ -295,22 +330,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto a_wbuf = halves("f_a_wbuf", 2, "f_a_first", "f_a_last", cfg.wbuf_lines());
   const auto a_acc = halves("f_a_acc", 6, "f_a_first", "f_a_last", cfg.acc_lines());
   const auto b_acc = halves("f_b_acc", 6, "f_b_first", "f_b_last", cfg.acc_lines());
-  // What each opcode may read and write (resource bit sets) and its unit, stated once: each mask below is limited
-  // to its opcode's sets, and the scoreboard keeps counters for exactly what each unit's opcodes may touch.
-  struct Access {
-    Opcode op;
-    int unit;  // 0 LD, 1 PL, 2 EX, 3 ST
-    unsigned reads, writes;
-  };
-  constexpr unsigned kSpad = 0x3, kWbuf = 0xC, kBank = 0x30, kAcc = 0xC0, kParam = 0x100;
-  const std::vector<Access> access = {{Opcode::Load, 0, 0, kSpad | kWbuf | kAcc | kParam}, {Opcode::Preload, 1, kWbuf, kBank},
-                                      {Opcode::Matmul, 2, kSpad | kBank, kAcc},           {Opcode::Store, 3, kAcc | kParam, 0},
-                                      {Opcode::Vadd, 3, kParam, 0},                       {Opcode::Pool, 3, kParam, 0}};
-  auto access_of = [&](Opcode op) -> const Access& {
-    for (const auto& a : access)
-      if (a.op == op) return a;
-    throw std::logic_error("no access set for an opcode");
-  };
   auto within = [&](const std::string& mask, unsigned set) { return fmt::format("({}) & {}'d{}", mask, NR, set); };
   const auto f_rd = m.reg("f_rd_mask", NR), f_wr = m.reg("f_wr_mask", NR);
   const auto f_unit = m.reg("f_unit", 2);  // 0 LD, 1 PL, 2 EX, 3 ST
@@ -366,19 +385,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(unit, fmt::format("qm[q_head][{}:{}]", 2 * NR + 1, 2 * NR));
   // Per unit: in-flight counters per resource its opcodes may touch (the access table above; its busy bits for any
   // other resource are constant zero), and a FIFO of those bits of the masks of its instructions in flight.
-  const int fifo_aw = 6, cnt_w = fifo_aw;  // at most 63 instructions of a unit in flight (the issue rule below)
-  const std::vector<std::string> unit_names = {"ld", "pl", "ex", "st"};
-  std::vector<std::pair<unsigned, unsigned>> touches(4);  // (reads, writes) per unit
-  for (const auto& a : access) {
-    touches[static_cast<std::size_t>(a.unit)].first |= a.reads;
-    touches[static_cast<std::size_t>(a.unit)].second |= a.writes;
-  }
-  struct Tracked {
-    int resource;
-    bool write;
-  };
-  std::vector<std::vector<Tracked>> tracked(4);
-  std::vector<SyncMemory> mask_fifos;
   for (std::size_t u = 0; u < 4; ++u) {
     const std::string& n = unit_names[u];
     for (int r = 0; r < NR; ++r)
@@ -417,8 +423,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
     }
     m.assign(hazard, fmt::format("{} || {} || {} || {}", terms[0], terms[1], terms[2], terms[3]));
   }
+  } else {
+    // no masks: each opcode's unit decoded at the head, and one flag for the instruction in flight
+    m.assign(m.wire("unit", 2), fmt::format("{} ? 2'd0 : {} ? 2'd1 : {} ? 2'd2 : 2'd3", is(Opcode::Load), is(Opcode::Preload), is(Opcode::Matmul)));
+    for (const std::string n : {"ld", "pl", "ex", "st"}) m.wire(n + "_complete");  // a unit's instruction completes this cycle
+    m.reg("in_flight");
+  }
   const auto nothing_in_flight = m.wire("nothing_in_flight");
-  m.assign(nothing_in_flight, "ld_inflight == 7'd0 && pl_inflight == 7'd0 && ex_inflight == 7'd0 && st_inflight == 7'd0");
+  m.assign(nothing_in_flight, serial ? "!in_flight" : "ld_inflight == 7'd0 && pl_inflight == 7'd0 && ex_inflight == 7'd0 && st_inflight == 7'd0");
 
   // Unit state (declared here, driven below).
   const auto ld_gen = m.reg("ld_gen");        // LD request generator active
@@ -429,6 +441,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto can_issue = m.reg("can_issue");
   m.always_comb([&](Block& b) {
     b.assign(can_issue, "1'b0");
+    if (serial) {  // every instruction waits for the one before it, as CONFIG and HALT do
+      Arms arms;
+      for (Opcode op : {Opcode::Config, Opcode::Halt, Opcode::Load, Opcode::Preload, Opcode::Matmul, Opcode::Store, Opcode::Vadd, Opcode::Pool})
+        arms.push_back({fmt::format("6'd{}", static_cast<int>(op)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }});
+      b.case_("opcode", without_pool(arms), [&](Block&) {});
+      return;
+    }
     b.case_("opcode",
             without_pool({{fmt::format("6'd{}", static_cast<int>(Opcode::Config)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
              {fmt::format("6'd{}", static_cast<int>(Opcode::Halt)), [&](Block& x) { x.assign(can_issue, "nothing_in_flight"); }},
@@ -444,6 +463,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto issue_to = m.wire("issue_to", 4);  // one-hot: LD, PL, EX, ST
   m.assign(issue_to, fmt::format("(issue && !{} && !{}) ? (4'd1 << unit) : 4'd0", is(Opcode::Config), is(Opcode::Halt)));
 
+  if (!serial) {
   // Scoreboard bookkeeping per unit.
   for (std::size_t u = 0; u < 4; ++u) {
     const std::string& n = unit_names[u];
@@ -475,30 +495,43 @@ Module accel_module(const AcceleratorConfig& cfg) {
     });
   }
 
+  }
+  if (serial) {
+    m.always_ff(clk, [&](Block& b) {
+      b.if_("rst || start", [&](Block& t) { t.assign("in_flight", "1'b0"); },
+            [&](Block& e) {
+              e.if_("issue_to != 4'd0", [&](Block& t) { t.assign("in_flight", "1'b1"); },
+                    [&](Block& t) { t.if_("ld_complete || pl_complete || ex_complete || st_complete", [&](Block& x) { x.assign("in_flight", "1'b0"); }); });
+            });
+    });
+  }
+
   // ---- control: start, fetch queue, CONFIG, HALT, counters ------------------------------------------------------
   const auto fetched_halt = m.wire("fetched_halt");
   m.assign(fetched_halt, fmt::format("imem_data[5:0] == 6'd{}", static_cast<int>(Opcode::Halt)));
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst", [&](Block& t) {
       t.assign(running, "1'b0").assign(done, "1'b0").assign(error, "1'b0").assign(q_count, "3'd0").assign(inflight, "3'd0");
-      t.assign(pc, "32'd0").assign(fetch_stop, "1'b0").assign(q_head, "2'd0").assign(q_tail, "2'd0");
+      t.assign(pc, "32'd0").assign(fetch_stop, "1'b0").assign(q_head, fmt::format("{}'d0", qaw)).assign(q_tail, fmt::format("{}'d0", qaw));
       t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
       for (const Signal& r : {in_bits, weight_bits, out_bits, res_bits, in_signed, res_signed, in_stride, out_stride, sat_lo, sat_hi})
         t.assign(r, fmt::format("{}'d0", r.width));
     }, [&](Block& e) {
       e.if_("start", [&](Block& t) {
         t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
-        t.assign(q_head, "2'd0").assign(q_tail, "2'd0").assign(q_count, "3'd0").assign(inflight, "3'd0");
+        t.assign(q_head, fmt::format("{}'d0", qaw)).assign(q_tail, fmt::format("{}'d0", qaw)).assign(q_count, "3'd0").assign(inflight, "3'd0");
         t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
       }, [&](Block& t) {
         t.if_("fetch", [&](Block& x) { x.assign(pc, "pc + 32'd16"); });
         t.assign(inflight, "inflight + {2'd0, fetch} - {2'd0, fetched}");
         t.if_("fetched", [&](Block& x) {
-          x.assign("q[q_tail]", "imem_data").assign("qm[q_tail]", "{f_unit, f_wr_mask, f_rd_mask}").assign(q_tail, "q_tail + 2'd1");
+          x.assign("q[q_tail]", "imem_data");
+          if (!serial) x.assign("qm[q_tail]", "{f_unit, f_wr_mask, f_rd_mask}");
+          x.assign(q_tail, fmt::format("q_tail + {}'d1", qaw));
           x.if_("fetched_halt", [&](Block& y) { y.assign(fetch_stop, "1'b1"); });
         });
         t.assign(q_count, "q_count + {2'd0, fetched} - {2'd0, issue}");
-        t.if_("issue", [&](Block& x) { x.assign(q_head, "q_head + 2'd1"); });
+        t.if_("issue", [&](Block& x) { x.assign(q_head, fmt::format("q_head + {}'d1", qaw)); });
         t.if_(fmt::format("issue && {}", is(Opcode::Config)), [&](Block& x) {
           x.assign(in_bits, field(Opcode::Config, "in_bits")).assign(in_signed, field(Opcode::Config, "in_signed"));
           x.assign(weight_bits, field(Opcode::Config, "weight_bits")).assign(out_bits, field(Opcode::Config, "out_bits"));

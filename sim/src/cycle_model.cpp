@@ -210,6 +210,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
 
   const auto u = static_cast<std::size_t>(t.unit);
   std::uint64_t start = std::max(earliest, unit_free_[u]);
+  if (config_.serial_issue) start = std::max(start, *std::max_element(unit_done_.begin(), unit_done_.end()));  // as a barrier
   if (reads_port) start = std::max(start, read_port_free_);
   if (writes_port) start = std::max(start, write_port_free_);
   for (std::size_t r = 0; r < kResources; ++r) {

@@ -132,6 +132,28 @@ TEST(CycleModel, LoadAndStoreUseSeparateChannelsVaddHoldsBoth) {
   EXPECT_EQ(v.busy_until - v.issue, 5u * 2 + 20 + 4 + 1 + 2);  // a and b reads, latency, post-processing, last write, + 2 as STORE
 }
 
+// serial_issue: each instruction waits until every earlier one is complete (a barrier, as CONFIG), so the LOAD that
+// overlaps the STORE above waits for it here.
+TEST(CycleModel, SerialIssueWaitsForEveryEarlierInstruction) {
+  AcceleratorConfig serial = tiny();
+  serial.serial_issue = true;
+  for (const bool is_serial : {false, true}) {
+    CycleModel m(is_serial ? serial : tiny());
+    m.issue(config8());
+    const Timing pl = m.issue(preload(0, 0));
+    const Timing mm = m.issue(matmul(0, 0, 0, 8));
+    const Timing st = m.issue(store(0, 200));
+    const Timing ld = m.issue(load(isa::Buffer::Spad, static_cast<std::uint64_t>(tiny().spad_lines() / 2), 1, 10));
+    if (is_serial) {
+      EXPECT_EQ(mm.issue, pl.done);
+      EXPECT_EQ(st.issue, mm.done);
+      EXPECT_EQ(ld.issue, st.done);
+    } else {
+      EXPECT_LT(ld.issue, st.busy_until);
+    }
+  }
+}
+
 TEST(CycleModel, FewerPostLanesTakeGCyclesPerLine) {
   // tiny with one post-processing lane for its 4 columns: a STORE line enters the lanes every 4 cycles (its
   // write needs one beat) and spends 4 cycles in them; VADD lines likewise when their reads take fewer cycles

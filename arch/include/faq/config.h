@@ -35,6 +35,8 @@ struct AcceleratorConfig {
                                 // sums two (W4A8, W8A4) or four (W4A4) products of a longer reduction per cycle
   bool pool_unit = true;        // the POOL instruction (max and average pooling in ST); without it average pooling
                                 // is compiled as a convolution and max pooling is refused (an FPGA's few cells)
+  bool serial_issue = false;    // an instruction issues only when every earlier one is complete: no scoreboard and
+                                // no overlap of the units (the smallest FPGAs; docs/cycle-model.md)
   Dataflow dataflow = Dataflow::WeightStationary;
 
   // Throws InputError naming the first offending field. `origin` names the file or preset in the message.

@@ -36,6 +36,7 @@ module faq_board #(
 );
   localparam integer PB = PORT_BITS / 8;
   localparam integer DIV = CLK_HZ / BAUD;
+  localparam [2:0] PB_MASK = PB[2:0] - 3'd1;  // PB is 2 or 4
 
   // ---- clock and reset: held until the PLL locks, then 16 cycles ----------------------------------------------
   wire clk, locked;
@@ -79,11 +80,11 @@ module faq_board #(
   reg running;
   reg [31:0] cycles;
 
-  // ---- memory: four SPRAMs, 16K words of 64 bits --------------------------------------------------------------
-  reg [13:0] m_addr;
-  reg [63:0] m_wdata;
-  reg [7:0] m_wmask;  // bytes
-  reg m_we;
+  // ---- memory: four SPRAMs, 16K words of 64 bits, driven by the engine below ----------------------------------
+  wire [13:0] m_addr;
+  wire [63:0] m_wdata;
+  wire [7:0] m_wmask;  // bytes
+  wire m_we;
   wire [63:0] m_rdata;
   genvar k;
   generate
@@ -166,30 +167,44 @@ module faq_board #(
   reg [7:0] u_rdata;
 
   // ---- the memory engine --------------------------------------------------------------------------------------
-  localparam [2:0] E_IDLE = 3'd0, E_R1 = 3'd1, E_R2 = 3'd2, E_R3 = 3'd3, E_W1 = 3'd5, E_W2 = 3'd6;
-  localparam [1:0] K_UART = 2'd0, K_IMEM = 2'd1, K_READ = 2'd2;
+  // One access at a time, in two memory cycles (its first and second word), chosen when idle by priority: the
+  // UART, instruction fetches, write beats, read beats. A read answers in E_R3, while the memory holds the second
+  // word; a write or read beat is accepted (wr_ready, rd_ready) in its second cycle, so that its address and data,
+  // held by the accelerator until then, drive the memory directly.
+  localparam [2:0] E_IDLE = 3'd0, E_R1 = 3'd1, E_R2 = 3'd2, E_R3 = 3'd3, E_W1 = 3'd4, E_W2 = 3'd5;
+  localparam [1:0] K_UART = 2'd0, K_IMEM = 2'd1, K_READ = 2'd2, K_WRITE = 2'd3;
   reg [2:0] e_state;
   reg [1:0] e_kind;
-  reg [2:0] e_lane;  // byte offset of the access in its first word
-  reg [63:0] e_lo;
-  reg [63:0] e_whi;
-  reg [7:0] e_mhi;
+  reg [13:0] e_addr;  // the first word
+  reg [2:0] e_lane;   // byte offset of the access in its first word
+  reg [63:0] e_lo;    // the first word read
   // instruction requests not yet started: at most 4, at consecutive addresses from imem_next
   reg [2:0] imem_count;
   reg [16:0] imem_next;
   wire e_free = e_state == E_IDLE;
   wire take_uart = e_free && u_req;
   wire take_imem = e_free && !u_req && imem_count != 3'd0;
-  assign wr_ready = e_free && !u_req && imem_count == 3'd0;
-  assign rd_ready = e_free && !u_req && imem_count == 3'd0 && !wr_req;
-  wire take_write = wr_req && wr_ready;
-  wire take_read = rd_req && rd_ready;
-  // a write: the beat and its strobes shifted to its byte offset within two words
-  wire [127:0] w_data = {{(128 - PORT_BITS){1'b0}}, wr_data} << (8 * wr_addr[2:0]);
-  wire [15:0] w_mask = {{(16 - PB){1'b0}}, wr_strb} << wr_addr[2:0];
-  wire [127:0] u_data = {120'd0, u_wdata} << (8 * c_addr[2:0]);
-  wire [15:0] u_mask = 16'd1 << c_addr[2:0];
-  // a read's two words, from its byte offset on; answered in E_R3, while the memory holds the second word
+  wire take_write = e_free && !u_req && imem_count == 3'd0 && wr_req;
+  wire take_read = e_free && !u_req && imem_count == 3'd0 && !wr_req && rd_req;
+  assign wr_ready = e_state == E_W2 && e_kind == K_WRITE;
+  assign rd_ready = e_state == E_R2 && e_kind == K_READ;
+  // a write: the strobes shifted to the beat's byte offset within two words; memory byte j takes the beat's byte
+  // (j - offset) mod PB in either word (8 is a multiple of PB), the UART's byte everywhere: the masks pick
+  wire [15:0] w_mask = e_kind == K_UART ? 16'd1 << e_lane : {{(16 - PB){1'b0}}, wr_strb} << e_lane;
+  wire [63:0] w_beat;
+  generate
+    for (k = 0; k < 8; k = k + 1) begin : wbyte
+      wire [2:0] rel = k[2:0] - e_lane;
+      wire [2:0] byte_of = rel & PB_MASK;
+      assign w_beat[8*k+7:8*k] = wr_data[8 * byte_of +: 8];
+    end
+  endgenerate
+  wire second = e_state == E_R2 || e_state == E_W2;
+  assign m_addr = second ? e_addr + 14'd1 : e_addr;
+  assign m_we = (e_state == E_W1 && w_mask[7:0] != 8'd0) || (e_state == E_W2 && w_mask[15:8] != 8'd0);
+  assign m_wdata = e_kind == K_UART ? {8{u_wdata}} : w_beat;
+  assign m_wmask = second ? w_mask[15:8] : w_mask[7:0];
+  // a read's two words, from its byte offset on
   wire [127:0] words = {m_rdata, e_lo};
   wire [PORT_BITS-1:0] window = words[8 * e_lane +: PORT_BITS];
   assign imem_valid = e_state == E_R3 && e_kind == K_IMEM;
@@ -199,7 +214,6 @@ module faq_board #(
 
   always @(posedge clk) begin
     u_done <= 1'b0;
-    m_we <= 1'b0;
     if (rst) begin
       e_state <= E_IDLE;
       imem_count <= 3'd0;
@@ -209,34 +223,13 @@ module faq_board #(
       else if (take_imem) imem_next <= imem_next + 17'd16;
       case (e_state)
         E_IDLE: begin
-          if (take_uart || take_imem || take_read) begin
-            e_kind <= take_uart ? K_UART : take_imem ? K_IMEM : K_READ;
-            e_lane <= take_uart ? c_addr[2:0] : take_imem ? 3'd0 : rd_addr[2:0];
-            m_addr <= take_uart ? c_addr[16:3] : take_imem ? imem_next[16:3] : rd_addr[16:3];
-            if (take_uart && u_we) begin
-              m_wdata <= u_data[63:0];
-              m_wmask <= u_mask[7:0];
-              m_we <= u_mask[7:0] != 8'd0;
-              e_whi <= u_data[127:64];
-              e_mhi <= u_mask[15:8];
-              e_state <= E_W1;
-            end else begin
-              e_state <= E_R1;
-            end
-          end else if (take_write) begin
-            m_addr <= wr_addr[16:3];
-            m_wdata <= w_data[63:0];
-            m_wmask <= w_mask[7:0];
-            m_we <= w_mask[7:0] != 8'd0;
-            e_whi <= w_data[127:64];
-            e_mhi <= w_mask[15:8];
-            e_state <= E_W1;
-          end
+          e_kind <= take_uart ? K_UART : take_imem ? K_IMEM : take_write ? K_WRITE : K_READ;
+          e_addr <= take_uart ? c_addr[16:3] : take_imem ? imem_next[16:3] : take_write ? wr_addr[16:3] : rd_addr[16:3];
+          e_lane <= take_uart ? c_addr[2:0] : take_imem ? 3'd0 : take_write ? wr_addr[2:0] : rd_addr[2:0];
+          if ((take_uart && u_we) || take_write) e_state <= E_W1;
+          else if (take_uart || take_imem || take_read) e_state <= E_R1;
         end
-        E_R1: begin  // the first word is read at this edge
-          m_addr <= m_addr + 14'd1;
-          e_state <= E_R2;
-        end
+        E_R1: e_state <= E_R2;  // the first word is read at this edge
         E_R2: begin
           e_lo <= m_rdata;
           e_state <= E_R3;
@@ -248,13 +241,7 @@ module faq_board #(
             u_rdata <= window[7:0];
           end
         end
-        E_W1: begin
-          m_addr <= m_addr + 14'd1;
-          m_wdata <= e_whi;
-          m_wmask <= e_mhi;
-          m_we <= e_mhi != 8'd0;
-          e_state <= E_W2;
-        end
+        E_W1: e_state <= E_W2;
         default: begin  // E_W2: the second word is written at this edge
           if (e_kind == K_UART) u_done <= 1'b1;
           e_state <= E_IDLE;

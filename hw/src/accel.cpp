@@ -133,9 +133,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int SW = std::min(20, AW), DW = std::min(24, AW);  // CONFIG's pixel strides, LOAD's and STORE's row strides
   const bool pool = cfg.pool_unit;  // without it POOL is an unknown opcode (error) and ST has no window walk
   // serial issue: an instruction issues when every earlier one is complete, so there is no scoreboard (no resource
-  // masks, no per-unit FIFOs and counters) and a 2-entry instruction queue suffices to keep the next one ready
+  // masks, no per-unit FIFOs and counters) and one instruction register: the next is fetched when the head issues
+  // (it is ready two cycles later, before any instruction but CONFIG completes)
   const bool serial = cfg.serial_issue;
-  const int QD = serial ? 2 : 4, qaw = serial ? 1 : 2;  // instruction queue entries, pointer bits
+  const int QD = serial ? 1 : 4, qaw = 2;  // instruction queue entries, pointer bits (QD > 1)
   using Arms = std::vector<std::pair<std::string, std::function<void(Block&)>>>;
   auto without_pool = [&](Arms arms) {  // case arms, POOL's (the last) only on an accelerator with the unit
     if (!pool) arms.pop_back();
@@ -184,7 +185,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto pc = m.reg("pc", 32);
   const auto fetch_stop = m.reg("fetch_stop");
   const auto q = m.memory("q", 128, QD);
-  const auto q_head = m.reg("q_head", qaw), q_tail = m.reg("q_tail", qaw);
+  if (QD > 1) m.reg("q_head", qaw), m.reg("q_tail", qaw);
+  const std::string q_head = QD > 1 ? "q_head" : "0", q_tail = QD > 1 ? "q_tail" : "0";  // entries at the head, the tail
   const auto q_count = m.reg("q_count", 3);
   // instruction requests not yet answered: the instruction port answers each request in order, one or more cycles
   // later (a board's memory may take several), and at most QD are outstanding, the queue's room
@@ -200,7 +202,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ins = m.wire("ins", 128);
   if (!pool) m.lint_on("UNUSEDSIGNAL");
   const auto head_valid = m.wire("head_valid");
-  m.assign(ins, fmt::format("{}[{}]", q.name, q_head.name));
+  m.assign(ins, fmt::format("{}[{}]", q.name, q_head));
   m.assign(head_valid, fmt::format("{} != 3'd0", q_count.name));
   const auto opcode = m.wire("opcode", 6);
   m.assign(opcode, "ins[5:0]");
@@ -512,26 +514,28 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst", [&](Block& t) {
       t.assign(running, "1'b0").assign(done, "1'b0").assign(error, "1'b0").assign(q_count, "3'd0").assign(inflight, "3'd0");
-      t.assign(pc, "32'd0").assign(fetch_stop, "1'b0").assign(q_head, fmt::format("{}'d0", qaw)).assign(q_tail, fmt::format("{}'d0", qaw));
+      t.assign(pc, "32'd0").assign(fetch_stop, "1'b0");
+      if (QD > 1) t.assign(q_head, fmt::format("{}'d0", qaw)).assign(q_tail, fmt::format("{}'d0", qaw));
       t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
       for (const Signal& r : {in_bits, weight_bits, out_bits, res_bits, in_signed, res_signed, in_stride, out_stride, sat_lo, sat_hi})
         t.assign(r, fmt::format("{}'d0", r.width));
     }, [&](Block& e) {
       e.if_("start", [&](Block& t) {
         t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
-        t.assign(q_head, fmt::format("{}'d0", qaw)).assign(q_tail, fmt::format("{}'d0", qaw)).assign(q_count, "3'd0").assign(inflight, "3'd0");
+        if (QD > 1) t.assign(q_head, fmt::format("{}'d0", qaw)).assign(q_tail, fmt::format("{}'d0", qaw));
+        t.assign(q_count, "3'd0").assign(inflight, "3'd0");
         t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
       }, [&](Block& t) {
         t.if_("fetch", [&](Block& x) { x.assign(pc, "pc + 32'd16"); });
         t.assign(inflight, "inflight + {2'd0, fetch} - {2'd0, fetched}");
         t.if_("fetched", [&](Block& x) {
-          x.assign("q[q_tail]", "imem_data");
+          x.assign(fmt::format("q[{}]", q_tail), "imem_data");
           if (!serial) x.assign("qm[q_tail]", "{f_unit, f_wr_mask, f_rd_mask}");
-          x.assign(q_tail, fmt::format("q_tail + {}'d1", qaw));
+          if (QD > 1) x.assign(q_tail, fmt::format("q_tail + {}'d1", qaw));
           x.if_("fetched_halt", [&](Block& y) { y.assign(fetch_stop, "1'b1"); });
         });
         t.assign(q_count, "q_count + {2'd0, fetched} - {2'd0, issue}");
-        t.if_("issue", [&](Block& x) { x.assign(q_head, fmt::format("q_head + {}'d1", qaw)); });
+        if (QD > 1) t.if_("issue", [&](Block& x) { x.assign(q_head, fmt::format("q_head + {}'d1", qaw)); });
         t.if_(fmt::format("issue && {}", is(Opcode::Config)), [&](Block& x) {
           x.assign(in_bits, field(Opcode::Config, "in_bits")).assign(in_signed, field(Opcode::Config, "in_signed"));
           x.assign(weight_bits, field(Opcode::Config, "weight_bits")).assign(out_bits, field(Opcode::Config, "out_bits"));
@@ -581,7 +585,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
     const int aw = param.address_bits;
     return fmt::format("{} * {}'d{} + {}", fit(line, param_aw, aw), aw, G, fit(group, gw, aw));
   };
-  const std::int64_t acc_half = timing::upper_half(cfg.acc_lines());
+  // ACC in two memories, its halves, so that EX accumulates into one while ST reads or LD writes the other; with
+  // serial issue no two units run at once: one memory
+  const std::int64_t acc_half = serial ? cfg.acc_lines() : timing::upper_half(cfg.acc_lines());
   std::vector<std::pair<SyncMemory, std::int64_t>> acc_banks = {{sync_memory(m, "acc0", C * w.psum, acc_half), 0}};
   if (cfg.acc_lines() > acc_half) acc_banks.push_back({sync_memory(m, "acc1", C * w.psum, cfg.acc_lines() - acc_half), acc_half});
 

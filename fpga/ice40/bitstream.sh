@@ -2,14 +2,14 @@
 # An iCE40 bitstream of the accelerator with its board top level (fpga/ice40/faq_board.v), docs/fpga.md.
 #   fpga/ice40/bitstream.sh [CONFIG] [OUT]      (make bitstream BOARD=icebreaker CONFIG=...)
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32 and dram_addr_bits 17 (default fpga/configs/ice40_2x2.json).
-# FREQ_MHZ (default 30): the PLL's output and nextpnr's target. Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log,
+# FREQ_MHZ (default 24): the PLL's output and nextpnr's target. Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log,
 # OUT/report.json (utilization and Fmax from nextpnr) and prints a summary. Needs faq-hwgen (build/hw/faq-hwgen or
 # FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 config=${1:-$root/fpga/configs/ice40_2x2.json}
 out=${2:-$root/out/bitstream/icebreaker-$(basename "${config%.json}")}
-freq=${FREQ_MHZ:-30}
+freq=${FREQ_MHZ:-24}
 hwgen=${FAQ_HWGEN:-$root/build/hw/faq-hwgen}
 [[ -x $hwgen ]] || { echo "bitstream: $hwgen not found (make build first, or set FAQ_HWGEN)" >&2; exit 2; }
 for tool in yosys nextpnr-ice40 icepack icepll; do

@@ -19,7 +19,7 @@
 
 module faq_board #(
   parameter integer PORT_BITS = 16,     // the configuration's mem_port_bits (16 or 32)
-  parameter integer CLK_HZ = 30000000,  // the PLL's output
+  parameter integer CLK_HZ = 24000000,  // the PLL's output
   parameter integer BAUD = 115200,
   /* verilator lint_off UNUSEDPARAM */  // (simulation has no PLL)
   parameter [3:0] PLL_DIVR = 4'd0,

@@ -248,21 +248,38 @@ Module post_module() {
   const auto product_1 = m.wire("product_1", 64, true), product_2 = m.wire("product_2", 64, true);
   m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, 64-bit context: exact
   m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));  // VADD's residual: a 17 x 32 product
-  // stage 3: rounding shift right (round half up): (v >>> s) + bit s-1 of v
-  const auto s3_v = m.reg("s3_v", 64, true);
-  const auto round_bit = m.wire("round_bit", 64, true);
-  m.assign(round_bit, fmt::format("({} == 6'd0) ? 64'sd0 : (({} >>> ({} - 6'd1)) & 64'sd1)", s2_shift.name, s2_sum.name, s2_shift.name));
+  // stage 3: rounding shift right (round half up): r = (v >>> s) + bit s-1 of v, saturated in stage 4 to bounds of at
+  // most kSaturationBits bits. Only t = v >>> s's low sb + 1 bits are shifted out (largest shift first, each stage as
+  // wide as the later ones need), with whether t fits sb + 1 bits (v's bits from sb + s up all equal its sign): if it
+  // does, r = t + round is exact at sb + 2 bits; if not, r lies beyond both bounds on v's side.
+  const int sb = kSaturationBits, tw = sb + 1;
+  const auto round_bit = m.wire("round_bit");
+  m.assign(round_bit, fmt::format("({0} == 6'd0) ? 1'b0 : {1}[{0} - 6'd1]", s2_shift.name, s2_sum.name));
+  std::string prev = s2_sum.name;
+  int avail = 64;  // bits of `prev` (above them: v's sign)
+  for (int k = 5; k >= 0; --k) {
+    const int step = 1 << k, need = tw + step - 1;  // the bits the later stages (shifts below `step`) read
+    const auto u = m.wire(fmt::format("shifted_{}", step), need);
+    const std::string moved = step + need <= avail ? fmt::format("{}[{}:{}]", prev, step + need - 1, step)
+                                                   : fmt::format("{{{{{}{{{}[63]}}}}, {}[{}:{}]}}", step + need - avail, s2_sum.name, prev, avail - 1, step);
+    m.assign(u, fmt::format("{}[{}] ? {} : {}[{}:0]", s2_shift.name, k, moved, prev, need - 1));
+    prev = u.name;
+    avail = need;
+  }
+  const auto beyond = m.wire("beyond"), high = m.wire("high", 64);  // t does not fit tw bits; v's bits from tw - 1 + s up
+  m.assign(high, fmt::format("{{64{{1'b1}}}} << ({{1'b0, {}}} + 7'd{})", s2_shift.name, tw - 1));
+  m.assign(beyond, fmt::format("|(({0} ^ {{64{{{0}[63]}}}}) & high)", s2_sum.name));
+  const auto s3_r = m.reg("s3_r", tw + 1, true), s3_beyond = m.reg("s3_beyond"), s3_sign = m.reg("s3_sign");
   // stage 4: saturation. A value that fits kSaturationBits bits is compared at that width; any other lies beyond
   // both bounds, on the side of its sign.
-  const int sb = kSaturationBits;
   const auto fits = m.wire("fits"), below = m.wire("below"), above = m.wire("above");
   m.lint_off("UNUSEDSIGNAL");  // the value's high bits only matter through `fits`
   const auto narrow = m.wire("narrow", sb, true);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(fits, fmt::format("(&{0}[63:{1}]) || !(|{0}[63:{1}])", s3_v.name, sb - 1));
-  m.assign(narrow, fmt::format("{}[{}:0]", s3_v.name, sb - 1));
-  m.assign(below, fmt::format("fits ? (narrow < {}) : {}[63]", lo.name, s3_v.name));
-  m.assign(above, fmt::format("fits ? (narrow > {}) : !{}[63]", hi.name, s3_v.name));
+  m.assign(fits, fmt::format("!{0} && ((&{1}[{2}:{3}]) || !(|{1}[{2}:{3}]))", s3_beyond.name, s3_r.name, tw, sb - 1));
+  m.assign(narrow, fmt::format("{}[{}:0]", s3_r.name, sb - 1));
+  m.assign(below, fmt::format("fits ? (narrow < {}) : {}", lo.name, s3_sign.name));
+  m.assign(above, fmt::format("fits ? (narrow > {}) : !{}", hi.name, s3_sign.name));
   const auto sat = m.wire("sat", sb, true);
   m.assign(sat, fmt::format("below ? {} : (above ? {} : narrow)", lo.name, hi.name));
   m.always_ff(clk, [&](Block& blk) {
@@ -271,7 +288,8 @@ Module post_module() {
     blk.assign(s1_shift, shift);
     blk.assign(s2_sum, fmt::format("{} + {}", product_1.name, product_2.name));
     blk.assign(s2_shift, s1_shift);
-    blk.assign(s3_v, fmt::format("({} >>> {}) + {}", s2_sum.name, s2_shift.name, round_bit.name));
+    blk.assign(s3_r, fmt::format("{{{0}[{1}], {0}}} + {{{2}'d0, {3}}}", prev, tw - 1, tw, round_bit.name));
+    blk.assign(s3_beyond, beyond).assign(s3_sign, fmt::format("{}[63]", s2_sum.name));
     blk.assign(out, fmt::format("{{{{{0}{{sat[{1}]}}}}, sat}}", 64 - sb, sb - 1));
   });
   return m;

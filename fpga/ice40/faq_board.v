@@ -23,7 +23,7 @@ module faq_board #(
   parameter integer BAUD = 115200,
   /* verilator lint_off UNUSEDPARAM */  // (simulation has no PLL)
   parameter [3:0] PLL_DIVR = 4'd0,
-  parameter [6:0] PLL_DIVF = 7'd79,
+  parameter [6:0] PLL_DIVF = 7'd63,
   parameter [2:0] PLL_DIVQ = 3'd5,
   parameter [2:0] PLL_FILTER = 3'd1
   /* verilator lint_on UNUSEDPARAM */

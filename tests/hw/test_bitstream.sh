@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The iCE40 UP5K bitstream of the board configuration builds from the generated RTL (fpga/ice40/bitstream.sh: Yosys,
+# nextpnr-ice40, icepack), and nextpnr's Fmax meets the PLL's clock. About a minute and a half.
+# Usage: test_bitstream.sh FAQ_HWGEN WORKDIR
+set -u
+hwgen=$1 work=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+rm -rf "$work"
+out=$(FAQ_HWGEN=$hwgen "$root/fpga/ice40/bitstream.sh" "$root/fpga/configs/ice40_2x2.json" "$work" 2>&1) || { echo "FAIL: $out"; exit 1; }
+echo "$out"
+[ -s "$work/faq_board.bin" ] || { echo "FAIL: no faq_board.bin"; exit 1; }
+python3 - "$work/report.json" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))
+fmax = r["fmax"]["clk"]
+used = r["utilization"]["ICESTORM_LC"]
+print(f"clk: {fmax['achieved']:.1f} MHz achieved, {fmax['constraint']:.1f} MHz constraint; {used['used']}/{used['available']} logic cells")
+sys.exit(0 if fmax["achieved"] >= fmax["constraint"] else 1)
+PY

@@ -12,7 +12,7 @@
 //             'G'  starts the accelerator on the program at address; answers 'K'
 //             'S'  answers a status byte {5'b0, error, done, running} and the cycles of the last run (32 bits,
 //                  little endian)
-//           scripts/board_run.py speaks it.
+//           faq-board (sim/board) speaks it.
 //   LEDs    green: the last run ended (done without error); red: an error (unknown opcode)
 // FAQ_BOARD_SIM (simulation) takes the clock from clk_12m as it is, without the PLL.
 `default_nettype none

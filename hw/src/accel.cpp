@@ -180,7 +180,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // buffer accesses (32 bits each): SPAD, WBUF, ACC, PARAM line writes, then SPAD, WBUF, ACC, PARAM line reads
   const auto perf_buf = m.output_reg("perf_buf", 8 * 32);
 
-  // ---- fetch: a 4-entry (serial issue: 2-entry) instruction queue -----------------------------------------
+  // ---- fetch: a 4-entry instruction queue (serial issue: one instruction register) -------------------------
   const auto running = m.reg("running");
   const auto pc = m.reg("pc", 32);
   const auto fetch_stop = m.reg("fetch_stop");

@@ -428,7 +428,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   } else {
     // no masks: each opcode's unit decoded at the head, and one flag for the instruction in flight
     m.assign(m.wire("unit", 2), fmt::format("{} ? 2'd0 : {} ? 2'd1 : {} ? 2'd2 : 2'd3", is(Opcode::Load), is(Opcode::Preload), is(Opcode::Matmul)));
-    for (const std::string n : {"ld", "pl", "ex", "st"}) m.wire(n + "_complete");  // a unit's instruction completes this cycle
+    for (const auto& n : unit_names) m.wire(n + "_complete");  // a unit's instruction completes this cycle
     m.reg("in_flight");
   }
   const auto nothing_in_flight = m.wire("nothing_in_flight");
@@ -503,7 +503,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
       b.if_("rst || start", [&](Block& t) { t.assign("in_flight", "1'b0"); },
             [&](Block& e) {
               e.if_("issue_to != 4'd0", [&](Block& t) { t.assign("in_flight", "1'b1"); },
-                    [&](Block& t) { t.if_("ld_complete || pl_complete || ex_complete || st_complete", [&](Block& x) { x.assign("in_flight", "1'b0"); }); });
+                    [&](Block& t) {
+                      std::string any;
+                      for (const auto& n : unit_names) any += (any.empty() ? "" : " || ") + n + "_complete";
+                      t.if_(any, [&](Block& x) { x.assign("in_flight", "1'b0"); });
+                    });
             });
     });
   }

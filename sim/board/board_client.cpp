@@ -71,7 +71,7 @@ Run Client::run(std::span<const isa::Instruction> code, std::span<const std::uin
     const auto word = isa::encode(i);
     program.insert(program.end(), word.begin(), word.end());
   }
-  const std::uint64_t at = (dram.size() + 15) / 16 * 16;
+  const std::uint64_t at = program_address(dram.size());
   if (at + program.size() > memory_bytes)
     throw std::runtime_error(fmt::format("a {}-byte DRAM image and a {}-byte program do not fit the board's {} bytes", dram.size(),
                                          program.size(), memory_bytes));

@@ -26,6 +26,9 @@ struct Status {
   std::uint32_t cycles = 0;  // of the last run, at the board's clock
 };
 
+// The board's memory holds the DRAM image at 0 and the program after it, 16-byte aligned.
+inline std::uint64_t program_address(std::uint64_t dram_bytes) { return (dram_bytes + 15) / 16 * 16; }
+
 struct Run {
   Status status;
   std::vector<std::uint8_t> dram;  // the DRAM image read back

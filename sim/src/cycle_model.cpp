@@ -35,9 +35,9 @@ CycleModel::Set CycleModel::halves(Resource lower, std::int64_t first, std::int6
   return s;
 }
 
-std::uint64_t CycleModel::now() const {
-  return std::max(*std::max_element(unit_done_.begin(), unit_done_.end()), started_ ? last_issue_ + 1 : 0);
-}
+std::uint64_t CycleModel::all_done() const { return *std::max_element(unit_done_.begin(), unit_done_.end()); }
+
+std::uint64_t CycleModel::now() const { return std::max(all_done(), started_ ? last_issue_ + 1 : 0); }
 
 Timing CycleModel::issue(const isa::Instruction& i) {
   using isa::Opcode;
@@ -52,7 +52,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
   const std::uint64_t earliest = started_ ? last_issue_ + 1 : 0;
   Timing t;
   if (i.opcode == Opcode::Config || i.opcode == Opcode::Halt) {  // barriers
-    t.issue = std::max(earliest, *std::max_element(unit_done_.begin(), unit_done_.end()));
+    t.issue = std::max(earliest, all_done());
     t.busy_until = t.done = t.issue + (i.opcode == Opcode::Config ? 1 : 0);
     if (i.opcode == Opcode::Config) {
       using F = isa::Config;
@@ -210,7 +210,7 @@ Timing CycleModel::issue(const isa::Instruction& i) {
 
   const auto u = static_cast<std::size_t>(t.unit);
   std::uint64_t start = std::max(earliest, unit_free_[u]);
-  if (config_.serial_issue) start = std::max(start, *std::max_element(unit_done_.begin(), unit_done_.end()));  // as a barrier
+  if (config_.serial_issue) start = std::max(start, all_done());  // as a barrier
   if (reads_port) start = std::max(start, read_port_free_);
   if (writes_port) start = std::max(start, write_port_free_);
   for (std::size_t r = 0; r < kResources; ++r) {

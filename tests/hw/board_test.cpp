@@ -85,7 +85,7 @@ TEST(Board, Ice40RandomLayersOverTheUart) {
     auto c = testing::random_case(rng, config);
     if (!c) continue;
     const std::uint64_t program_bytes = c->program.code.size() * sizeof(isa::Word);
-    if ((c->dram.size() + 15) / 16 * 16 + program_bytes > config.dram_bytes()) continue;  // beyond the board's 128 KiB
+    if (board::program_address(c->dram.size()) + program_bytes > config.dram_bytes()) continue;  // beyond the board's 128 KiB
     const board::Run run = client.run(c->program.code, c->dram, config.dram_bytes(), 1000);
     ASSERT_TRUE(run.status.done && !run.status.running) << "trial " << trial << ": no done";
     ASSERT_FALSE(run.status.error) << "trial " << trial;

@@ -66,6 +66,7 @@ class CycleModel {
   static constexpr Set bit(Resource r) { return Set{1} << r; }
   Set halves(Resource lower, std::int64_t first, std::int64_t last, std::int64_t lines) const;
   std::uint64_t beats(std::uint64_t bytes) const;
+  std::uint64_t all_done() const;  // when every unit's results are complete (a barrier's earliest issue)
 
   AcceleratorConfig config_;
   TimingOptions options_;

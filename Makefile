@@ -34,11 +34,10 @@ fuzz: deps
 sim: build
 	@scripts/sim.sh build
 
-# An iCE40 bitstream: make bitstream BOARD=icebreaker [CONFIG=fpga/configs/ice40_2x2.json] (docs/fpga.md)
+# An iCE40 bitstream: make bitstream BOARD=icebreaker|hx8k [CONFIG=...] (docs/fpga.md)
 BOARD ?= icebreaker
 bitstream: build
-	@if [ "$(BOARD)" != icebreaker ]; then echo "bitstream: BOARD=$(BOARD): only icebreaker (iCE40 UP5K) has a top level (docs/fpga.md)" >&2; exit 2; fi
-	@fpga/ice40/bitstream.sh $(CONFIG)
+	@BOARD=$(BOARD) fpga/ice40/bitstream.sh $(CONFIG)
 
 clean:
 	rm -rf build build-fuzz build-debug build-golden out

@@ -80,7 +80,9 @@ void AcceleratorConfig::validate(std::string_view origin) const {
     bad("post_lanes", fmt::format("{} does not divide cols = {} (0: one lane per column)", post_lanes, cols));
   if (!is_power_of_two(mem_port_bits) || mem_port_bits < 8 || mem_port_bits > 1024)
     bad("mem_port_bits", fmt::format("{} is not a power of two in [8, 1024]", mem_port_bits));
-  check_range("dram_addr_bits", dram_addr_bits, 16, 32);
+  check_range("dram_addr_bits", dram_addr_bits, 12, 32);
+  if (post_mult_cycles != 1 && post_mult_cycles != 2 && post_mult_cycles != 4 && post_mult_cycles != 8)
+    bad("post_mult_cycles", fmt::format("{} is not one of 1, 2, 4, 8", post_mult_cycles));
 
   auto check_lines = [&](std::string_view field, std::int64_t lines, std::int64_t min_lines, std::int64_t max_lines,
                          std::string_view why) {
@@ -99,12 +101,12 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}{}{}{}{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}{}{}{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
       scalable ? "scalable=1;" : "", dram_addr_bits != 32 ? fmt::format("dram_addr_bits={};", dram_addr_bits) : "",
       pool_unit ? "" : "pool_unit=0;", serial_issue ? "serial_issue=1;" : "",
-      faq::hash_hex(isa::signature_hash()));
+      post_mult_cycles != 1 ? fmt::format("post_mult_cycles={};", post_mult_cycles) : "", faq::hash_hex(isa::signature_hash()));
 }
 
 std::uint64_t AcceleratorConfig::hash() const { return fnv1a64(canonical()); }
@@ -120,6 +122,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
   if (dram_addr_bits != 32) j["dram_addr_bits"] = dram_addr_bits;
   if (!pool_unit) j["pool_unit"] = false;
   if (serial_issue) j["serial_issue"] = true;
+  if (post_mult_cycles != 1) j["post_mult_cycles"] = post_mult_cycles;
   return j;
 }
 
@@ -132,7 +135,8 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
       {"acc_bits", &AcceleratorConfig::acc_bits}, {"spad_kib", &AcceleratorConfig::spad_kib},
       {"wbuf_kib", &AcceleratorConfig::wbuf_kib}, {"acc_kib", &AcceleratorConfig::acc_kib},
       {"param_kib", &AcceleratorConfig::param_kib}, {"mem_port_bits", &AcceleratorConfig::mem_port_bits},
-      {"post_lanes", &AcceleratorConfig::post_lanes}, {"dram_addr_bits", &AcceleratorConfig::dram_addr_bits}};
+      {"post_lanes", &AcceleratorConfig::post_lanes}, {"dram_addr_bits", &AcceleratorConfig::dram_addr_bits},
+      {"post_mult_cycles", &AcceleratorConfig::post_mult_cycles}};
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string()) fail_input("{}: field 'name': must be a string", origin);

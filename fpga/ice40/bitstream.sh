@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # An iCE40 bitstream of the accelerator with its board top level (fpga/ice40/faq_board.v), docs/fpga.md.
-#   fpga/ice40/bitstream.sh [CONFIG] [OUT]      (make bitstream BOARD=icebreaker CONFIG=...)
-# CONFIG: a preset or JSON file with mem_port_bits 16 or 32 and dram_addr_bits 17 (default fpga/configs/ice40_2x2.json).
-# FREQ_MHZ (default 24): the PLL's output and nextpnr's target. Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log,
-# OUT/report.json (utilization and Fmax from nextpnr) and prints a summary. Needs faq-hwgen (build/hw/faq-hwgen or
-# FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
+#   [BOARD=icebreaker|hx8k] fpga/ice40/bitstream.sh [CONFIG] [OUT]      (make bitstream BOARD=... CONFIG=...)
+# BOARD icebreaker: iCE40 UP5K (SG48), memory in its four SPRAMs (CONFIG's dram_addr_bits 17), multipliers in its
+#   DSPs; default CONFIG fpga/configs/ice40_2x2.json, FREQ_MHZ 21.
+# BOARD hx8k: the iCE40-HX8K breakout board (CT256), memory in 8 block RAMs (dram_addr_bits 12), no multipliers
+#   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_8x2.json, FREQ_MHZ 48.
+# CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output and nextpnr's target.
+# Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr) and prints
+# a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-config=${1:-$root/fpga/configs/ice40_2x2.json}
-out=${2:-$root/out/bitstream/icebreaker-$(basename "${config%.json}")}
-freq=${FREQ_MHZ:-24}
+board=${BOARD:-icebreaker}
+case $board in
+  icebreaker) device="--up5k --package sg48"; pcf=icebreaker.pcf; addr_bits=17; memory="the board's 128 KiB of SPRAM"
+              top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_2x2; default_freq=21 ;;
+  hx8k)       device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
+              top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_8x2; default_freq=48 ;;
+  *) echo "bitstream: BOARD=$board: not a board with a top level (icebreaker: iCE40 UP5K, hx8k: iCE40 HX8K), docs/fpga.md" >&2; exit 2 ;;
+esac
+config=${1:-$root/fpga/configs/$default_config.json}
+out=${2:-$root/out/bitstream/$board-$(basename "${config%.json}")}
+freq=${FREQ_MHZ:-$default_freq}
 hwgen=${FAQ_HWGEN:-$root/build/hw/faq-hwgen}
 [[ -x $hwgen ]] || { echo "bitstream: $hwgen not found (make build first, or set FAQ_HWGEN)" >&2; exit 2; }
 for tool in yosys nextpnr-ice40 icepack icepll; do
@@ -17,21 +28,22 @@ for tool in yosys nextpnr-ice40 icepack icepll; do
 done
 rm -rf "$out" && mkdir -p "$out"
 "$hwgen" --config "$config" -o "$out/rtl" >/dev/null
-read -r port addr < <(sed -n 's|^// .*mem_port_bits=\([0-9]*\);.*|\1|p' "$out/rtl/faq_accel.v" | head -1 | tr '\n' ' '; \
-                      grep -c "dram_addr_bits=17;" "$out/rtl/faq_accel.v" || true)
+header=$(sed -n '2p' "$out/rtl/faq_accel.v")
+port=$(sed -n 's|.*mem_port_bits=\([0-9]*\);.*|\1|p' <<<"$header")
+addr=$(sed -n 's|.*dram_addr_bits=\([0-9]*\);.*|\1|p' <<<"$header")
 [[ $port == 16 || $port == 32 ]] || { echo "bitstream: $config: field 'mem_port_bits' must be 16 or 32 for the board (got $port)" >&2; exit 2; }
-[[ $addr -ge 1 ]] || { echo "bitstream: $config: field 'dram_addr_bits' must be 17 (the board's 128 KiB of SPRAM)" >&2; exit 2; }
+[[ $addr == "$addr_bits" ]] || { echo "bitstream: $config: field 'dram_addr_bits' must be $addr_bits for $board ($memory; got ${addr:-32})" >&2; exit 2; }
 # the PLL: 12 MHz in, FREQ_MHZ out
 pll=$(icepll -i 12 -o "$freq" 2>&1)
 get() { sed -n "s/^$1: *\([0-9]*\) .*/\1/p" <<<"$pll"; }
 achieved=$(sed -n 's/^F_PLLOUT: *\([0-9.]*\) MHz (achieved)/\1/p' <<<"$pll")
-params="-set PORT_BITS $port -set CLK_HZ $(python3 -c "print(round($achieved * 1e6))") -set PLL_DIVR $(get DIVR) -set PLL_DIVF $(get DIVF) -set PLL_DIVQ $(get DIVQ) -set PLL_FILTER $(get FILTER_RANGE)"
+params="-set PORT_BITS $port -set ADDR_BITS $addr $top -set CLK_HZ $(python3 -c "print(round($achieved * 1e6))") -set PLL_DIVR $(get DIVR) -set PLL_DIVF $(get DIVF) -set PLL_DIVQ $(get DIVQ) -set PLL_FILTER $(get FILTER_RANGE)"
 # the performance counters are deleted first: the board does not read them (docs/fpga.md)
 yosys -q -l "$out/yosys.log" -p "read_verilog -sv $out/rtl/*.v; read_verilog $root/fpga/ice40/faq_board.v; chparam $params faq_board;
   hierarchy -top faq_board; proc; cd faq_accel; select -set ff w:perf_* %ci1 c:* %i; delete @ff; cd; opt_clean;
-  synth_ice40 -top faq_board -spram -dsp -json $out/faq_board.json; tee -q -o $out/stat.txt stat" >/dev/null 2>&1 \
+  synth_ice40 -top faq_board $synth -json $out/faq_board.json; tee -q -o $out/stat.txt stat" >/dev/null 2>&1 \
   || { echo "bitstream: yosys failed, see $out/yosys.log" >&2; exit 1; }
-nextpnr-ice40 --up5k --package sg48 --pcf "$root/fpga/ice40/icebreaker.pcf" --json "$out/faq_board.json" --asc "$out/faq_board.asc" \
+nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --asc "$out/faq_board.asc" \
   --freq "$freq" --report "$out/report.json" --seed 1 >"$out/nextpnr.log" 2>&1 \
   || { echo "bitstream: nextpnr-ice40 failed, see $out/nextpnr.log"; grep -E "ICESTORM_LC|ERROR" "$out/nextpnr.log" | head -5; exit 1; } >&2
 icepack "$out/faq_board.asc" "$out/faq_board.bin"

@@ -1,8 +1,10 @@
-// Board top level for the generated FAQ accelerator (faq_accel) on an iCE40 UP5K (iCEBreaker), docs/fpga.md.
+// Board top level for the generated FAQ accelerator (faq_accel) on an iCE40: the UP5K of an iCEBreaker or the HX8K
+// of an iCE40-HX8K breakout board, docs/fpga.md.
 //
 //   clock   the board's 12 MHz oscillator through the PLL (parameters from icepll, fpga/ice40/bitstream.sh)
-//   memory  the UP5K's four SPRAMs side by side: 128 KiB of 64-bit words, holding the program and the DRAM
-//           image (the configuration's dram_addr_bits is 17). One engine serves, a request at a time, the UART,
+//   memory  2^ADDR_BITS bytes of 64-bit words (the configuration's dram_addr_bits), holding the program and the
+//           DRAM image: the UP5K's four SPRAMs side by side (SPRAM = 1, 128 KiB) or block RAM (SPRAM = 0, the
+//           HX8K: 4 KiB in 8 of its 32 blocks). One engine serves, a request at a time, the UART,
 //           instruction fetches (two words per 128-bit instruction), write beats and read beats (two words read
 //           or written per beat, so that a beat may straddle a word: the accelerator's beats are byte-addressed)
 //   host    a UART (8N1): every command is 6 bytes, a command letter, a 24-bit address and a 16-bit count (big
@@ -13,15 +15,20 @@
 //             'S'  answers a status byte {5'b0, error, done, running} and the cycles of the last run (32 bits,
 //                  little endian)
 //           faq-board (sim/board) speaks it.
-//   LEDs    green: the last run ended (done without error); red: an error (unknown opcode)
+//   LEDs    led_done: the last run ended without error; led_error: an error (unknown opcode); active low where
+//           LED_ACTIVE_LOW (iCEBreaker)
 // FAQ_BOARD_SIM (simulation) takes the clock from clk_12m as it is, without the PLL.
 `default_nettype none
 
 module faq_board #(
   parameter integer PORT_BITS = 16,     // the configuration's mem_port_bits (16 or 32)
+  parameter integer ADDR_BITS = 17,     // the configuration's dram_addr_bits: the board's memory of 2^ADDR_BITS bytes
+  parameter integer SPRAM = 1,          // 1: four SPRAMs (ADDR_BITS 17); 0: block RAM
+  parameter integer LED_ACTIVE_LOW = 1,
   parameter integer CLK_HZ = 24000000,  // the PLL's output
   parameter integer BAUD = 115200,
   /* verilator lint_off UNUSEDPARAM */  // (simulation has no PLL)
+  parameter integer PLL_PAD = 1,        // 1: the clock pin feeds the PLL directly (SB_PLL40_PAD); 0: SB_PLL40_CORE
   parameter [3:0] PLL_DIVR = 4'd0,
   parameter [6:0] PLL_DIVF = 7'd63,
   parameter [2:0] PLL_DIVQ = 3'd5,
@@ -31,10 +38,11 @@ module faq_board #(
   input wire clk_12m,
   input wire uart_rx,
   output wire uart_tx,
-  output wire led_red_n,
-  output wire led_green_n
+  output wire led_error,
+  output wire led_done
 );
   localparam integer PB = PORT_BITS / 8;
+  localparam integer MW = ADDR_BITS - 3;  // word address bits
   localparam integer DIV = CLK_HZ / BAUD;
   localparam [2:0] PB_MASK = PB[2:0] - 3'd1;  // PB is 2 or 4
 
@@ -44,8 +52,15 @@ module faq_board #(
   assign clk = clk_12m;
   assign locked = 1'b1;
 `else
-  SB_PLL40_PAD #(.FEEDBACK_PATH("SIMPLE"), .DIVR(PLL_DIVR), .DIVF(PLL_DIVF), .DIVQ(PLL_DIVQ), .FILTER_RANGE(PLL_FILTER))
-    pll (.PACKAGEPIN(clk_12m), .PLLOUTGLOBAL(clk), .LOCK(locked), .RESETB(1'b1), .BYPASS(1'b0));
+  generate
+    if (PLL_PAD != 0) begin : pad
+      SB_PLL40_PAD #(.FEEDBACK_PATH("SIMPLE"), .DIVR(PLL_DIVR), .DIVF(PLL_DIVF), .DIVQ(PLL_DIVQ), .FILTER_RANGE(PLL_FILTER))
+        pll (.PACKAGEPIN(clk_12m), .PLLOUTGLOBAL(clk), .LOCK(locked), .RESETB(1'b1), .BYPASS(1'b0));
+    end else begin : core
+      SB_PLL40_CORE #(.FEEDBACK_PATH("SIMPLE"), .DIVR(PLL_DIVR), .DIVF(PLL_DIVF), .DIVQ(PLL_DIVQ), .FILTER_RANGE(PLL_FILTER))
+        pll (.REFERENCECLK(clk_12m), .PLLOUTGLOBAL(clk), .LOCK(locked), .RESETB(1'b1), .BYPASS(1'b0));
+    end
+  endgenerate
 `endif
   reg [4:0] rst_count = 5'd0;
   wire rst = !rst_count[4];
@@ -58,7 +73,7 @@ module faq_board #(
   reg start;
   reg [23:0] prog_addr;
   wire done, error, imem_req, rd_req, wr_req;
-  /* verilator lint_off UNUSEDSIGNAL */  // bits above the board's 128 KiB (dram_addr_bits 17: zero)
+  /* verilator lint_off UNUSEDSIGNAL */  // bits above the board's memory (dram_addr_bits: zero)
   wire [31:0] imem_addr, rd_addr, wr_addr;
   /* verilator lint_on UNUSEDSIGNAL */
   wire imem_valid, rd_valid;
@@ -80,19 +95,30 @@ module faq_board #(
   reg running;
   reg [31:0] cycles;
 
-  // ---- memory: four SPRAMs, 16K words of 64 bits, driven by the engine below ----------------------------------
-  wire [13:0] m_addr;
+  // ---- memory: 2^MW words of 64 bits (four SPRAMs: 16K), driven by the engine below; a read answers at the next
+  // edge -----------------------------------------------------------------------------------------------------------
+  wire [MW-1:0] m_addr;
   wire [63:0] m_wdata;
   wire [7:0] m_wmask;  // bytes
   wire m_we;
   wire [63:0] m_rdata;
   genvar k;
   generate
-    for (k = 0; k < 4; k = k + 1) begin : spram
-      SB_SPRAM256KA ram (
-        .ADDRESS(m_addr), .DATAIN(m_wdata[16*k+15:16*k]),
-        .MASKWREN({m_wmask[2*k+1], m_wmask[2*k+1], m_wmask[2*k], m_wmask[2*k]}), .WREN(m_we), .CHIPSELECT(1'b1),
-        .CLOCK(clk), .STANDBY(1'b0), .SLEEP(1'b0), .POWEROFF(1'b1), .DATAOUT(m_rdata[16*k+15:16*k]));
+    if (SPRAM != 0) begin : sprams
+      for (k = 0; k < 4; k = k + 1) begin : spram
+        SB_SPRAM256KA ram (
+          .ADDRESS(m_addr), .DATAIN(m_wdata[16*k+15:16*k]),
+          .MASKWREN({m_wmask[2*k+1], m_wmask[2*k+1], m_wmask[2*k], m_wmask[2*k]}), .WREN(m_we), .CHIPSELECT(1'b1),
+          .CLOCK(clk), .STANDBY(1'b0), .SLEEP(1'b0), .POWEROFF(1'b1), .DATAOUT(m_rdata[16*k+15:16*k]));
+      end
+    end else begin : bram
+      reg [63:0] mem [0:(1 << MW) - 1];
+      reg [63:0] q;
+      for (k = 0; k < 8; k = k + 1) begin : lane
+        always @(posedge clk) if (m_we && m_wmask[k]) mem[m_addr][8*k+7:8*k] <= m_wdata[8*k+7:8*k];
+      end
+      always @(posedge clk) q <= mem[m_addr];
+      assign m_rdata = q;
     end
   endgenerate
 
@@ -175,12 +201,12 @@ module faq_board #(
   localparam [1:0] K_UART = 2'd0, K_IMEM = 2'd1, K_READ = 2'd2, K_WRITE = 2'd3;
   reg [2:0] e_state;
   reg [1:0] e_kind;
-  reg [13:0] e_addr;  // the first word
+  reg [MW-1:0] e_addr;  // the first word
   reg [2:0] e_lane;   // byte offset of the access in its first word
   reg [63:0] e_lo;    // the first word read
   // instruction requests not yet started: at most 4, at consecutive addresses from imem_next
   reg [2:0] imem_count;
-  reg [16:0] imem_next;
+  reg [ADDR_BITS-1:0] imem_next;
   wire e_free = e_state == E_IDLE;
   wire take_uart = e_free && u_req;
   wire take_imem = e_free && !u_req && imem_count != 3'd0;
@@ -200,7 +226,7 @@ module faq_board #(
     end
   endgenerate
   wire second = e_state == E_R2 || e_state == E_W2;
-  assign m_addr = second ? e_addr + 14'd1 : e_addr;
+  assign m_addr = second ? e_addr + {{(MW - 1){1'b0}}, 1'b1} : e_addr;
   assign m_we = (e_state == E_W1 && w_mask[7:0] != 8'd0) || (e_state == E_W2 && w_mask[15:8] != 8'd0);
   assign m_wdata = e_kind == K_UART ? {8{u_wdata}} : w_beat;
   assign m_wmask = second ? w_mask[15:8] : w_mask[7:0];
@@ -219,12 +245,13 @@ module faq_board #(
       imem_count <= 3'd0;
     end else begin
       imem_count <= imem_count + {2'd0, imem_req} - {2'd0, take_imem};
-      if (imem_req && (imem_count == 3'd0 || (imem_count == 3'd1 && take_imem))) imem_next <= imem_addr[16:0];
-      else if (take_imem) imem_next <= imem_next + 17'd16;
+      if (imem_req && (imem_count == 3'd0 || (imem_count == 3'd1 && take_imem))) imem_next <= imem_addr[ADDR_BITS-1:0];
+      else if (take_imem) imem_next <= imem_next + {{(ADDR_BITS - 5){1'b0}}, 5'd16};
       case (e_state)
         E_IDLE: begin
           e_kind <= take_uart ? K_UART : take_imem ? K_IMEM : take_write ? K_WRITE : K_READ;
-          e_addr <= take_uart ? c_addr[16:3] : take_imem ? imem_next[16:3] : take_write ? wr_addr[16:3] : rd_addr[16:3];
+          e_addr <= take_uart ? c_addr[ADDR_BITS-1:3] : take_imem ? imem_next[ADDR_BITS-1:3] : take_write ? wr_addr[ADDR_BITS-1:3]
+                                                                                          : rd_addr[ADDR_BITS-1:3];
           e_lane <= take_uart ? c_addr[2:0] : take_imem ? 3'd0 : take_write ? wr_addr[2:0] : rd_addr[2:0];
           if ((take_uart && u_we) || take_write) e_state <= E_W1;
           else if (take_uart || take_imem || take_read) e_state <= E_R1;
@@ -339,8 +366,8 @@ module faq_board #(
     end
   end
 
-  assign led_green_n = !(done && !error);
-  assign led_red_n = !error;
+  assign led_done = (done && !error) ^ (LED_ACTIVE_LOW != 0);
+  assign led_error = error ^ (LED_ACTIVE_LOW != 0);
 endmodule
 
 `default_nettype wire

@@ -579,7 +579,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // entries (the lanes read one group per cycle; a C x 72-bit line would cost its width in block RAMs). LOAD then
   // writes each group in the cycle of the beat that completes it, which is at most one group per beat when a
   // group is at least a beat (PARAM lines are never padded: docs/isa.md).
-  const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: cycles per line, lanes
+  const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: groups per line, lanes
+  const int D = cfg.post_mult_cycles, LC = cfg.lane_cycles();      // cycles per element in a lane, per line
   const int gw = clog2(G);
   const bool param_by_group = G > 1 && packing::kParamEntryBytes * PLN >= P;
   const auto param = param_by_group ? sync_memory(m, "param", PLN * param_entry, cfg.param_lines() * G)
@@ -614,8 +615,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto resp_pop = m.wire("resp_pop");
   const std::string head = read_port(m, meta, "head", advanced("meta_head", "meta_pop", mfifo_aw), true);
   const auto head_ok = m.wire("head_ok");  // the head entry can be processed this cycle
-  if (G > 1) m.wire("st_hold");  // ST cannot take the head's line yet (its lanes are busy): driven below
-  m.assign(head_ok, fmt::format("meta_count != {}'d0 && (head[1] || head[2] || resp_count != {}'d0){}", mfifo_aw + 1, mfifo_aw + 1, G > 1 ? " && !st_hold" : ""));
+  if (LC > 1) m.wire("st_hold");  // ST cannot take the head's line yet (its lanes are busy): driven below
+  m.assign(head_ok, fmt::format("meta_count != {}'d0 && (head[1] || head[2] || resp_count != {}'d0){}", mfifo_aw + 1, mfifo_aw + 1, LC > 1 ? " && !st_hold" : ""));
   const auto head_beat = m.wire("head_beat", beat_w);
   m.assign(head_beat, fmt::format("head[{}:5]", 5 + beat_w - 1));
   const int hb = 5 + beat_w;  // first bit after the beat
@@ -1014,8 +1015,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // STORE: lines from ACC, one per cycle while there is credit
   const auto store_feed = m.wire("store_feed");
   // with fewer post-processing lanes than columns, a line enters their input register when it is free (below)
-  if (G > 1) m.wire("pp_free");
-  m.assign(store_feed, fmt::format("st_busy && st_kind == 2'd0 && st_feeding && st_credit{}", G > 1 ? " && pp_free" : ""));
+  if (LC > 1) m.wire("pp_free");
+  m.assign(store_feed, fmt::format("st_busy && st_kind == 2'd0 && st_feeding && st_credit{}", LC > 1 ? " && pp_free" : ""));
   const auto st_last_line = m.wire("st_last_line");
   m.assign(st_last_line, "(st_cy == 10'd0 || st_cx == 10'd0) || (st_y == st_cy - 10'd1 && st_x == st_cx - 10'd1)");
   const auto acc_read = m.wire("st_acc_line", C * w.psum);
@@ -1165,34 +1166,53 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(st_param_next, "issue_to[3] ? st_param_issue : st_param");
   // The lanes: one per column (G = 1), each line in one cycle; or PLN lanes (G = cols / PLN > 1): a line waits in
-  // the lanes' input register (pp_*) and goes through them a group of PLN columns per cycle, group pp_g.
-  const Regs pp_regs = {{"pp_busy", 1}, {"pp_g", gw}};
+  // the lanes' input register (pp_*) and goes through them a group of PLN columns per cycle, group pp_g. Digit-serial
+  // lanes (D = post_mult_cycles > 1) hold each group D cycles (digit pp_d), so a line takes LC = G x D cycles.
+  Regs pp_regs = {{"pp_busy", 1}};
+  if (G > 1) pp_regs.push_back({"pp_g", gw});
+  if (D > 1) pp_regs.push_back({"pp_d", clog2(D)});
+  const std::string last_digit = D > 1 ? fmt::format("pp_d == {}'d{}", clog2(D), D - 1) : "",
+                    last_group = G > 1 ? fmt::format("pp_g == {}'d{}", gw, G - 1) : "";
+  const std::string group_done = D > 1 ? last_digit : "1'b1", line_done = G > 1 && D > 1 ? last_group + " && " + last_digit : G > 1 ? last_group : last_digit;
   std::string lane_x = "feed_x", lane_y = "feed_y", lane_param = "st_param_line", lane_add = "feed_add";
-  if (G > 1) {
+  if (LC > 1) {
     for (const auto& [name, width] : pp_regs) m.reg(name, width);
     const auto pp_x = m.reg("pp_x", C * 32), pp_y = m.reg("pp_y", C * kValueBits), pp_addr = m.reg("pp_addr", AW);
     const auto pp_add = m.reg("pp_add"), pp_bypass = m.reg("pp_bypass"), pp_last = m.reg("pp_last");
-    m.assign("pp_free", fmt::format("!pp_busy || pp_g == {}'d{}", gw, G - 1));
+    m.assign("pp_free", fmt::format("!pp_busy || {}", line_done));
     // a VADD line or POOL pixel waits in the response FIFO (and stops its pops) while the lanes are busy
     m.assign("st_hold", pool ? fmt::format("!pp_free && head[0] && head[3] && ((st_kind == 2'd1 && head[{}]) || (st_kind == 2'd2 && head[{}]))", hb + 18, hb + 20)
                              : fmt::format("!pp_free && head[0] && head[3] && st_kind == 2'd1 && head[{}]", hb + 18));
     lane_x = "pp_xg", lane_y = "pp_yg", lane_param = "pp_param", lane_add = "pp_add";
-    m.assign(m.wire("pp_xg", PLN * 32), fmt::format("pp_x[pp_g * {0} +: {0}]", PLN * 32));
-    m.assign(m.wire("pp_yg", PLN * kValueBits), fmt::format("pp_y[pp_g * {0} +: {0}]", PLN * kValueBits));
+    if (G > 1) {
+      m.assign(m.wire("pp_xg", PLN * 32), fmt::format("pp_x[pp_g * {0} +: {0}]", PLN * 32));
+      m.assign(m.wire("pp_yg", PLN * kValueBits), fmt::format("pp_y[pp_g * {0} +: {0}]", PLN * kValueBits));
+    } else {
+      lane_x = "pp_x", lane_y = "pp_y";
+    }
     if (param_by_group) {
       lane_param = "st_param_line";  // PARAM reads group pp_g's entries, from pp_g's next value
-      m.assign(m.wire("pp_g_next", gw), fmt::format("feed ? {0}'d0 : (pp_busy ? pp_g + {0}'d1 : pp_g)", gw));
-    } else {
+      m.assign(m.wire("pp_g_next", gw), fmt::format("feed ? {0}'d0 : (pp_busy{1} ? pp_g + {0}'d1 : pp_g)", gw, D > 1 ? " && " + last_digit : ""));
+    } else if (G > 1) {
       m.assign(m.wire("pp_param", PLN * param_entry), fmt::format("st_param_line[pp_g * {0} +: {0}]", PLN * param_entry));
+    } else {
+      lane_param = "st_param_line";  // read once per line: stable while the line is in the lanes
     }
     m.always_ff(clk, [&](Block& b) {
       b.if_("rst || start", [&](Block& t) { t.assign("pp_busy", "1'b0"); }, [&](Block& e) {
         e.if_("pp_busy", [&](Block& t) {
-          t.assign("pp_g", fmt::format("pp_g + {}'d1", gw));
-          t.if_(fmt::format("pp_g == {}'d{}", gw, G - 1), [&](Block& x) { x.assign("pp_busy", "1'b0"); });
+          if (D > 1) t.assign("pp_d", fmt::format("pp_d + {}'d1", clog2(D)));
+          auto next_group = [&](Block& g) {
+            if (G > 1) g.assign("pp_g", fmt::format("pp_g + {}'d1", gw));
+            g.if_(line_done, [&](Block& x) { x.assign("pp_busy", "1'b0"); });
+          };
+          if (D > 1) t.if_(group_done, next_group); else next_group(t);
         });
         e.if_("feed", [&](Block& t) {
-          t.assign("pp_busy", "1'b1").assign("pp_g", fmt::format("{}'d0", gw)).assign(pp_x, "feed_x").assign(pp_y, "feed_y");
+          t.assign("pp_busy", "1'b1");
+          if (G > 1) t.assign("pp_g", fmt::format("{}'d0", gw));
+          if (D > 1) t.assign("pp_d", fmt::format("{}'d0", clog2(D)));
+          t.assign(pp_x, "feed_x").assign(pp_y, "feed_y");
           t.assign(pp_add, "feed_add").assign(pp_bypass, "feed_bypass").assign(pp_addr, "feed_addr").assign(pp_last, "feed_last");
         });
       });
@@ -1204,24 +1224,32 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ppu_out = m.wire("ppu_out", PLN * 64);
   m.lint_on("UNUSEDSIGNAL");
+  // an element enters the lanes (a digit-serial lane takes it on its first digit)
+  const std::string entering = D > 1 ? fmt::format("pp_busy && pp_d == {}'d0", clog2(D)) : "pp_busy";
+  if (D > 1) m.assign(m.wire("lane_load"), entering);
   for (int c = 0; c < PLN; ++c) {
     const int e = c * param_entry;
-    m.instance("faq_post", fmt::format("post_{}", c),
-               {{"clk", "clk"}, {"mode_add", lane_add}, {"x", fmt::format("{}[{}:{}]", lane_x, c * 32 + 31, c * 32)},
-                {"y", fmt::format("{}[{}:{}]", lane_y, c * kValueBits + kValueBits - 1, c * kValueBits)}, {"a", fmt::format("{}[{}:{}]", lane_param, e + 31, e)},
-                {"b", fmt::format("{}[{}:{}]", lane_param, e + 63, e + 32)}, {"shift", fmt::format("{}[{}:{}]", lane_param, e + param_entry - 1, e + 64)},
-                {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}});
+    std::vector<std::pair<std::string, std::string>> ports = {{"clk", "clk"}};
+    if (D > 1) ports.push_back({"load", "lane_load"});  // a digit-serial lane's operands enter
+    for (auto port : std::vector<std::pair<std::string, std::string>>{
+             {"mode_add", lane_add}, {"x", fmt::format("{}[{}:{}]", lane_x, c * 32 + 31, c * 32)},
+             {"y", fmt::format("{}[{}:{}]", lane_y, c * kValueBits + kValueBits - 1, c * kValueBits)}, {"a", fmt::format("{}[{}:{}]", lane_param, e + 31, e)},
+             {"b", fmt::format("{}[{}:{}]", lane_param, e + 63, e + 32)}, {"shift", fmt::format("{}[{}:{}]", lane_param, e + param_entry - 1, e + 64)},
+             {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}})
+      ports.push_back(std::move(port));
+    m.instance("faq_post", fmt::format("post_{}", c), ports);
   }
   // beside the PPU: valid, last, bypass, address, [G > 1: last group,] and the raw values (max pooling bypasses
   // the PPU)
   const int gx = G == 1 ? 0 : 1;  // the last-group flag
-  const int pw = 3 + AW + gx + PLN * 32;
-  const auto post_delay = m.reg("post_delay", kPostLatency * pw);
+  const int pw = 3 + AW + gx + PLN * 32, PL = timing::post_latency(cfg);
+  const auto post_delay = m.reg("post_delay", PL * pw);
   const auto post_in = m.wire("post_in", pw);
-  m.assign(post_in, G == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
-                           : fmt::format("{{pp_busy, pp_last, pp_bypass, pp_addr, pp_g == {}'d{}, pp_xg}}", gw, G - 1));
+  m.assign(post_in, LC == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
+                            : fmt::format("{{{}, pp_last, pp_bypass, pp_addr, {}{}}}", D > 1 ? "lane_load" : entering,
+                                          G > 1 ? fmt::format("pp_g == {}'d{}, ", gw, G - 1) : "", lane_x));
   const auto post_out = m.wire("post_out", pw);
-  m.assign(post_out, fmt::format("post_delay[{}:{}]", kPostLatency * pw - 1, (kPostLatency - 1) * pw));
+  m.assign(post_out, fmt::format("post_delay[{}:{}]", PL * pw - 1, (PL - 1) * pw));
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto result = m.wire("st_result", C * 32);
   const Signal lanes_result = G == 1 ? result : m.wire("st_lanes_result", PLN * 32);
@@ -1287,10 +1315,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(pop_out, "of_count != 6'd0 && (st_out_bytes == 16'd0 || (wr_ready && of_last_beat))");
   m.assign("st_complete", fmt::format("out_pop && of_entry[{}]", ow - 1));
   m.always_ff(clk, [&](Block& b) {
-    b.assign(post_delay, kPostLatency == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (kPostLatency - 1) * pw - 1));
+    b.assign(post_delay, PL == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (PL - 1) * pw - 1));
     // the valid bit of every stage is reset (the values beside it need not be)
     b.if_("rst", [&](Block& t) {
-      for (int stage = 0; stage < kPostLatency; ++stage) t.assign(fmt::format("post_delay[{}]", stage * pw + pw - 1), "1'b0");
+      for (int stage = 0; stage < PL; ++stage) t.assign(fmt::format("post_delay[{}]", stage * pw + pw - 1), "1'b0");
     });
     b.if_("rst || start", [&](Block& t) {
       t.assign(st_busy, "1'b0").assign(st_reads, "1'b0").assign("st_feeding", "1'b0").assign("st_pending", "6'd0");

@@ -226,9 +226,13 @@ Module array_module(const AcceleratorConfig& config) {
   return m;
 }
 
-Module post_module() {
-  Module m("faq_post", "post-processing lane: requantize (STORE, average POOL) or residual add (VADD), 4 stages");
+Module post_module(int mult_cycles) {
+  const int D = mult_cycles, w = 32 / D;  // digit-serial (D > 1): w bits of q and s per cycle, most significant first
+  Module m("faq_post", D == 1 ? std::string("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), 4 stages")
+                              : fmt::format("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), {} stages, "
+                                            "digit-serial: an element every {} cycles (`load`)", kPostLatency + D - 1, D));
   const auto clk = m.input("clk");
+  if (D > 1) m.input("load");
   const auto mode_add = m.input("mode_add");
   const auto x = m.input("x", 32, true);
   const auto y = m.input("y", kLaneValueBits, true);
@@ -245,9 +249,31 @@ Module post_module() {
   m.assign(biased, fmt::format("{} + {}", x.name, a.name));  // 32-bit: wraps like the contract's wrap32
   // stage 2: the sum of products, exact in 64 bits
   const auto s2_sum = m.reg("s2_sum", 64, true);
-  const auto product_1 = m.wire("product_1", 64, true), product_2 = m.wire("product_2", 64, true);
-  m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, 64-bit context: exact
-  m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));  // VADD's residual: a 17 x 32 product
+  // (a digit-serial lane's products at their own width, (w + 1)-bit digits: sign-extended where they are summed)
+  const auto product_1 = m.wire("product_1", D == 1 ? 64 : 32 + w + 1, true), product_2 = m.wire("product_2", D == 1 ? 64 : kLaneValueBits + w + 1, true);
+  if (D == 1) {
+    m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, 64-bit context: exact
+    m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));  // VADD's residual: a 17 x 32 product
+  } else {
+    // p x q + r x s by Horner's rule over q's and s's digits, which shift out of s1_q and s1_s from the top: the first
+    // digit signed, the others unsigned; sum = sum * 2^w + p x digit + r x digit, exact in 64 bits
+    m.reg("s1_first");
+    const auto q_digit = m.wire("q_digit", w + 1, true), s_digit = m.wire("s_digit", w + 1, true);
+    m.assign(q_digit, fmt::format("{{s1_first & {0}[31], {0}[31:{1}]}}", s1_q.name, 32 - w));
+    m.assign(s_digit, fmt::format("{{s1_first & {0}[31], {0}[31:{1}]}}", s1_s.name, 32 - w));
+    // each product as its digit's shifted multiples of the operand (the top digit bit weighs -2^w): a signed `*`
+    // would be mapped at the product's width on both operands
+    auto shift_add = [&](const Signal& product, const std::string& operand, int operand_bits, const Signal& digit) {
+      const int pw = operand_bits + w + 1;
+      const std::string wide = fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", w + 1, operand, operand_bits - 1, operand);
+      std::string sum;
+      for (int i = 0; i <= w; ++i)
+        sum += fmt::format("{}({{{}{{{}[{}]}}}} & ({} << {}))", i == 0 ? "" : i == w ? " - " : " + ", pw, digit.name, i, wide, i);
+      m.assign(product, sum);
+    };
+    shift_add(product_1, s1_p.name, 32, q_digit);
+    shift_add(product_2, s1_r.name, kLaneValueBits, s_digit);
+  }
   // stage 3: rounding shift right (round half up): r = (v >>> s) + bit s-1 of v, saturated in stage 4 to bounds of at
   // most kSaturationBits bits. Only t = v >>> s's low sb + 1 bits are shifted out (largest shift first, each stage as
   // wide as the later ones need), with whether t fits sb + 1 bits (v's bits from sb + s up all equal its sign): if it
@@ -283,10 +309,22 @@ Module post_module() {
   const auto sat = m.wire("sat", sb, true);
   m.assign(sat, fmt::format("below ? {} : (above ? {} : narrow)", lo.name, hi.name));
   m.always_ff(clk, [&](Block& blk) {
-    blk.if_(mode_add, [&](Block& t) { t.assign(s1_p, x).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
-            [&](Block& t) { t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(kLaneValueBits, 0, true)).assign(s1_s, lit(32, 0, true)); });
-    blk.assign(s1_shift, shift);
-    blk.assign(s2_sum, fmt::format("{} + {}", product_1.name, product_2.name));
+    auto operands = [&](Block& in) {
+      in.if_(mode_add, [&](Block& t) { t.assign(s1_p, x).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
+             [&](Block& t) { t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(kLaneValueBits, 0, true)).assign(s1_s, lit(32, 0, true)); });
+      in.assign(s1_shift, shift);
+    };
+    if (D == 1) {
+      operands(blk);
+      blk.assign(s2_sum, fmt::format("{} + {}", product_1.name, product_2.name));
+    } else {
+      blk.if_("load", operands, [&](Block& e) {
+        e.assign(s1_q, fmt::format("{} << {}", s1_q.name, w)).assign(s1_s, fmt::format("{} << {}", s1_s.name, w));
+      });
+      blk.assign("s1_first", "load");
+      auto extended = [](const Signal& v) { return fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", 64 - v.width, v.name, v.width - 1, v.name); };
+      blk.assign(s2_sum, fmt::format("(s1_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, extended(product_1), extended(product_2)));
+    }
     blk.assign(s2_shift, s1_shift);
     blk.assign(s3_r, fmt::format("{{{0}[{1}], {0}}} + {{{2}'d0, {3}}}", prev, tw - 1, tw, round_bit.name));
     blk.assign(s3_beyond, beyond).assign(s3_sign, fmt::format("{}[63]", s2_sum.name));
@@ -303,7 +341,7 @@ std::string file_header(const AcceleratorConfig& config) {
 std::vector<std::pair<std::string, std::string>> generate_verilog(const AcceleratorConfig& config) {
   const std::string header = file_header(config);
   std::vector<std::pair<std::string, std::string>> files;
-  for (const Module& m : {pe_module(config), array_module(config), post_module(), accel_module(config)})
+  for (const Module& m : {pe_module(config), array_module(config), post_module(config.post_mult_cycles), accel_module(config)})
     files.emplace_back(m.name() + ".v", render_file(header, m));
   return files;
 }

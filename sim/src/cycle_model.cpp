@@ -42,7 +42,7 @@ std::uint64_t CycleModel::now() const { return std::max(all_done(), started_ ? l
 Timing CycleModel::issue(const isa::Instruction& i) {
   using isa::Opcode;
   const auto R = static_cast<std::int64_t>(config_.rows), C = static_cast<std::int64_t>(config_.cols);
-  const auto G = static_cast<std::uint64_t>(config_.post_groups());  // post-processing cycles per line
+  const auto G = static_cast<std::uint64_t>(config_.lane_cycles());  // post-processing cycles per line
   // VADD and POOL with G > 1: `units` lines (or pixels) whose reads take `reads` cycles in all enter the lanes at
   // most one per G cycles, the first once its reads are done; the last spends G cycles in them.
   auto lane_bound = [&](std::uint64_t reads, std::uint64_t units) {
@@ -139,8 +139,8 @@ Timing CycleModel::issue(const isa::Instruction& i) {
       const auto line_bytes = static_cast<std::uint64_t>(C * out_bits_ / 8);
       const auto lines = static_cast<std::uint64_t>(cy * cx);
       // ST is occupied until the last line is written: feed, post-processing, output FIFO, write. With fewer
-      // post-processing lanes than columns, a line takes G = cols / post_lanes cycles in the lanes (after one cycle
-      // in their input register), and lines enter at most one per G cycles.
+      // post-processing lanes than columns or digit-serial lanes, a line takes G = cols / post_lanes x post_mult_cycles
+      // cycles in the lanes (after one cycle in their input register), and lines enter at most one per G cycles.
       write_busy = std::max<std::uint64_t>(1, G > 1 && lines > 0 ? std::max(lines * beats(line_bytes), 1 + (lines - 1) * G) : lines * beats(line_bytes));
       occupancy = write_busy + static_cast<std::uint64_t>(options_.post_latency) + 2 + (G > 1 ? G : 0);
       t.dram_written = lines * line_bytes;

@@ -1,7 +1,9 @@
-// The iCE40 board top level (fpga/ice40/faq_board.v) with the 2x2 iCE40 configuration, Verilated with a model of
-// the UP5K's SPRAM and driven by faq-board's own protocol client (sim/board): random layers are loaded, run,
-// polled and read back over the UART as on a board, and every layer must equal the reference interpreter's,
-// element for element. The UART runs at 4 clock cycles per bit.
+// The iCE40 board top level (fpga/ice40/faq_board.v), Verilated and driven by faq-board's own protocol client
+// (sim/board): random layers are loaded, run, polled and read back over the UART as on a board, and every layer
+// must equal the reference interpreter's, element for element. The UART runs at 4 clock cycles per bit. Two boards:
+// the UP5K's (fpga/configs/ice40_2x2.json, with a model of its SPRAM) and the HX8K's (fpga/configs/hx8k_8x2.json,
+// memory in block RAM, digit-serial post-processing lanes).
+#include "Vfaq_board_bram_tb.h"
 #include "Vfaq_board_tb.h"
 #include "board_client.h"
 #include "passes.h"
@@ -21,6 +23,7 @@ constexpr int kBit = 4;  // clock cycles per UART bit (board_tb.v)
 
 // The Verilated board as a transport: sending a byte drives uart_rx for its 10 bits; the board's uart_tx is
 // sampled every cycle.
+template <class Model, bool kLedActiveLow>
 class SimulatedBoard : public board::Transport {
  public:
   SimulatedBoard() {
@@ -46,7 +49,7 @@ class SimulatedBoard : public board::Transport {
   void pause() override {
     for (int i = 0; i < 2000; ++i) tick();
   }
-  bool green() const { return m_.led_green_n == 0; }
+  bool green() const { return (m_.led_done != 0) != kLedActiveLow; }
 
  private:
   void tick() {
@@ -69,23 +72,27 @@ class SimulatedBoard : public board::Transport {
     }
   }
 
-  Vfaq_board_tb m_;
+  Model m_;
   int rx_count_ = 0, rx_timer_ = 0;
   std::uint8_t rx_byte_ = 0;
   std::deque<std::uint8_t> received_;
 };
 
-TEST(Board, Ice40RandomLayersOverTheUart) {
-  const AcceleratorConfig config = AcceleratorConfig::load(FAQ_ICE40_2X2);
-  testing::Rng rng(21);
-  SimulatedBoard sim;
+using Up5kBoard = SimulatedBoard<Vfaq_board_tb, true>;
+using Hx8kBoard = SimulatedBoard<Vfaq_board_bram_tb, false>;
+
+template <class Board>
+void run_random_layers(const char* config_file, std::uint64_t seed) {
+  const AcceleratorConfig config = AcceleratorConfig::load(config_file);
+  testing::Rng rng(seed);
+  Board sim;
   board::Client client(sim);
   int ran = 0;
   for (int trial = 0; trial < 100 && ran < 4; ++trial) {
     auto c = testing::random_case(rng, config);
     if (!c) continue;
     const std::uint64_t program_bytes = c->program.code.size() * sizeof(isa::Word);
-    if (board::program_address(c->dram.size()) + program_bytes > config.dram_bytes()) continue;  // beyond the board's 128 KiB
+    if (board::program_address(c->dram.size()) + program_bytes > config.dram_bytes()) continue;  // beyond the board's memory
     const board::Run run = client.run(c->program.code, c->dram, config.dram_bytes(), 1000);
     ASSERT_TRUE(run.status.done && !run.status.running) << "trial " << trial << ": no done";
     ASSERT_FALSE(run.status.error) << "trial " << trial;
@@ -99,9 +106,12 @@ TEST(Board, Ice40RandomLayersOverTheUart) {
   EXPECT_EQ(ran, 4);
 }
 
+TEST(Board, Ice40RandomLayersOverTheUart) { run_random_layers<Up5kBoard>(FAQ_ICE40_2X2, 21); }
+TEST(Board, Hx8kRandomLayersOverTheUart) { run_random_layers<Hx8kBoard>(FAQ_HX8K_8X2, 22); }
+
 // An unknown opcode (POOL: this configuration has no POOL unit) stops the board with its error flag and the red LED.
 TEST(Board, UnknownOpcodeRaisesTheErrorFlag) {
-  SimulatedBoard sim;
+  Up5kBoard sim;
   board::Client client(sim);
   const std::vector<isa::Instruction> code = {isa::Instruction(isa::Opcode::Pool), isa::Instruction(isa::Opcode::Halt)};
   const std::vector<std::uint8_t> dram(64, 0);

@@ -11,6 +11,7 @@
 #include "Vfaq_pe_scalable_3x2_acc20.h"
 #include "Vfaq_pe_tiny_scalable.h"
 #include "Vfaq_post.h"
+#include "Vfaq_post_hx8k_8x2.h"
 
 #include "faq/arithmetic.h"
 #include "faq/config.h"
@@ -316,27 +317,23 @@ std::int64_t post_reference(bool add, std::int64_t x, std::int64_t y, std::int64
   return arith::saturate(arith::rounding_shift_right(v, shift), {lo, hi});
 }
 
-TEST(HwPost, RequantizeAndAddMatchTheContract) {
-  std::mt19937_64 rng(3);
+// One lane on random operands of the contract's ranges. A digit-serial lane (`cycles` = post_mult_cycles > 1) takes an
+// element with `load` and then `cycles` - 1 cycles in which its inputs carry other values (it must hold its own).
+template <class Model>
+void check_post(int cycles, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
   auto uniform = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
-  Vfaq_post m;
+  Model m;
   struct In {
     bool add;
     std::int64_t x, y, a, b;
     int shift;
     std::int64_t lo, hi;
   };
-  std::deque<In> inflight;
   const std::int64_t i32lo = arith::kInt32Range.lo, i32hi = arith::kInt32Range.hi;
-  int checked = 0;
-  arith::Range range{};
-  for (int n = 0; n < 20000 + kPostLatency; ++n) {
+  auto draw = [&](const arith::Range& range) {
     In in{};
     in.add = uniform(0, 1) != 0;
-    // CONFIG's out_range_bits (2 to 16) sets the bounds. They are not pipelined (the accelerator changes them only
-    // while the lanes are empty), so an output is saturated by the bounds present when it is registered: those
-    // given with the newest input. They change every 64 inputs here.
-    if (n % 64 == 0) range = arith::activation_range(static_cast<int>(uniform(2, 16)), uniform(0, 1) != 0);
     in.lo = range.lo;
     in.hi = range.hi;
     in.shift = static_cast<int>(uniform(0, 63));
@@ -353,6 +350,9 @@ TEST(HwPost, RequantizeAndAddMatchTheContract) {
       if (uniform(0, 9) == 0) in.x = uniform(0, 1) != 0 ? i32lo : i32hi;  // bias-add wrap corners
     }
     if (uniform(0, 9) == 0) in.shift = static_cast<int>(uniform(0, 1) != 0 ? 0 : 63);
+    return in;
+  };
+  auto drive = [&](const In& in) {
     m.mode_add = in.add;
     m.x = static_cast<std::uint32_t>(in.x);
     m.y = static_cast<std::uint32_t>(in.y) & ((1U << kLaneValueBits) - 1);  // a 17-bit two's complement port
@@ -362,18 +362,39 @@ TEST(HwPost, RequantizeAndAddMatchTheContract) {
     const std::uint32_t bounds_mask = (1U << kSaturationBits) - 1;  // kSaturationBits-bit two's complement ports
     m.lo = static_cast<std::uint32_t>(in.lo) & bounds_mask;
     m.hi = static_cast<std::uint32_t>(in.hi) & bounds_mask;
-    inflight.push_back(in);
-    tick(m);
-    if (inflight.size() > static_cast<std::size_t>(kPostLatency)) inflight.pop_front();
-    if (inflight.size() == static_cast<std::size_t>(kPostLatency)) {
-      const In& e = inflight.front();
-      ASSERT_EQ(static_cast<std::int64_t>(m.out), post_reference(e.add, e.x, e.y, e.a, e.b, e.shift, inflight.back().lo, inflight.back().hi))
-          << (e.add ? "add" : "requantize") << " x=" << e.x << " y=" << e.y << " a=" << e.a << " b=" << e.b << " shift=" << e.shift;
-      ++checked;
+  };
+  const int latency = kPostLatency + cycles - 1;  // timing::post_latency: edges from the load to the result
+  std::deque<std::pair<long, In>> inflight;      // the edge that registers each element's result
+  int checked = 0;
+  arith::Range range{};
+  long edge = 0;
+  for (int n = 0; n < 20000; ++n) {
+    // CONFIG's out_range_bits (2 to 16) sets the bounds. They are not pipelined (the accelerator changes them only
+    // while the lanes are empty), so an output is saturated by the bounds present when it is registered: those
+    // given with the newest input. They change every 64 inputs here.
+    if (n % 64 == 0) range = arith::activation_range(static_cast<int>(uniform(2, 16)), uniform(0, 1) != 0);
+    const In in = draw(range);
+    for (int k = 0; k < cycles; ++k) {
+      drive(k == 0 ? in : draw(range));  // after its load, the lane's inputs belong to no element
+      if constexpr (requires { m.load; }) m.load = k == 0;
+      if (k == 0) inflight.push_back({edge + latency - 1, in});
+      tick(m);
+      if (!inflight.empty() && inflight.front().first == edge) {
+        const In& e = inflight.front().second;
+        ASSERT_EQ(static_cast<std::int64_t>(m.out), post_reference(e.add, e.x, e.y, e.a, e.b, e.shift, range.lo, range.hi))
+            << (e.add ? "add" : "requantize") << " x=" << e.x << " y=" << e.y << " a=" << e.a << " b=" << e.b << " shift=" << e.shift;
+        inflight.pop_front();
+        ++checked;
+      }
+      ++edge;
     }
   }
   EXPECT_GT(checked, 19000);
 }
+
+TEST(HwPost, RequantizeAndAddMatchTheContract) { check_post<Vfaq_post>(1, 3); }
+// fpga/configs/hx8k_8x2.json's digit-serial lane: 4-bit digits, an element every 8 cycles
+TEST(HwPost, DigitSerialLaneMatchesTheContract) { check_post<Vfaq_post_hx8k_8x2>(8, 4); }
 
 }  // namespace
 }  // namespace faq::hw

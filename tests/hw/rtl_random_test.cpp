@@ -4,7 +4,9 @@
 // cycle model predicts within 5 % (layers of fewer than 200 cycles: within 10 cycles).
 #include "Vfaq_accel_default.h"
 #include "Vfaq_accel_edge.h"
+#include "Vfaq_accel_hx8k_8x2.h"
 #include "Vfaq_accel_ice40_2x2.h"
+#include "Vfaq_accel_tiny_digit_serial.h"
 #include "Vfaq_accel_tiny.h"
 #include "Vfaq_accel_tiny_scalable.h"
 #include "harness.h"
@@ -84,6 +86,10 @@ TEST(RtlRandom, TinyScalableLayersBitExact) { run_random<Vfaq_accel_tiny_scalabl
 TEST(RtlRandom, Ice40TwoByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 10, scaled(40)); }
 // an instruction port answering 5 cycles after each request (a board fetching from its one memory): same results
 TEST(RtlRandom, SlowInstructionPortLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 12, scaled(30), 5); }
+// fpga/configs/hx8k_8x2.json: a digit-serial lane (post_mult_cycles 8: a line takes 2 x 8 cycles in it), 4 KiB DRAM
+// tests/configs/tiny_digit_serial.json: a lane per column, 2 cycles per element (a line waits in the lanes' register)
+TEST(RtlRandom, TinyDigitSerialLayersBitExact) { run_random<Vfaq_accel_tiny_digit_serial>(FAQ_TINY_DIGIT_SERIAL, 14, scaled(40)); }
+TEST(RtlRandom, Hx8kEightByTwoLayersBitExact) { run_random<Vfaq_accel_hx8k_8x2>(FAQ_HX8K_8X2, 13, scaled(40)); }
 
 }  // namespace
 }  // namespace faq

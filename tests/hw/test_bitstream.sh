@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The iCE40 UP5K bitstream of the board configuration builds from the generated RTL (fpga/ice40/bitstream.sh: Yosys,
-# nextpnr-ice40, icepack), and nextpnr's Fmax meets the PLL's clock. About a minute and a half.
-# Usage: test_bitstream.sh FAQ_HWGEN WORKDIR
+# The iCE40 bitstream of a board's configuration builds from the generated RTL (fpga/ice40/bitstream.sh: Yosys,
+# nextpnr-ice40, icepack), and nextpnr's Fmax meets the PLL's clock. A few minutes.
+# Usage: test_bitstream.sh FAQ_HWGEN WORKDIR BOARD (icebreaker: fpga/configs/ice40_2x2.json, hx8k: hx8k_8x2.json)
 set -u
-hwgen=$1 work=$2
+hwgen=$1 work=$2 board=$3
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$work"
-out=$(FAQ_HWGEN=$hwgen "$root/fpga/ice40/bitstream.sh" "$root/fpga/configs/ice40_2x2.json" "$work" 2>&1) || { echo "FAIL: $out"; exit 1; }
+out=$(BOARD=$board FAQ_HWGEN=$hwgen "$root/fpga/ice40/bitstream.sh" "" "$work" 2>&1) || { echo "FAIL: $out"; exit 1; }
 echo "$out"
 [ -s "$work/faq_board.bin" ] || { echo "FAIL: no faq_board.bin"; exit 1; }
 python3 - "$work/report.json" <<'PY' || exit 1

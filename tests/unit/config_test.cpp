@@ -2,6 +2,7 @@
 // hash is stable, covers every hardware field and ignores the name.
 #include "faq/config.h"
 #include "faq/error.h"
+#include "faq/timing.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -105,7 +106,7 @@ TEST(Config, DramAddressBits) {
   EXPECT_NE(narrow.hash(), base.hash());
   EXPECT_EQ(AcceleratorConfig::from_json(narrow.to_json(), "round trip").canonical(), narrow.canonical());
   EXPECT_EQ(narrow.dram_bytes(), std::uint64_t{1} << 17);
-  for (int bits : {15, 33}) {
+  for (int bits : {11, 33}) {
     auto j = base.to_json();
     j["dram_addr_bits"] = bits;
     try {
@@ -129,6 +130,30 @@ TEST(Config, PostLanes) {
   EXPECT_NE(fewer.canonical().find("post_lanes=4;"), std::string::npos) << fewer.canonical();
   EXPECT_EQ(AcceleratorConfig::from_json(fewer.to_json(), "round trip").canonical(), fewer.canonical());
   EXPECT_EQ(AcceleratorConfig::load("edge").post_groups(), 8);  // one lane for 8 columns
+}
+
+TEST(Config, PostMultCycles) {
+  // 1 (absent): the pipelined lane, every older hash kept; n > 1: a digit-serial lane, n cycles per element
+  const AcceleratorConfig base = AcceleratorConfig::load("edge");
+  AcceleratorConfig serial = base;
+  serial.post_mult_cycles = 8;
+  EXPECT_EQ(base.canonical().find("post_mult_cycles"), std::string::npos) << base.canonical();
+  EXPECT_NE(serial.canonical().find("post_mult_cycles=8;"), std::string::npos) << serial.canonical();
+  EXPECT_NE(serial.hash(), base.hash());
+  EXPECT_EQ(AcceleratorConfig::from_json(serial.to_json(), "round trip").canonical(), serial.canonical());
+  EXPECT_EQ(base.lane_cycles(), 8);    // 8 columns, one lane
+  EXPECT_EQ(serial.lane_cycles(), 64);
+  EXPECT_EQ(timing::post_latency(serial), timing::kPostLatency + 7);
+  for (int cycles : {0, 3, 16}) {
+    auto j = base.to_json();
+    j["post_mult_cycles"] = cycles;
+    try {
+      (void)AcceleratorConfig::from_json(j, "board.json");
+      ADD_FAILURE() << cycles << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("board.json: field 'post_mult_cycles'"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Config, RejectsMissingFileAndBadJson) {

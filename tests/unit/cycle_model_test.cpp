@@ -175,6 +175,24 @@ TEST(CycleModel, FewerPostLanesTakeGCyclesPerLine) {
   EXPECT_EQ(v.busy_until - v.issue, 2 + 4u * 4 + 4 + 20 + 4 + 1 + 2);
 }
 
+TEST(CycleModel, DigitSerialLanesTakeTheirCyclesPerElement) {
+  // tiny with 2 lanes for its 4 columns, 4 cycles per element (post_mult_cycles): a line spends 2 x 4 = 8 cycles
+  // in the lanes; with one lane per column at 2 cycles per element, 2
+  AcceleratorConfig two = tiny(), serial = tiny();
+  two.post_lanes = 2;
+  two.post_mult_cycles = 4;
+  serial.post_mult_cycles = 2;
+  const std::uint64_t lines = 50;
+  auto store_cycles = [&](const AcceleratorConfig& c) {
+    CycleModel m(c);
+    m.issue(config8());
+    const Timing t = m.issue(store(0, lines));
+    return t.busy_until - t.issue;
+  };
+  EXPECT_EQ(store_cycles(two), 1 + (lines - 1) * 8 + 4 + 2 + 8);
+  EXPECT_EQ(store_cycles(serial), 1 + (lines - 1) * 2 + 4 + 2 + 2);
+}
+
 TEST(CycleModel, ConfigAndHaltWaitForEveryUnit) {
   CycleModel m(tiny());
   m.issue(config8());

@@ -27,10 +27,12 @@ struct AcceleratorConfig {
   int acc_kib = 64;             // accumulator buffer
   int param_kib = 16;           // post-processing parameters (bias, multiplier, shift per channel)
   int mem_port_bits = 128;      // external memory port width
-  int dram_addr_bits = 32;      // DRAM byte addresses the accelerator forms (16 to 32): a board's memory of 2^n bytes
+  int dram_addr_bits = 32;      // DRAM byte addresses the accelerator forms (12 to 32): a board's memory of 2^n bytes
                                 // needs only n-bit address registers and adders; every access must lie below 2^n
   int post_lanes = 0;           // post-processing lanes (requantize, add); 0: one per column. Fewer lanes take
                                 // cols / post_lanes cycles per line (an FPGA's few multipliers, less area)
+  int post_mult_cycles = 1;     // cycles a lane takes per element (1, 2, 4, 8): n > 1 multiplies digit-serially,
+                                // 32/n bits of the second operands per cycle (FPGAs without multipliers)
   bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or
                                 // sums two (W4A8, W8A4) or four (W4A4) products of a longer reduction per cycle
   bool pool_unit = true;        // the POOL instruction (max and average pooling in ST); without it average pooling
@@ -65,7 +67,8 @@ struct AcceleratorConfig {
   int pes() const { return rows * cols; }
   std::uint64_t dram_bytes() const { return std::uint64_t{1} << dram_addr_bits; }  // the addressable DRAM
   int post_lane_count() const { return post_lanes > 0 ? post_lanes : cols; }
-  int post_groups() const { return cols / post_lane_count(); }  // cycles per line in post-processing
+  int post_groups() const { return cols / post_lane_count(); }  // groups of lanes' width per line
+  int lane_cycles() const { return post_groups() * post_mult_cycles; }  // cycles a line takes in the lanes
 
   // Canonical text of the hashed fields, e.g. "rows=16;cols=16;...;isa=<signature hash>".
   std::string canonical() const;

@@ -11,6 +11,10 @@ namespace faq::timing {
 // Stages of a post-processing lane (bias, multiply, rounding shift, saturate).
 inline constexpr int kPostLatency = 4;
 
+// Clock edges from the one that captures an element into a lane to the one that registers its result: a
+// digit-serial lane (post_mult_cycles = n > 1) sums its products over n cycles instead of one.
+constexpr int post_latency(const AcceleratorConfig& config) { return kPostLatency + config.post_mult_cycles - 1; }
+
 // Clock edges from the one that captures an activation line into the array to the one that registers its
 // output line: one input register, r skew stages and c right moves to reach PE (r, c), rows down, cols - c
 // de-skew stages; a precision-scalable PE registers its products' sum before accumulating (one stage more).

@@ -42,8 +42,10 @@ using timing::array_latency;
 //   mode 0 (STORE, average POOL): saturate(rounding_shift_right(wrap32(x + a) * b, shift), [lo, hi])
 //   mode 1 (VADD):               saturate(rounding_shift_right(x * a + y * b, shift), [lo, hi])
 // The bounds lo and hi are kSaturationBits-bit signed inputs, not pipelined: they must hold while values are in the
-// lane (CONFIG, which sets them, waits until nothing is in flight).
-Module post_module();
+// lane (CONFIG, which sets them, waits until nothing is in flight). With mult_cycles = n > 1 (post_mult_cycles) the
+// lane multiplies digit-serially, 32/n bits of a and b per cycle: it takes an element when `load` is high, at most
+// one every n cycles, and holds its result timing::post_latency = 4 + n - 1 edges later.
+Module post_module(int mult_cycles = 1);
 // CONFIG's out_range_bits is at most 16, so the saturation bounds lie in [-2^15, 2^16 - 1]: 18-bit signed values.
 inline constexpr int kSaturationBits = 18;
 // A lane of a tensor in DRAM has at most 16 bits, signed or unsigned: 17-bit signed values (VADD's residual y).

@@ -1,7 +1,8 @@
-// faq-board MODEL.faq --port /dev/ttyUSB1 [--config FILE] [--baud N] [--program PREFIX]: runs a model on the iCE40
-// board (make bitstream, docs/fpga.md) over its UART: for each test vector the DRAM image with the input placed and
-// the program are loaded, the accelerator started and polled, the image read back, and every layer compared with
-// the test vector. Verdict line as faqc run; exit 0 bit-exact, 1 mismatch or a board that does not answer, 2 bad input.
+// faq-board MODEL.faq --port /dev/ttyUSB1 [--config FILE] [--baud N] [--program PREFIX]: runs a model on an iCE40
+// board (make bitstream: the iCEBreaker or the HX8K breakout board, docs/fpga.md) over its UART: for each test
+// vector the DRAM image with the input placed and the program are loaded, the accelerator started and polled, the
+// image read back, and every layer compared with the test vector. Verdict line as faqc run; exit 0 bit-exact,
+// 1 mismatch or a board that does not answer, 2 bad input.
 #include "board_client.h"
 #include "passes.h"
 
@@ -15,12 +16,12 @@
 #include <stdexcept>
 
 int main(int argc, char** argv) {
-  CLI::App app{"faq-board: run a model on the iCE40 board over its UART and compare every layer"};
+  CLI::App app{"faq-board: run a model on an iCE40 board (make bitstream) over its UART and compare every layer"};
   std::string model_path, port, config_name = "fpga/configs/ice40_2x2.json", program_prefix;
   int baud = 115200, max_polls = 100000;
   app.add_option("model", model_path, "the .faq model (with test vectors)")->required();
-  app.add_option("--port", port, "the board's serial port (the iCEBreaker's second FTDI channel, e.g. /dev/ttyUSB1)")->required();
-  app.add_option("--config", config_name, "the configuration the bitstream was built for")->capture_default_str();
+  app.add_option("--port", port, "the board's serial port (the second FTDI channel of the iCEBreaker or the HX8K breakout board, e.g. /dev/ttyUSB1)")->required();
+  app.add_option("--config", config_name, "the configuration the bitstream was built for (HX8K: fpga/configs/hx8k_8x2.json)")->capture_default_str();
   app.add_option("--baud", baud, "the board's UART rate (faq_board.v's BAUD)")->capture_default_str();
   app.add_option("--program", program_prefix, "run PREFIX.prog and PREFIX.dram of an earlier faqc compile");
   app.add_option("--max-polls", max_polls, "status polls (5 ms apart) before giving up")->capture_default_str()->check(CLI::Range(1, 100000000));

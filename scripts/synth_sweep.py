@@ -65,6 +65,8 @@ summary = {
     "pe_area_ratio_w4a4_w8a8": by[(4, 4)]["pe_area_um2"] / ref,
     "pe_area_ratio_w2a2_w8a8": by[(2, 4)]["pe_area_um2"] / ref,
     "multiplier_area_ratio_w4a4_w8a8": by[(4, 4)]["multiplier_area_um2"] / by[(8, 4)]["multiplier_area_um2"],
+    # per PE inside the arrays, whose rows keep only the partial-sum bits their position needs (docs/hw.md)
+    **{f"array_pe_area_ratio_w4a4_w8a8_{s}x{s}": by[(4, s)]["array_area_per_pe_um2"] / by[(8, s)]["array_area_per_pe_um2"] for s in sizes},
 }
 (root / "docs/scaling.json").write_text(json.dumps(summary, indent=2) + "\n")
 
@@ -100,11 +102,12 @@ png = root / "docs/scaling_pe_area.png"
 subprocess.run(["rsvg-convert", "-o", str(png), str(svg_path)], check=True)  # librsvg2-bin
 
 lines = [f"Library: {summary['library']}. Accumulator bits = min(32, 2·bits + {reduction_bits}).", "",
-         "| W/A bits | acc bits | multiplier (µm², with its output register) | / W8A8 | PE area (µm²) | PE / W8A8 PE | (bits/8)² | PE Fmax (MHz) | " + " | ".join(f"{s}x{s} array (µm²) | per PE | Fmax (MHz)" for s in sizes) + " |",
-         "|---|---|---|---|---|---|---|---|" + "---|---|---|" * len(sizes)]
+         "| W/A bits | acc bits | multiplier (µm², with its output register) | / W8A8 | PE area (µm²) | PE / W8A8 PE | (bits/8)² | PE Fmax (MHz) | " + " | ".join(f"{s}x{s} array (µm²) | per PE | / W8A8 | Fmax (MHz)" for s in sizes) + " |",
+         "|---|---|---|---|---|---|---|---|" + "---|---|---|---|" * len(sizes)]
 for b in bits_list:
     r4 = by[(b, 4)]
-    cells = " | ".join(f"{by[(b, s)]['array_area_um2']:,.0f} | {by[(b, s)]['array_area_per_pe_um2']:,.0f} | {by[(b, s)]['array_fmax_mhz']:.0f}" for s in sizes)
+    cells = " | ".join(f"{by[(b, s)]['array_area_um2']:,.0f} | {by[(b, s)]['array_area_per_pe_um2']:,.0f} | "
+                       f"{by[(b, s)]['array_area_per_pe_um2'] / by[(8, s)]['array_area_per_pe_um2']:.3f} | {by[(b, s)]['array_fmax_mhz']:.0f}" for s in sizes)
     lines.append(f"| {b} | {r4['acc_bits']} | {r4['multiplier_area_um2']:,.0f} | {r4['multiplier_area_um2'] / by[(8, 4)]['multiplier_area_um2']:.3f} | {r4['pe_area_um2']:,.0f} | {r4['pe_area_um2'] / ref:.3f} | {(b / 8) ** 2:.3f} | {r4['pe_fmax_mhz']:.0f} | {cells} |")
 lines += ["", f"Post-processing lane (`faq_post`, precision-independent): {post_area:,.0f} µm² ({post_cells} cells), {post_fmax:.0f} MHz.",
           "", "![PE area vs bits](scaling_pe_area.svg) (PNG: `scaling_pe_area.png`)"]
@@ -113,4 +116,6 @@ text = doc.read_text() if doc.exists() else "# Scaling with precision\n\n<!-- BE
 begin, end = "<!-- BEGIN GENERATED: scripts/synth_sweep.py -->", "<!-- END GENERATED: scripts/synth_sweep.py -->"
 head, rest = text.split(begin)
 doc.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end)[1])
-print(f"PE area W4A4/W8A8 = {summary['pe_area_ratio_w4a4_w8a8']:.3f} -> docs/scaling.md, docs/scaling.json")
+print(f"PE area W4A4/W8A8 = {summary['pe_area_ratio_w4a4_w8a8']:.3f} alone, "
+      + ", ".join(f"{summary[f'array_pe_area_ratio_w4a4_w8a8_{s}x{s}']:.3f} per PE in the {s}x{s} array" for s in sizes)
+      + " -> docs/scaling.md, docs/scaling.json")

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <bit>
 
 namespace faq::hw {
 
@@ -155,6 +157,28 @@ Module array_module(const AcceleratorConfig& config) {
   const auto p_v = m.wire("p_v", (R + 1) * C * w.psum);
   const auto w_v = m.wire("w_v", (R + 1) * C * w.weight);
   m.lint_on("UNUSEDSIGNAL");
+  // The partial sum leaving row r holds what r + 1 PEs added. An activation is a signed or an unsigned lane of at
+  // most act_bits bits (in [-2^(act_bits-1), 2^act_bits - 1], though its port has a bit more), a weight a signed
+  // weight_bits one, so a product's magnitude is below 2^(act_bits + weight_bits - 1); so is a scalable PE's sum of
+  // two or four narrower products (W8A8 PEs: at most 2 x 15 x 128 for W4A8). The sum then needs
+  // act_bits + weight_bits + ceil(log2(r + 1)) bits (at most the accumulator's). Row r + 1 takes only those low
+  // bits, sign-extended, so that synthesis keeps no more of each PE's register and adder than its row needs.
+  auto row_bits = [&](int r) {
+    return std::min(w.psum, config.act_bits + config.weight_bits + static_cast<int>(std::bit_width(static_cast<unsigned>(r))));
+  };
+  const auto p_in = m.wire("p_in", R * C * w.psum);
+  {
+    m.comment("each row's partial sums in, from the low bits the row above needs (sign-extended)");
+    for (int r = 0; r < R; ++r) {
+      const int keep = r == 0 ? w.psum : row_bits(r - 1);
+      m.generate_for("c", C, fmt::format("sums_in_{}", r), [&](Module& g) {
+        const std::string above = fmt::format("{}[({}+c)*{}+:{}]", p_v.name, r * C, w.psum, keep);
+        const std::string top = fmt::format("{}[({}+c)*{}+{}]", p_v.name, r * C, w.psum, keep - 1);
+        g.assign(fmt::format("{}[({}+c)*{}+:{}]", p_in.name, r * C, w.psum, w.psum),
+                 keep == w.psum ? above : fmt::format("{{{{{}{{{}}}}}, {}}}", w.psum - keep, top, above));
+      });
+    }
+  }
   m.comment("input skew: row r's lane passes r + 1 registers (one common input register, r of skew)");
   for (int r = 0; r < R; ++r) {
     // One shift register per row holding (activation, valid, bank) per stage; stage r feeds the row.
@@ -186,7 +210,7 @@ Module array_module(const AcceleratorConfig& config) {
                   {"a_in", fmt::format("{}[{}*{}+:{}]", a_h.name, idx, w.act, w.act)},
                   {"a_valid_in", fmt::format("{}[{}]", v_h.name, idx)},
                   {"a_bank_in", fmt::format("{}[{}]", b_h.name, idx)},
-                  {"psum_in", fmt::format("{}[{}*{}+:{}]", p_v.name, vin, w.psum, w.psum)},
+                  {"psum_in", fmt::format("{}[{}*{}+:{}]", p_in.name, vin, w.psum, w.psum)},
                   {"w_in", fmt::format("{}[{}*{}+:{}]", w_v.name, vin, w.weight, w.weight)},
                   {"w_shift", w_shift},
                   {"w_bank", w_bank},
@@ -203,14 +227,17 @@ Module array_module(const AcceleratorConfig& config) {
     });
   });
   m.comment("output de-skew: column c passes C - c registers, so that the whole line leaves together");
+  const int sb = row_bits(R - 1);  // the bits of a column's sum (sign-extended to the accumulator's width)
   for (int c = 0; c < C; ++c) {
     const int stages = C - c;
-    const auto d = m.reg(fmt::format("deskew_{}", c), w.psum * stages);
-    const std::string fresh = fmt::format("{}[{}+:{}]", p_v.name, (R * C + c) * w.psum, w.psum);
+    const auto d = m.reg(fmt::format("deskew_{}", c), sb * stages);
+    const std::string fresh = fmt::format("{}[{}+:{}]", p_v.name, (R * C + c) * w.psum, sb);
     m.always_ff(clk, [&](Block& b) {
-      b.assign(d, stages == 1 ? fresh : fmt::format("{{{}[{}:0], {}}}", d.name, w.psum * (stages - 1) - 1, fresh));
+      b.assign(d, stages == 1 ? fresh : fmt::format("{{{}[{}:0], {}}}", d.name, sb * (stages - 1) - 1, fresh));
     });
-    m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * w.psum, w.psum), fmt::format("{}[{}+:{}]", d.name, w.psum * (stages - 1), w.psum));
+    const std::string sum = fmt::format("{}[{}+:{}]", d.name, sb * (stages - 1), sb);
+    m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * w.psum, w.psum),
+             sb == w.psum ? sum : fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", w.psum - sb, d.name, sb * stages - 1, sum));
   }
   // The valid bit of the last column travels with its partial sum (the PE's output register, then d[0]; in a
   // scalable PE the registered sum first).

@@ -2,7 +2,7 @@
 # The whole scaling report from scratch (docs/scaling.md, docs/energy.json, docs/accel_area.json, docs/fpga.md and
 # their plots): the precision sweep (Yosys + OSU 0.18 um + OpenSTA), energy per ResNet-18 inference, the whole
 # accelerator's area per module (SRAM model for the buffers), FPGA resources. Needs a build
-# (make) with hw/ and golden/ (faq-train makes the random-init ResNet-18 models when missing). About 20 minutes.
+# (make) with hw/ and golden/ (faq-train makes the random-init ResNet-18 models when missing). About 30 minutes.
 # Usage: scripts/scaling_report.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -24,6 +24,7 @@
 #include "faq/packing.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -1014,7 +1015,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(res_beats, fmt::format("(st_res_bytes + 16'd{}) >> {}", P - 1, lp));
   // STORE: lines from ACC, one per cycle while there is credit
   const auto store_feed = m.wire("store_feed");
-  // with fewer post-processing lanes than columns, a line enters their input register when it is free (below)
+  // with fewer post-processing lanes than columns or digit-serial ones, a line enters their input register when it
+  // is free (below)
   if (LC > 1) m.wire("pp_free");
   m.assign(store_feed, fmt::format("st_busy && st_kind == 2'd0 && st_feeding && st_credit{}", LC > 1 ? " && pp_free" : ""));
   const auto st_last_line = m.wire("st_last_line");
@@ -1173,7 +1175,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   if (D > 1) pp_regs.push_back({"pp_d", clog2(D)});
   const std::string last_digit = D > 1 ? fmt::format("pp_d == {}'d{}", clog2(D), D - 1) : "",
                     last_group = G > 1 ? fmt::format("pp_g == {}'d{}", gw, G - 1) : "";
-  const std::string group_done = D > 1 ? last_digit : "1'b1", line_done = G > 1 && D > 1 ? last_group + " && " + last_digit : G > 1 ? last_group : last_digit;
+  std::vector<std::string> line_end;  // the line's last cycle in the lanes: its last group's last digit
+  if (G > 1) line_end.push_back(last_group);
+  if (D > 1) line_end.push_back(last_digit);
+  const std::string line_done = fmt::format("{}", fmt::join(line_end, " && "));
   std::string lane_x = "feed_x", lane_y = "feed_y", lane_param = "st_param_line", lane_add = "feed_add";
   if (LC > 1) {
     for (const auto& [name, width] : pp_regs) m.reg(name, width);
@@ -1206,7 +1211,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
             if (G > 1) g.assign("pp_g", fmt::format("pp_g + {}'d1", gw));
             g.if_(line_done, [&](Block& x) { x.assign("pp_busy", "1'b0"); });
           };
-          if (D > 1) t.if_(group_done, next_group); else next_group(t);
+          if (D > 1) t.if_(last_digit, next_group); else next_group(t);
         });
         e.if_("feed", [&](Block& t) {
           t.assign("pp_busy", "1'b1");
@@ -1224,19 +1229,17 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ppu_out = m.wire("ppu_out", PLN * 64);
   m.lint_on("UNUSEDSIGNAL");
-  // an element enters the lanes (a digit-serial lane takes it on its first digit)
-  const std::string entering = D > 1 ? fmt::format("pp_busy && pp_d == {}'d0", clog2(D)) : "pp_busy";
-  if (D > 1) m.assign(m.wire("lane_load"), entering);
+  // an element enters the lanes from their input register (a digit-serial lane takes it on its first digit)
+  if (D > 1) m.assign(m.wire("lane_load"), fmt::format("pp_busy && pp_d == {}'d0", clog2(D)));
+  const std::string entering = D > 1 ? "lane_load" : "pp_busy";
   for (int c = 0; c < PLN; ++c) {
     const int e = c * param_entry;
-    std::vector<std::pair<std::string, std::string>> ports = {{"clk", "clk"}};
-    if (D > 1) ports.push_back({"load", "lane_load"});  // a digit-serial lane's operands enter
-    for (auto port : std::vector<std::pair<std::string, std::string>>{
-             {"mode_add", lane_add}, {"x", fmt::format("{}[{}:{}]", lane_x, c * 32 + 31, c * 32)},
-             {"y", fmt::format("{}[{}:{}]", lane_y, c * kValueBits + kValueBits - 1, c * kValueBits)}, {"a", fmt::format("{}[{}:{}]", lane_param, e + 31, e)},
-             {"b", fmt::format("{}[{}:{}]", lane_param, e + 63, e + 32)}, {"shift", fmt::format("{}[{}:{}]", lane_param, e + param_entry - 1, e + 64)},
-             {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}})
-      ports.push_back(std::move(port));
+    std::vector<std::pair<std::string, std::string>> ports = {
+        {"clk", "clk"}, {"mode_add", lane_add}, {"x", fmt::format("{}[{}:{}]", lane_x, c * 32 + 31, c * 32)},
+        {"y", fmt::format("{}[{}:{}]", lane_y, c * kValueBits + kValueBits - 1, c * kValueBits)}, {"a", fmt::format("{}[{}:{}]", lane_param, e + 31, e)},
+        {"b", fmt::format("{}[{}:{}]", lane_param, e + 63, e + 32)}, {"shift", fmt::format("{}[{}:{}]", lane_param, e + param_entry - 1, e + 64)},
+        {"lo", "sat_lo"}, {"hi", "sat_hi"}, {"out", fmt::format("ppu_out[{}:{}]", c * 64 + 63, c * 64)}};
+    if (D > 1) ports.insert(ports.begin() + 1, {"load", entering});
     m.instance("faq_post", fmt::format("post_{}", c), ports);
   }
   // beside the PPU: valid, last, bypass, address, [G > 1: last group,] and the raw values (max pooling bypasses
@@ -1246,7 +1249,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto post_delay = m.reg("post_delay", PL * pw);
   const auto post_in = m.wire("post_in", pw);
   m.assign(post_in, LC == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
-                            : fmt::format("{{{}, pp_last, pp_bypass, pp_addr, {}{}}}", D > 1 ? "lane_load" : entering,
+                            : fmt::format("{{{}, pp_last, pp_bypass, pp_addr, {}{}}}", entering,
                                           G > 1 ? fmt::format("pp_g == {}'d{}, ", gw, G - 1) : "", lane_x));
   const auto post_out = m.wire("post_out", pw);
   m.assign(post_out, fmt::format("post_delay[{}:{}]", PL * pw - 1, (PL - 1) * pw));

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <initializer_list>
+#include <string>
 
 namespace faq {
 namespace {
@@ -96,26 +98,34 @@ TEST(Config, Scalable) {
   EXPECT_EQ(scalable.acc_lines(), base.acc_lines());
 }
 
+// A field whose absence keeps every older configuration's hash: `changed` (base with `field` set to a non-default
+// value) names it in its canonical text as `text`, hashes differently and survives a JSON round trip; each of `bad`
+// is refused with the file and the field named.
+void expect_optional_field(const AcceleratorConfig& base, const AcceleratorConfig& changed, const std::string& field,
+                           const std::string& text, std::initializer_list<int> bad) {
+  EXPECT_EQ(base.canonical().find(field), std::string::npos) << base.canonical();
+  EXPECT_NE(changed.canonical().find(text), std::string::npos) << changed.canonical();
+  EXPECT_NE(changed.hash(), base.hash());
+  EXPECT_EQ(AcceleratorConfig::from_json(changed.to_json(), "round trip").canonical(), changed.canonical());
+  for (int value : bad) {
+    auto j = base.to_json();
+    j[field] = value;
+    try {
+      (void)AcceleratorConfig::from_json(j, "board.json");
+      ADD_FAILURE() << field << " = " << value << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("board.json: field '" + field + "'"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Config, DramAddressBits) {
   // 32 (absent) keeps every older configuration's hash; fewer bits are a different accelerator
   const AcceleratorConfig base = AcceleratorConfig::load("tiny");
   AcceleratorConfig narrow = base;
   narrow.dram_addr_bits = 17;
-  EXPECT_EQ(base.canonical().find("dram_addr_bits"), std::string::npos) << base.canonical();
-  EXPECT_NE(narrow.canonical().find("dram_addr_bits=17;"), std::string::npos) << narrow.canonical();
-  EXPECT_NE(narrow.hash(), base.hash());
-  EXPECT_EQ(AcceleratorConfig::from_json(narrow.to_json(), "round trip").canonical(), narrow.canonical());
+  expect_optional_field(base, narrow, "dram_addr_bits", "dram_addr_bits=17;", {11, 33});
   EXPECT_EQ(narrow.dram_bytes(), std::uint64_t{1} << 17);
-  for (int bits : {11, 33}) {
-    auto j = base.to_json();
-    j["dram_addr_bits"] = bits;
-    try {
-      (void)AcceleratorConfig::from_json(j, "board.json");
-      ADD_FAILURE() << bits << " accepted";
-    } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("board.json: field 'dram_addr_bits'"), std::string::npos) << e.what();
-    }
-  }
 }
 
 TEST(Config, PostLanes) {
@@ -137,23 +147,10 @@ TEST(Config, PostMultCycles) {
   const AcceleratorConfig base = AcceleratorConfig::load("edge");
   AcceleratorConfig serial = base;
   serial.post_mult_cycles = 8;
-  EXPECT_EQ(base.canonical().find("post_mult_cycles"), std::string::npos) << base.canonical();
-  EXPECT_NE(serial.canonical().find("post_mult_cycles=8;"), std::string::npos) << serial.canonical();
-  EXPECT_NE(serial.hash(), base.hash());
-  EXPECT_EQ(AcceleratorConfig::from_json(serial.to_json(), "round trip").canonical(), serial.canonical());
-  EXPECT_EQ(base.lane_cycles(), 8);    // 8 columns, one lane
+  expect_optional_field(base, serial, "post_mult_cycles", "post_mult_cycles=8;", {0, 3, 16});
+  EXPECT_EQ(base.lane_cycles(), 8);  // 8 columns, one lane
   EXPECT_EQ(serial.lane_cycles(), 64);
   EXPECT_EQ(timing::post_latency(serial), timing::kPostLatency + 7);
-  for (int cycles : {0, 3, 16}) {
-    auto j = base.to_json();
-    j["post_mult_cycles"] = cycles;
-    try {
-      (void)AcceleratorConfig::from_json(j, "board.json");
-      ADD_FAILURE() << cycles << " accepted";
-    } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("board.json: field 'post_mult_cycles'"), std::string::npos) << e.what();
-    }
-  }
 }
 
 TEST(Config, RejectsMissingFileAndBadJson) {

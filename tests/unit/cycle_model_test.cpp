@@ -154,20 +154,22 @@ TEST(CycleModel, SerialIssueWaitsForEveryEarlierInstruction) {
   }
 }
 
+// Cycles ST is busy with a STORE of `lines` lines after CONFIG.
+std::uint64_t store_cycles(const AcceleratorConfig& c, std::uint64_t lines) {
+  CycleModel m(c);
+  m.issue(config8());
+  const Timing t = m.issue(store(0, lines));
+  return t.busy_until - t.issue;
+}
+
 TEST(CycleModel, FewerPostLanesTakeGCyclesPerLine) {
   // tiny with one post-processing lane for its 4 columns: a STORE line enters the lanes every 4 cycles (its
   // write needs one beat) and spends 4 cycles in them; VADD lines likewise when their reads take fewer cycles
   AcceleratorConfig one = tiny();
   one.post_lanes = 1;
   const std::uint64_t lines = 50;
-  auto store_cycles = [&](const AcceleratorConfig& c) {
-    CycleModel m(c);
-    m.issue(config8());
-    const Timing t = m.issue(store(0, lines));
-    return t.busy_until - t.issue;
-  };
-  EXPECT_EQ(store_cycles(tiny()), lines + 4 + 2);                          // one line per cycle, post-processing, write
-  EXPECT_EQ(store_cycles(one), 1 + (lines - 1) * 4 + 4 + 2 + 4);         // + the last line's 4 cycles in the lanes
+  EXPECT_EQ(store_cycles(tiny(), lines), lines + 4 + 2);                   // one line per cycle, post-processing, write
+  EXPECT_EQ(store_cycles(one, lines), 1 + (lines - 1) * 4 + 4 + 2 + 4);  // + the last line's 4 cycles in the lanes
   CycleModel m(one);
   m.issue(config8());
   const Timing v = m.issue(make(Opcode::Vadd, {{isa::Vadd::count, 5}}));
@@ -183,14 +185,8 @@ TEST(CycleModel, DigitSerialLanesTakeTheirCyclesPerElement) {
   two.post_mult_cycles = 4;
   serial.post_mult_cycles = 2;
   const std::uint64_t lines = 50;
-  auto store_cycles = [&](const AcceleratorConfig& c) {
-    CycleModel m(c);
-    m.issue(config8());
-    const Timing t = m.issue(store(0, lines));
-    return t.busy_until - t.issue;
-  };
-  EXPECT_EQ(store_cycles(two), 1 + (lines - 1) * 8 + 4 + 2 + 8);
-  EXPECT_EQ(store_cycles(serial), 1 + (lines - 1) * 2 + 4 + 2 + 2);
+  EXPECT_EQ(store_cycles(two, lines), 1 + (lines - 1) * 8 + 4 + 2 + 8);
+  EXPECT_EQ(store_cycles(serial, lines), 1 + (lines - 1) * 2 + 4 + 2 + 2);
 }
 
 TEST(CycleModel, ConfigAndHaltWaitForEveryUnit) {

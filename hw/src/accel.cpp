@@ -582,7 +582,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // group is at least a beat (PARAM lines are never padded: docs/isa.md).
   const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: groups per line, lanes
   const int D = cfg.post_mult_cycles, LC = cfg.lane_cycles();      // cycles per element in a lane, per line
-  const int gw = clog2(G);
+  const int gw = clog2(G), digit_w = clog2(D);
   const bool param_by_group = G > 1 && packing::kParamEntryBytes * PLN >= P;
   const auto param = param_by_group ? sync_memory(m, "param", PLN * param_entry, cfg.param_lines() * G)
                                     : sync_memory(m, "param", C * param_entry, cfg.param_lines());
@@ -1116,7 +1116,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   auto widened = [&](const std::string& name, int bits) {
     std::string cat;
     for (int c = C - 1; c >= 0; --c)
-      cat += fmt::format("{}{{{{{}{{{}[{}]}}}}, {}[{}:{}]}}", cat.empty() ? "" : ", ", 32 - bits, name, c * bits + bits - 1, name, c * bits + bits - 1, c * bits);
+      cat += fmt::format("{}{}", cat.empty() ? "" : ", ",
+                         sign_extend(fmt::format("{}[{}:{}]", name, c * bits + bits - 1, c * bits), fmt::format("{}[{}]", name, c * bits + bits - 1), 32 - bits));
     return "{" + cat + "}";
   };
   {
@@ -1172,8 +1173,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // lanes (D = post_mult_cycles > 1) hold each group D cycles (digit pp_d), so a line takes LC = G x D cycles.
   Regs pp_regs = {{"pp_busy", 1}};
   if (G > 1) pp_regs.push_back({"pp_g", gw});
-  if (D > 1) pp_regs.push_back({"pp_d", clog2(D)});
-  const std::string last_digit = D > 1 ? fmt::format("pp_d == {}'d{}", clog2(D), D - 1) : "",
+  if (D > 1) pp_regs.push_back({"pp_d", digit_w});
+  const std::string last_digit = D > 1 ? fmt::format("pp_d == {}'d{}", digit_w, D - 1) : "",
                     last_group = G > 1 ? fmt::format("pp_g == {}'d{}", gw, G - 1) : "";
   std::vector<std::string> line_end;  // the line's last cycle in the lanes: its last group's last digit
   if (G > 1) line_end.push_back(last_group);
@@ -1206,7 +1207,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     m.always_ff(clk, [&](Block& b) {
       b.if_("rst || start", [&](Block& t) { t.assign("pp_busy", "1'b0"); }, [&](Block& e) {
         e.if_("pp_busy", [&](Block& t) {
-          if (D > 1) t.assign("pp_d", fmt::format("pp_d + {}'d1", clog2(D)));
+          if (D > 1) t.assign("pp_d", fmt::format("pp_d + {}'d1", digit_w));
           auto next_group = [&](Block& g) {
             if (G > 1) g.assign("pp_g", fmt::format("pp_g + {}'d1", gw));
             g.if_(line_done, [&](Block& x) { x.assign("pp_busy", "1'b0"); });
@@ -1216,7 +1217,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
         e.if_("feed", [&](Block& t) {
           t.assign("pp_busy", "1'b1");
           if (G > 1) t.assign("pp_g", fmt::format("{}'d0", gw));
-          if (D > 1) t.assign("pp_d", fmt::format("{}'d0", clog2(D)));
+          if (D > 1) t.assign("pp_d", fmt::format("{}'d0", digit_w));
           t.assign(pp_x, "feed_x").assign(pp_y, "feed_y");
           t.assign(pp_add, "feed_add").assign(pp_bypass, "feed_bypass").assign(pp_addr, "feed_addr").assign(pp_last, "feed_last");
         });
@@ -1230,7 +1231,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto ppu_out = m.wire("ppu_out", PLN * 64);
   m.lint_on("UNUSEDSIGNAL");
   // an element enters the lanes from their input register (a digit-serial lane takes it on its first digit)
-  if (D > 1) m.assign(m.wire("lane_load"), fmt::format("pp_busy && pp_d == {}'d0", clog2(D)));
+  if (D > 1) m.assign(m.wire("lane_load"), fmt::format("pp_busy && pp_d == {}'d0", digit_w));
   const std::string entering = D > 1 ? "lane_load" : "pp_busy";
   for (int c = 0; c < PLN; ++c) {
     const int e = c * param_entry;

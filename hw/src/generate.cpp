@@ -68,7 +68,7 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   // two levels (Bit Fusion's fusion): pairs p = m0 + m2·2^s and q = m1 + m3·2^s (s = 4 in W8A8, else 0), then
   // p + q·2^t (t = 0 in W4A4, else 4). |product| <= 256: p and q fit 15 bits, the sum 20.
   const auto p = m.wire("pair0", 15, true), q = m.wire("pair1", 15, true), sum = m.wire("sum", 20, true);
-  auto widen = [](const std::string& v, int from, int to) { return fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", to - from, v, from - 1, v); };
+  auto widen = [](const std::string& v, int from, int to) { return sign_extend(v, fmt::format("{}[{}]", v, from - 1), to - from); };
   const std::string w8a8 = fmt::format("!{} && !{}", a4, w4), w4a4 = fmt::format("{} && {}", a4, w4);
   m.assign(p, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[0], 10, 15), w8a8, widen(mk[2], 10, 15), widen(mk[2], 10, 15)));
   m.assign(q, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[1], 10, 15), w8a8, widen(mk[3], 10, 15), widen(mk[3], 10, 15)));
@@ -119,8 +119,7 @@ Module pe_module(const AcceleratorConfig& config) {
   // keeps its low bits where it is wider).
   const auto extended = m.wire("product_ext", w.psum, true);
   m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
-                                              : "{{" + std::to_string(w.psum - product_width) + "{" + product.name + "[" +
-                                                    std::to_string(product_width - 1) + "]}}, " + product.name + "}");
+                                              : sign_extend(product.name, fmt::format("{}[{}]", product.name, product_width - 1), w.psum - product_width));
   m.always_ff(clk, [&](Block& b) {
     b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
     b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended.name));
@@ -174,8 +173,7 @@ Module array_module(const AcceleratorConfig& config) {
       m.generate_for("c", C, fmt::format("sums_in_{}", r), [&](Module& g) {
         const std::string above = fmt::format("{}[({}+c)*{}+:{}]", p_v.name, r * C, w.psum, keep);
         const std::string top = fmt::format("{}[({}+c)*{}+{}]", p_v.name, r * C, w.psum, keep - 1);
-        g.assign(fmt::format("{}[({}+c)*{}+:{}]", p_in.name, r * C, w.psum, w.psum),
-                 keep == w.psum ? above : fmt::format("{{{{{}{{{}}}}}, {}}}", w.psum - keep, top, above));
+        g.assign(fmt::format("{}[({}+c)*{}+:{}]", p_in.name, r * C, w.psum, w.psum), sign_extend(above, top, w.psum - keep));
       });
     }
   }
@@ -237,7 +235,7 @@ Module array_module(const AcceleratorConfig& config) {
     });
     const std::string sum = fmt::format("{}[{}+:{}]", d.name, sb * (stages - 1), sb);
     m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * w.psum, w.psum),
-             sb == w.psum ? sum : fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", w.psum - sb, d.name, sb * stages - 1, sum));
+             sign_extend(sum, fmt::format("{}[{}]", d.name, sb * stages - 1), w.psum - sb));
   }
   // The valid bit of the last column travels with its partial sum (the PE's output register, then d[0]; in a
   // scalable PE the registered sum first).
@@ -255,9 +253,8 @@ Module array_module(const AcceleratorConfig& config) {
 
 Module post_module(int mult_cycles) {
   const int D = mult_cycles, w = 32 / D;  // digit-serial (D > 1): w bits of q and s per cycle, most significant first
-  Module m("faq_post", D == 1 ? std::string("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), 4 stages")
-                              : fmt::format("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), {} stages, "
-                                            "digit-serial: an element every {} cycles (`load`)", kPostLatency + D - 1, D));
+  Module m("faq_post", fmt::format("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), {} stages{}",
+                                   timing::lane_latency(D), D == 1 ? "" : fmt::format(", digit-serial: an element every {} cycles (`load`)", D)));
   const auto clk = m.input("clk");
   if (D > 1) m.input("load");
   const auto mode_add = m.input("mode_add");
@@ -292,7 +289,7 @@ Module post_module(int mult_cycles) {
     // would be mapped at the product's width on both operands
     auto shift_add = [&](const Signal& product, const std::string& operand, int operand_bits, const Signal& digit) {
       const int pw = operand_bits + w + 1;
-      const std::string wide = fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", w + 1, operand, operand_bits - 1, operand);
+      const std::string wide = sign_extend(operand, fmt::format("{}[{}]", operand, operand_bits - 1), w + 1);
       std::string sum;
       for (int i = 0; i <= w; ++i)
         sum += fmt::format("{}({{{}{{{}[{}]}}}} & ({} << {}))", i == 0 ? "" : i == w ? " - " : " + ", pw, digit.name, i, wide, i);
@@ -314,7 +311,7 @@ Module post_module(int mult_cycles) {
     const int step = 1 << k, need = tw + step - 1;  // the bits the later stages (shifts below `step`) read
     const auto u = m.wire(fmt::format("shifted_{}", step), need);
     const std::string moved = step + need <= avail ? fmt::format("{}[{}:{}]", prev, step + need - 1, step)
-                                                   : fmt::format("{{{{{}{{{}[63]}}}}, {}[{}:{}]}}", step + need - avail, s2_sum.name, prev, avail - 1, step);
+                                                   : sign_extend(fmt::format("{}[{}:{}]", prev, avail - 1, step), s2_sum.name + "[63]", step + need - avail);
     m.assign(u, fmt::format("{}[{}] ? {} : {}[{}:0]", s2_shift.name, k, moved, prev, need - 1));
     prev = u.name;
     avail = need;
@@ -349,7 +346,7 @@ Module post_module(int mult_cycles) {
         e.assign(s1_q, fmt::format("{} << {}", s1_q.name, w)).assign(s1_s, fmt::format("{} << {}", s1_s.name, w));
       });
       blk.assign("s1_first", "load");
-      auto extended = [](const Signal& v) { return fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", 64 - v.width, v.name, v.width - 1, v.name); };
+      auto extended = [](const Signal& v) { return sign_extend(v.name, fmt::format("{}[{}]", v.name, v.width - 1), 64 - v.width); };
       blk.assign(s2_sum, fmt::format("(s1_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, extended(product_1), extended(product_2)));
     }
     blk.assign(s2_shift, s1_shift);

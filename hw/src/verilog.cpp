@@ -22,6 +22,11 @@ std::string lit(int width, std::int64_t value, bool is_signed) {
   return fmt::format("{}'{}d{}", width, s, value);
 }
 
+std::string sign_extend(const std::string& value, const std::string& sign, int extra) {
+  if (extra < 0) throw std::logic_error("sign extension by a negative width");
+  return extra == 0 ? value : fmt::format("{{{{{}{{{}}}}}, {}}}", extra, sign, value);
+}
+
 struct Block::Stmt {
   enum Kind { Assign, If, Case, Comment } kind = Assign;
   std::string a, b;  // assign: lhs, rhs; if: condition; case: selector; comment: text

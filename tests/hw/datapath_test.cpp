@@ -363,7 +363,7 @@ void check_post(int cycles, std::uint64_t seed) {
     m.lo = static_cast<std::uint32_t>(in.lo) & bounds_mask;
     m.hi = static_cast<std::uint32_t>(in.hi) & bounds_mask;
   };
-  const int latency = kPostLatency + cycles - 1;  // timing::post_latency: edges from the load to the result
+  const int latency = timing::lane_latency(cycles);  // edges from the load to the result
   std::deque<std::pair<long, In>> inflight;      // the edge that registers each element's result
   int checked = 0;
   arith::Range range{};

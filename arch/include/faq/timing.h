@@ -13,7 +13,8 @@ inline constexpr int kPostLatency = 4;
 
 // Clock edges from the one that captures an element into a lane to the one that registers its result: a
 // digit-serial lane (post_mult_cycles = n > 1) sums its products over n cycles instead of one.
-constexpr int post_latency(const AcceleratorConfig& config) { return kPostLatency + config.post_mult_cycles - 1; }
+constexpr int lane_latency(int mult_cycles) { return kPostLatency + mult_cycles - 1; }
+constexpr int post_latency(const AcceleratorConfig& config) { return lane_latency(config.post_mult_cycles); }
 
 // Clock edges from the one that captures an activation line into the array to the one that registers its
 // output line: one input register, r skew stages and c right moves to reach PE (r, c), rows down, cols - c

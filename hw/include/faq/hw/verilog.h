@@ -25,6 +25,10 @@ struct Signal {
 // Literal of `width` bits, e.g. lit(8, 5) = "8'd5", lit(8, -1, true) = "-8'sd1".
 std::string lit(int width, std::int64_t value, bool is_signed = false);
 
+// `value` widened by `extra` copies of `sign` (an expression for its sign bit): "{{extra{sign}}, value}", or `value`
+// itself when extra is 0.
+std::string sign_extend(const std::string& value, const std::string& sign, int extra);
+
 // Statements of a process.
 class Block {
  public:

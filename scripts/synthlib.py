@@ -8,6 +8,8 @@ BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
 BENCH = ROOT / "out/bench"
 
 LIB = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
+# Yosys: a design flattened and mapped onto the library's cells (format with top=...)
+MAP = f"synth -top {{top}} -flatten; dfflibmap -liberty {LIB}; abc -liberty {LIB}; opt_clean"
 
 # FPGA families: the Yosys synthesis command and the cells of each kind in its `stat` (docs/fpga.md)
 FPGA_FAMILIES = {
@@ -39,8 +41,7 @@ def fmax_mhz(netlist, top, out):
 def synthesize(files, top, out):
     """(area in um^2, cell count, Fmax in MHz) of `top` from `files`, flattened and mapped to the library."""
     netlist = out / f"{top}_{files[0].parent.name}_mapped.v"
-    script = f"read_verilog {' '.join(map(str, files))}; synth -top {top} -flatten; dfflibmap -liberty {LIB}; " \
-             f"abc -liberty {LIB}; opt_clean; stat -liberty {LIB}; write_verilog -noattr {netlist}"
+    script = f"read_verilog {' '.join(map(str, files))}; {MAP.format(top=top)}; stat -liberty {LIB}; write_verilog -noattr {netlist}"
     log = subprocess.run(["yosys", "-p", script], check=True, capture_output=True, text=True).stdout
     chip = re.findall(r"Chip area for module '\\\\?%s': ([0-9.]+)" % top, log)
     cells = re.findall(r"Number of cells:\s+([0-9]+)", log)

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 namespace faq::cli {
 
@@ -33,6 +34,7 @@ struct Options {
   std::string emit;
   std::string dump_after;
   std::string program;
+  std::string mac_energy;
   int mem_latency = sim::TimingOptions{}.mem_latency;
   bool json = false;
   bool layers = false;
@@ -45,6 +47,15 @@ void add_common(CLI::App* sub, Options& o) {
   sub->add_option("--mem-latency", o.mem_latency, "cycle model: cycles from a DRAM read request to its data")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  sub->add_option("--mac-energy", o.mac_energy,
+                  "price MACs from this table of energies measured on the synthesized arrays (docs/mac_energy.json, "
+                  "scripts/mac_energy.py) instead of the Horowitz model");
+}
+
+// The MAC energy table of --mac-energy, when given (read before compiling: a bad file fails fast).
+std::optional<sim::MacEnergies> mac_energies(const Options& o) {
+  if (o.mac_energy.empty()) return std::nullopt;
+  return sim::MacEnergies::load(o.mac_energy);
 }
 
 // The MACs the array could have done in a layer's cycles: PEs x cycles, times the products per PE and cycle of a
@@ -55,8 +66,8 @@ double mac_slots(const Layer& layer, const AcceleratorConfig& config, const sim:
 
 // Per layer: op, output shape, MACs, instructions and the cycle model's account.
 nlohmann::json layer_summary(const Model& model, const compiler::Program& program, const AcceleratorConfig& config,
-                             const std::vector<sim::LayerTiming>& timing) {
-  const auto energy = sim::energy_layers(program.code, program.layer_first, config);
+                             const std::vector<sim::LayerTiming>& timing, const std::optional<sim::MacEnergies>& mac_table) {
+  const auto energy = sim::energy_layers(program.code, program.layer_first, config, mac_table ? &*mac_table : nullptr);
   nlohmann::json layers = nlohmann::json::array();
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const std::size_t end = l + 1 < model.layers.size() ? program.layer_first[l + 1] : program.code.size() - 1;
@@ -128,6 +139,7 @@ Subcommand add_compile(CLI::App& app) {
   return {sub, [o] {
             const Model model = read_faq(o->model);
             const AcceleratorConfig config = AcceleratorConfig::load(o->config);
+            const auto macs = mac_energies(*o);
             const auto start = std::chrono::steady_clock::now();
             const compiler::Program program = compiler::compile(model, config, [&](const compiler::Pass& pass, const compiler::Module& m) {
               if (o->dump_after == "all" || o->dump_after == pass.name) fmt::print("; IR after {}\n{}", pass.name, compiler::to_text(m));
@@ -146,7 +158,7 @@ Subcommand add_compile(CLI::App& app) {
               if (!listing) fail_input("{}.s: cannot write", prefix);
             }
             const auto timing = sim::time_layers(program.code, program.layer_first, config, {.mem_latency = o->mem_latency});
-            const auto layers = layer_summary(model, program, config, timing);
+            const auto layers = layer_summary(model, program, config, timing, macs);
             const Totals t = totals(model, config, timing);
             if (o->json) {
               fmt::print("{}\n", nlohmann::json{{"model", o->model}, {"config", config.name}, {"config_hash", config.hash_hex()},
@@ -178,6 +190,7 @@ Subcommand add_run(CLI::App& app) {
             const Model model = read_faq(o->model);
             if (model.test_vectors.empty()) fail_input("{}: the model has no test vectors to compare with", o->model);
             const AcceleratorConfig config = AcceleratorConfig::load(o->config);
+            const auto macs = mac_energies(*o);
             compiler::Program program = compiler::compile(model, config);
             if (!o->program.empty()) compiler::load_program_files(program, o->program, config, o->model);
             const auto start = std::chrono::steady_clock::now();
@@ -198,7 +211,7 @@ Subcommand add_run(CLI::App& app) {
             }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const auto timing = sim::time_layers(program.code, program.layer_first, config, {.mem_latency = o->mem_latency});
-            const auto summary = layer_summary(model, program, config, timing);
+            const auto summary = layer_summary(model, program, config, timing, macs);
             if (o->layers) print_layers(summary);
             if (o->energy) {
               fmt::print("{:<22} {:>12} {:>12} {:>12} {:>12}\n", "layer", "MAC uJ", "on-chip uJ", "DRAM uJ", "total uJ");
@@ -209,8 +222,9 @@ Subcommand add_run(CLI::App& app) {
                 mac += a, onchip += b, dram += c;
                 fmt::print("{:<22} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f}\n", l["name"].get<std::string>(), a, b, c, a + b + c);
               }
-              fmt::print("energy per inference: {:.1f} uJ (MAC {:.1f}, on-chip memory {:.1f}, DRAM {:.1f}; Horowitz 45 nm event energies)\n",
-                         mac + onchip + dram, mac, onchip, dram);
+              fmt::print("energy per inference: {:.1f} uJ (MAC {:.1f}, on-chip memory {:.1f}, DRAM {:.1f}; {})\n", mac + onchip + dram, mac,
+                         onchip, dram,
+                         macs ? fmt::format("MACs from {}, other events Horowitz 45 nm", macs->source) : "Horowitz 45 nm event energies");
             }
             const Totals t = totals(model, config, timing);
             fmt::print("bit-exact: {}/{} layers, {} test vectors, {} on {} ({} instructions, {:.0f} MAC/s simulated); "

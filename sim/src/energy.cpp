@@ -1,7 +1,8 @@
 // Events per instruction (the same fields the cycle model reads), priced by EnergyCosts:
 //   LOAD     DRAM bytes read; buffer lines written (line bits of the buffer)
 //   PRELOAD  rows WBUF lines read
-//   MATMUL   lines x rows x cols MACs at (CONFIG.in_bits x CONFIG.weight_bits) multiply + acc_bits add;
+//   MATMUL   lines x rows x cols MACs at (CONFIG.in_bits x CONFIG.weight_bits) multiply + acc_bits add (or the
+//            measured MAC energy of those widths, MacEnergies);
 //            on a precision-scalable array lines x rows x cols PE cycles, each four 5x5 multiplies, the two-level
 //            sum (two 15-bit adds, one 20-bit add) and the acc_bits add, whatever the mode;
 //            lines SPAD reads, lines ACC read-modify-writes
@@ -10,10 +11,14 @@
 //   POOL     DRAM taps read, outputs written; one add per tap lane (+ the requantize for average)
 #include "faq/sim/energy.h"
 
+#include "faq/error.h"
 #include "faq/packing.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 namespace faq::sim {
 
@@ -31,8 +36,41 @@ double EnergyCosts::sram_bit(double kib) {
   return points[2][1] / 64.0;
 }
 
+MacEnergies MacEnergies::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail_input("{}: cannot open (a MAC energy table: scripts/mac_energy.py writes docs/mac_energy.json)", path);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail_input("{}: not a JSON object", path);
+  if (!j.contains("macs") || !j["macs"].is_array() || j["macs"].empty()) fail_input("{}: field 'macs' must be a non-empty array", path);
+  MacEnergies table;
+  table.source = path;
+  for (std::size_t n = 0; n < j["macs"].size(); ++n) {
+    const nlohmann::json& e = j["macs"][n];
+    if (!e.is_object()) fail_input("{}: macs[{}]: not an object", path, n);
+    auto bits = [&](const char* field) {
+      if (!e.contains(field) || !e[field].is_number_integer() || e[field].get<int>() < 1 || e[field].get<int>() > 32)
+        fail_input("{}: macs[{}]: field '{}' must be an integer from 1 to 32", path, n, field);
+      return e[field].get<int>();
+    };
+    const int w = bits("weight_bits"), a = bits("act_bits");
+    if (!e.contains("pj_per_mac") || !e["pj_per_mac"].is_number() || !std::isfinite(e["pj_per_mac"].get<double>()) ||
+        e["pj_per_mac"].get<double>() <= 0)
+      fail_input("{}: macs[{}]: field 'pj_per_mac' must be a positive number", path, n);
+    if (table.find(w, a)) fail_input("{}: macs[{}]: W{}A{} is given twice", path, n, w, a);
+    table.set(w, a, e["pj_per_mac"].get<double>());
+  }
+  return table;
+}
+
+std::optional<double> MacEnergies::find(int weight_bits, int act_bits) const {
+  const auto it = pj_.find({weight_bits, act_bits});
+  return it == pj_.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
 std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::span<const std::size_t> layer_first,
-                                  const AcceleratorConfig& cfg) {
+                                  const AcceleratorConfig& cfg, const MacEnergies* macs) {
+  if (macs != nullptr && cfg.scalable)
+    fail_input("{}: measured MAC energies describe fixed-precision arrays, not the precision-scalable '{}'", macs->source, cfg.name);
   using isa::Opcode;
   const double R = cfg.rows, C = cfg.cols;
   const double spad_bit = EnergyCosts::sram_bit(cfg.spad_kib), wbuf_bit = EnergyCosts::sram_bit(cfg.wbuf_kib),
@@ -69,8 +107,14 @@ std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::s
         case Opcode::Preload: e.onchip_pj += R * wbuf_line * wbuf_bit; break;
         case Opcode::Matmul: {
           const double lines = static_cast<double>(i[isa::Matmul::count_y] * i[isa::Matmul::count_x]);
-          e.mac_pj += lines * R * C * (cfg.scalable ? EnergyCosts::scalable_pe_cycle(cfg.acc_bits)
-                                                    : EnergyCosts::multiply(in_bits, weight_bits) + EnergyCosts::add(cfg.acc_bits));
+          double mac = cfg.scalable ? EnergyCosts::scalable_pe_cycle(cfg.acc_bits)
+                                    : EnergyCosts::multiply(in_bits, weight_bits) + EnergyCosts::add(cfg.acc_bits);
+          if (macs != nullptr) {
+            const auto measured = macs->find(weight_bits, in_bits);
+            if (!measured) fail_input("{}: no MAC energy for W{}A{} (weight, activation bits), which layer {} (counting from 0) needs", macs->source, weight_bits, in_bits, l);
+            mac = *measured;
+          }
+          e.mac_pj += lines * R * C * mac;
           e.onchip_pj += lines * (spad_line * spad_bit + 2.0 * acc_line * acc_bit);
           break;
         }

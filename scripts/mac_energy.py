@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Energy per MAC from the synthesized netlists (issue 6): the systolic array (faq_array, rows = cols = SIZE) is
+generated at each precision, mapped onto the OSU 0.18 um cells (Yosys, as scripts/synth_sweep.py), simulated at
+gate level in Icarus with the library's cell models (sim/gate/tb_array_energy.v) on streamed operands, and every
+net's toggle rate and duty cycle from that simulation are given to OpenSTA's `report_power` (set_power_activity on
+each cell's output pin and input port), which prices them with the library's internal-power tables and the pin
+capacitances it drives (1.8 V; no wire-load model in the library, so wire capacitance is not counted; zero-delay
+simulation, so glitches are not counted). Energy per MAC = power x clock period / (rows x cols): every PE does one
+MAC per cycle in the cycles measured.
+
+Operands (seeded): weights uniform over the contract's symmetric range, activations uniform over [0, 2^a - 1]
+(ReLU outputs: unsigned lanes), the array streaming a line every cycle, each weight tile used for BLOCK lines while
+the other bank is reloaded (R weight shifts per block). The activity measured is that of random operands: real
+layers (many zero activations, small weights) switch less, at every precision.
+
+For the energy model (docs/energy.md: Horowitz's 45 nm energies), the netlist energies are anchored at its W8A8
+MAC (an 8x8 multiply and an add at the W8A8 array's accumulator width): energy(w, a) = model(8, 8) x
+netlist(w, a) / netlist(8, 8), i.e. the netlists give the ratios between precisions, Horowitz the scale. Written to
+docs/mac_energy.json, which `faqc compile|run --mac-energy` reads, and to the generated section of docs/scaling.md.
+Usage: scripts/mac_energy.py [--size N] [--lines N] [--block N] [--seed N] [--precisions W:A,...] [--operands random|zero]
+                             [--out FILE] [--work DIR] [--no-doc]   (about 2 minutes for the defaults)"""
+import argparse, json, math, os, pathlib, random, re, subprocess, sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from synthlib import LIB, MAP, ROOT, write_generated  # noqa: E402
+
+CELLS = pathlib.Path(LIB).with_suffix(".v")
+PERIOD_NS = 10.0
+REDUCTION_BITS = math.ceil(math.log2(3 * 3 * 512))  # ResNet-18's largest reduction, as scripts/synth_sweep.py
+
+
+def acc_bits(w, a):
+    return min(32, w + a + REDUCTION_BITS)
+
+
+def model_mac_pj(w, a):
+    """The energy model's MAC (sim/src/energy.cpp): multiply(a, w) + add(acc_bits), Horowitz 45 nm."""
+    return 0.2 * a * w / 64.0 + 0.1 * acc_bits(w, a) / 32.0
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise SystemExit(f"mac_energy.py: {' '.join(map(str, cmd[:2]))} failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    return r.stdout
+
+
+def map_array(rtl, work):
+    """The flattened array mapped onto the cells, every internal net single-bit and simply named (for the VCD and
+    for OpenSTA), as Verilog and JSON."""
+    run(["yosys", "-q", "-p", f"read_liberty -lib {LIB}; read_verilog {rtl / 'faq_pe.v'} {rtl / 'faq_array.v'}; "
+         f"{MAP.format(top='faq_array')}; rename -hide w:*; splitnets; opt_clean -purge; rename -enumerate; "
+         f"tee -q -o {work / 'stat.txt'} stat -liberty {LIB}; write_verilog -noattr {work / 'gate.v'}; write_json {work / 'gate.json'}"])
+    # OpenSTA's reader takes no concatenations: the only assigns left alias output bits (sign extension), which
+    # drive nothing inside the array, so its copy of the netlist goes without them
+    lines = (work / "gate.v").read_text().splitlines()
+    module = json.loads((work / "gate.json").read_text())["modules"]["faq_array"]
+    outputs = {n for n, p in module["ports"].items() if p["direction"] == "output"}
+    for line in lines:
+        if line.strip().startswith("assign"):
+            targets = re.findall(r"([A-Za-z_][\w$]*)\s*\[", line.split("=")[0]) or re.findall(r"assign\s+([\w$]+)", line)
+            if not targets or any(t not in outputs for t in targets):
+                raise SystemExit(f"mac_energy.py: {work / 'gate.v'}: an assign to an internal net: {line.strip()[:120]}")
+    (work / "gate_sta.v").write_text("\n".join(l for l in lines if not l.strip().startswith("assign")) + "\n")
+    return module
+
+
+def stimulus(path, R, C, w, a, aw, lines, block, seed, zero=False):
+    """One hex line per cycle, {w_bank, w_shift, w_line, a_bank, a_valid, a_line}: both banks preloaded, then a line
+    of activations every cycle; the bank not in use is reloaded once per block, after the lines of its last use have
+    left the array. zero: every operand 0 (nothing but the clock switches). Returns the cycle from which the activity
+    is measured (the second block's first) and the lines."""
+    rng = random.Random(seed)
+    randint = (lambda lo, hi: 0) if zero else rng.randint
+    wmax = (1 << (w - 1)) - 1
+    def word(w_bank, w_shift, wl, a_bank, a_valid, al):
+        v = 0
+        for x in (w_bank, w_shift):
+            v = (v << 1) | x
+        for x in reversed(wl):
+            v = (v << w) | (x & ((1 << w) - 1))
+        for x in (a_bank, a_valid):
+            v = (v << 1) | x
+        for x in reversed(al):
+            v = (v << aw) | (x & ((1 << aw) - 1))
+        return v
+    weights = lambda: [randint(-wmax, wmax) for _ in range(C)]
+    rows = [word(n // R, 1, weights(), 0, 0, [0] * R) for n in range(2 * R)]
+    drained = 2 * R + C  # lines of the previous block are out of the array by then
+    for k in range(block + lines):
+        bank = (k // block) % 2
+        reload = drained <= k % block < drained + R
+        rows.append(word(1 - bank, int(reload), weights() if reload else [0] * C, bank, 1,
+                         [randint(0, (1 << a) - 1) for _ in range(R)]))
+    width = 4 + C * w + R * aw
+    path.write_text("\n".join(f"{v:0{(width + 3) // 4}x}" for v in rows) + "\n")
+    return 2 * R + block, rows
+
+
+def vcd_activity(path):
+    """Per dumped bit name: (toggles, time high, window) from $dumpvars to $dumpoff."""
+    ids, state = {}, {}
+    t0 = t = None
+    toggles, high, last = {}, {}, {}
+    with open(path) as f:
+        header = True
+        for line in f:
+            if header:
+                if line.startswith("$var"):
+                    p = line.split()
+                    width, ident, name = int(p[2]), p[3], p[4]
+                    lsb = int(re.match(r"\[(\d+):(\d+)\]", p[5]).group(2)) if len(p) > 6 and p[5].startswith("[") else 0
+                    ids.setdefault(ident, []).append((name, width, lsb))
+                elif line.startswith("$enddefinitions"):
+                    header = False
+                continue
+            if line.startswith("#"):
+                t = int(line[1:])
+                if t0 is None:
+                    t0 = t
+                continue
+            if line.startswith("$dumpoff"):
+                break
+            if line.startswith("$"):
+                continue
+            if line[0] in "01xz":
+                value, ident = line[0], line[1:].strip()
+            elif line[0] == "b":
+                value, ident = line[1:].split()
+            else:
+                continue
+            for name, width, lsb in ids.get(ident, []):
+                value = value.rjust(width, "0" if value[0] in "01" else value[0])
+                for i in range(width):
+                    key = (name, lsb + i)
+                    v = value[width - 1 - i]
+                    old = state.get(key)
+                    if old == v:
+                        continue
+                    if old == "1":
+                        high[key] = high.get(key, 0) + t - last[key]
+                    if old in ("0", "1") and v in ("0", "1"):
+                        toggles[key] = toggles.get(key, 0) + 1
+                    state[key], last[key] = v, t
+    for key, v in state.items():
+        if v == "1":
+            high[key] = high.get(key, 0) + t - last[key]
+    return {k: (toggles.get(k, 0), high.get(k, 0)) for k in state}, t - t0
+
+
+def measure(w, a, size, lines, block, seed, work, zero=False):
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = {"name": f"energy_w{w}a{a}_{size}x{size}", "rows": size, "cols": size, "weight_bits": w, "act_bits": a,
+           "acc_bits": acc_bits(w, a), "spad_kib": 16, "wbuf_kib": 4, "acc_kib": 8, "param_kib": 1, "mem_port_bits": 64,
+           "dataflow": "weight_stationary"}
+    (work / "config.json").write_text(json.dumps(cfg))
+    hwgen = os.environ.get("FAQ_HWGEN", str(ROOT / "build/hw/faq-hwgen"))
+    run([hwgen, "--config", str(work / "config.json"), "-o", str(work / "rtl")])
+    module = map_array(work / "rtl", work)
+    ports = {n: len(p["bits"]) for n, p in module["ports"].items()}
+    R = C = size
+    aw, wb = ports["a_line"] // R, ports["w_line"] // C
+    if wb != w:
+        raise SystemExit(f"mac_energy.py: {work}: w_line is {ports['w_line']} bits, expected {C} x {w}")
+    frm, played = stimulus(work / "stimulus.hex", R, C, w, a, aw, lines, block, seed, zero)
+    n = frm + lines
+    params = [f"-Ptb_array_energy.{k}={v}" for k, v in dict(R=R, C=C, AW=aw, WB=wb, OUT=ports["out_line"], N=n, FROM=frm).items()]
+    run(["iverilog", "-g2012", *params, "-o", str(work / "tb.vvp"), str(ROOT / "sim/gate/tb_array_energy.v"), str(work / "gate.v"), str(CELLS)])
+    run(["vvp", "-n", str(work / "tb.vvp"), f"+stimulus={work / 'stimulus.hex'}", f"+vcd={work / 'activity.vcd'}"])
+    activity, window = vcd_activity(work / "activity.vcd")
+    cycles = window / (PERIOD_NS * 1000)  # the VCD is in ps
+    if abs(cycles - lines) > 1e-6:
+        raise SystemExit(f"mac_energy.py: {work / 'activity.vcd'}: {cycles} cycles dumped, expected {lines}")
+    # the dump's account of the inputs must be the stimulus's own: the toggles of each input bit over the lines
+    # measured (a check of the VCD reading and of the window)
+    offset = 0
+    for name in ("a_line", "a_valid", "a_bank", "w_line", "w_shift", "w_bank"):
+        for i in range(ports[name]):
+            bit = offset + i
+            expected = sum(((played[k] >> bit) & 1) != ((played[k - 1] >> bit) & 1) for k in range(frm + 1, n))
+            key = (name, i if ports[name] > 1 else 0)
+            if activity.get(key, (0, 0))[0] != expected:
+                raise SystemExit(f"mac_energy.py: {work / 'activity.vcd'}: input {name}[{i}] toggles {activity.get(key, (0, 0))[0]} "
+                                 f"times in the dump, {expected} in the stimulus")
+        offset += ports[name]
+    # each bit's name as dumped: single-bit nets by name, port bits by (port, index)
+    bitname = {}
+    for name, net in module["netnames"].items():
+        for i, bit in enumerate(net["bits"]):
+            if isinstance(bit, int) and (name, i if len(net["bits"]) > 1 else 0) in activity:
+                bitname.setdefault(bit, (name, i if len(net["bits"]) > 1 else 0))
+    tcl = [f"read_liberty {LIB}", f"read_verilog {work / 'gate_sta.v'}", "link_design faq_array",
+           f"create_clock -name clk -period {PERIOD_NS} [get_ports clk]"]
+    def rate(bit):  # (toggles per cycle, duty) of a net bit; constants do not switch
+        if isinstance(bit, str):
+            return 0.0, float(bit == "1")
+        toggles, high = activity[bitname[bit]]
+        return toggles / lines, high / window
+    clock = module["ports"]["clk"]["bits"][0]
+    for name, p in module["ports"].items():
+        if p["direction"] == "input" and name != "clk":
+            for i, bit in enumerate(p["bits"]):
+                act, duty = rate(bit)
+                tcl.append(f"set_power_activity -input_ports [get_ports {{{name}[{i}]}}] -activity {act:.6g} -duty {duty:.6g}"
+                           if len(p["bits"]) > 1 else f"set_power_activity -input_ports [get_ports {name}] -activity {act:.6g} -duty {duty:.6g}")
+    # every cell pin, inputs and outputs: OpenSTA prices a cell's internal energy from its input pins' activity and
+    # the switching of a net from its driver's (its set_power_activity -pins is broken in this version, and a
+    # global activity would override the pins': the pin command is called directly, and no global is set)
+    missing = [f"{cname}/{pin}" for cname, cell in module["cells"].items() for pin, bits in cell["connections"].items()
+               if isinstance(bits[0], int) and bits[0] not in bitname]
+    if missing:
+        raise SystemExit(f"mac_energy.py: {work}: {len(missing)} cell pins (e.g. {missing[0]}) have no activity in the simulation")
+    for cname, cell in module["cells"].items():
+        for pin, bits in cell["connections"].items():
+            if bits[0] != clock:
+                act, duty = rate(bits[0])
+                tcl.append(f"sta::set_power_pin_activity [get_pins {{{cname}/{pin}}}] {act:.6g} {duty:.6g}")
+    tcl += ["report_power -digits 6", "exit"]
+    (work / "power.tcl").write_text("\n".join(tcl) + "\n")
+    report = run(["sta", "-no_init", "-exit", str(work / "power.tcl")])
+    (work / "power.txt").write_text(report)
+    if "Error" in report:
+        raise SystemExit(f"mac_energy.py: OpenSTA: {next(l for l in report.splitlines() if 'Error' in l)} (see {work / 'power.txt'})")
+    groups = {}
+    for line in report.splitlines():
+        m = re.match(r"^(Sequential|Combinational|Total)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line)
+        if m:
+            groups[m[1]] = [float(x) for x in m.groups()[1:]]
+    pj = lambda watts: watts * PERIOD_NS * 1e-9 * 1e12 / (R * C)  # per MAC
+    internal, switching, leakage, total = groups["Total"]
+    area = float(re.search(r"Chip area for module '\\?faq_array': ([0-9.]+)", (work / "stat.txt").read_text())[1])
+    return {"weight_bits": w, "act_bits": a, "acc_bits": acc_bits(w, a), "rows": R, "cols": C, "area_um2": area,
+            "cells": len(module["cells"]), "cycles": lines,
+            "pj_per_mac_018": pj(total), "internal_pj": pj(internal), "switching_pj": pj(switching), "leakage_pj": pj(leakage),
+            "sequential_pj": pj(sum(groups["Sequential"][:3])), "combinational_pj": pj(sum(groups["Combinational"][:3]))}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=4)
+    ap.add_argument("--lines", type=int, default=1024)
+    ap.add_argument("--block", type=int, default=128)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--precisions", default="2:2,4:4,8:8,16:16,4:8,8:4")
+    ap.add_argument("--out", default=str(ROOT / "docs/mac_energy.json"))
+    ap.add_argument("--work", default=str(ROOT / "out/mac_energy"))
+    ap.add_argument("--operands", choices=["random", "zero"], default="random",
+                    help="zero: every operand 0, so that only the clock switches (a check of the activity's plumbing)")
+    ap.add_argument("--no-doc", action="store_true")
+    args = ap.parse_args()
+    pairs = [tuple(int(x) for x in p.split(":")) for p in args.precisions.split(",")]
+    if (8, 8) not in pairs:
+        raise SystemExit("mac_energy.py: --precisions must include 8:8 (the anchor)")
+    rows = []
+    for w, a in pairs:
+        r = measure(w, a, args.size, args.lines, args.block, args.seed, pathlib.Path(args.work) / f"w{w}a{a}_{args.size}x{args.size}",
+                    args.operands == "zero")
+        rows.append(r)
+        print(f"W{w}A{a}: {r['pj_per_mac_018']:.4f} pJ per MAC at 0.18 um ({r['cells']} cells)", flush=True)
+    ref = next(r for r in rows if (r["weight_bits"], r["act_bits"]) == (8, 8))
+    scale = model_mac_pj(8, 8) / ref["pj_per_mac_018"]
+    for r in rows:
+        r["ratio_to_w8a8"] = r["pj_per_mac_018"] / ref["pj_per_mac_018"]
+        r["pj_per_mac"] = r["pj_per_mac_018"] * scale
+        r["model_pj_per_mac"] = model_mac_pj(r["weight_bits"], r["act_bits"])
+        r["model_ratio_to_w8a8"] = r["model_pj_per_mac"] / model_mac_pj(8, 8)
+    result = {"source": "scripts/mac_energy.py: OpenSTA report_power of the mapped faq_array (OSU 0.18 um, 1.8 V) with "
+                        "the toggle activity of its gate-level simulation, anchored at the energy model's W8A8 MAC",
+              "array": f"{args.size}x{args.size}", "clock_ns": PERIOD_NS, "seed": args.seed, "anchor_pj": model_mac_pj(8, 8),
+              "scale_to_anchor": scale, "macs": rows}
+    pathlib.Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    if args.no_doc:
+        return
+    lines = [f"{args.size}×{args.size} array, OSU 0.18 µm at 1.8 V, {args.lines} cycles of random operands (activations "
+             f"unsigned), OpenSTA `report_power` with the simulated activity of every net; per MAC (pJ):", "",
+             "| W/A | acc | array µm² | internal | switching | total at 0.18 µm | / W8A8 | bits² model / W8A8 | anchored (pJ, docs/mac_energy.json) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["weight_bits"] * r["act_bits"], r["weight_bits"])):
+        lines.append(f"| W{r['weight_bits']}A{r['act_bits']} | {r['acc_bits']} | {r['area_um2']:,.0f} | {r['internal_pj']:.3f} | "
+                     f"{r['switching_pj']:.3f} | {r['pj_per_mac_018']:.3f} | **{r['ratio_to_w8a8']:.3f}** | {r['model_ratio_to_w8a8']:.3f} | "
+                     f"{r['pj_per_mac']:.4f} |")
+    lines += ["", f"Anchor: the energy model's W8A8 MAC, {model_mac_pj(8, 8):.4f} pJ (45 nm), is {scale:.4f}× the netlist's "
+              f"{ref['pj_per_mac_018']:.3f} pJ at 0.18 µm."]
+    write_generated(ROOT / "docs/scaling.md", "scripts/mac_energy.py", lines, "MAC energy from the netlists")
+
+
+if __name__ == "__main__":
+    main()

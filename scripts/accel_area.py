@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Area of the whole generated accelerator, per module, on the OSU 0.18 um standard cells (Debian
-qflow-tech-osu018; Yosys synth without flattening, dfflibmap + abc -liberty, stat -liberty per module):
-PEs, the array's own skew/de-skew registers, the post-processing lanes, the control (fetch, decoder, scoreboard,
+qflow-tech-osu018; Yosys synth, dfflibmap + abc -liberty, stat -liberty per module): the array (its PEs flattened into
+it, so that each row's PEs shed the partial-sum bits that row does not pass, docs/hw.md, with its skew and de-skew
+registers), the post-processing lanes, the control (fetch, decoder, scoreboard,
 unit sequencers, the request/response/output FIFOs and the lane packing/unpacking, all in flip-flops and gates)
 and the four buffers (SPAD, WBUF, ACC, PARAM).
 
@@ -42,7 +43,7 @@ def synthesize(preset):
     stat, mems = out / preset / "stat.txt", out / preset / "memories.txt"
     buffers = " ".join(f"faq_accel/{m}" for b in BUFFERS for m in BUFFER_MEMORIES[b])
     fifos = " ".join(f"faq_accel/{f}" for f in FIFOS)
-    script = (f"read_verilog {files}; synth -top faq_accel -run :fine; tee -q -o {mems} dump {buffers}; "
+    script = (f"read_verilog {files}; hierarchy -top faq_accel; flatten faq_array; synth -top faq_accel -run :fine; tee -q -o {mems} dump {buffers}; "
               f"memory_map {fifos}; opt -full; techmap; opt -fast; dfflibmap -liberty {lib}; abc -liberty {lib}; "
               f"opt_clean; tee -q -o {stat} stat -liberty {lib}")
     subprocess.run(["yosys", "-q", "-p", script], check=True, capture_output=True)
@@ -69,11 +70,11 @@ def synthesize(preset):
 rows = []
 for preset in presets:
     area, count, memories = synthesize(preset)
-    pes = count.get("faq_pe", 0)
+    config = json.loads((out / preset / "rtl/config.json").read_text())
+    pes = config["rows"] * config["cols"]
     lanes = count.get("faq_post", 0)
     modules = {
-        "PEs": area["faq_pe"] * pes,
-        "array (skew, de-skew)": area["faq_array"],
+        "array (PEs, skew, de-skew)": area["faq_array"],
         "post-processing lanes": area["faq_post"] * lanes,
         "control and FIFOs": area["faq_accel"],
     }
@@ -82,7 +83,7 @@ for preset in presets:
     total = sum(modules.values())
     buffer_bits = sum(memories[b]["bits"] for b in BUFFERS)
     row = {"preset": preset, "pes": pes, "post_lanes": lanes, "modules_um2": modules, "total_um2": total,
-           "pe_um2": area["faq_pe"], "post_lane_um2": area["faq_post"], "buffers": {b: memories[b] for b in BUFFERS},
+           "array_per_pe_um2": area["faq_array"] / pes, "post_lane_um2": area["faq_post"], "buffers": {b: memories[b] for b in BUFFERS},
            "buffer_bits": buffer_bits, "buffers_as_flipflops_um2": buffer_bits * dff_area}
     rows.append(row)
     print(preset, f"total {total / 1e6:.2f} mm2", {k: f"{v / 1e6:.3f}" for k, v in modules.items()}, flush=True)

@@ -98,7 +98,7 @@ def stimulus(path, R, C, w, a, aw, lines, block, seed, zero=False):
 
 
 def vcd_activity(path):
-    """Per dumped bit name: (toggles, time high, window) from $dumpvars to $dumpoff."""
+    """({(name, bit): (toggles, time high)}, window) from $dumpvars to $dumpoff: the window in the dump's time unit."""
     ids, state = {}, {}
     t0 = t = None
     toggles, high, last = {}, {}, {}

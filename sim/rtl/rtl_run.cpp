@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <cmath>
 #include <deque>
 #include <type_traits>
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--trace-to", trace_to, "cycle at which tracing stops");
   app.add_option("--max-cycles", max_cycles, "give up (a hang) after this many cycles (default: 4x the cycle model's prediction + 100000)");
   app.add_option("--program", program_prefix, "run PREFIX.prog and PREFIX.dram of an earlier faqc compile (refused when made for another configuration)");
+  std::string mac_energy;
+  app.add_option("--mac-energy", mac_energy, "price MACs (counters and model) from this table measured on the synthesized arrays "
+                                             "(docs/mac_energy.json, scripts/mac_energy.py) instead of the Horowitz model");
   app.add_option("--max-cycle-error", max_error, "fail (exit 1) when a layer's hardware cycles differ from the cycle model by more than this many percent");
   try {
     app.parse(argc, argv);
@@ -57,8 +61,17 @@ int main(int argc, char** argv) {
     const faq::Model model = faq::read_faq(model_path);
     if (model.test_vectors.empty()) faq::fail_input("{}: the model has no test vectors to compare with", model_path);
     const auto config = faq::AcceleratorConfig::load(FAQ_PRESET);
+    std::optional<faq::sim::MacEnergies> macs;  // checked before the simulation: a bad table fails fast
+    if (!mac_energy.empty()) macs = faq::sim::MacEnergies::load(mac_energy);
+    double counter_mac = 0;
+    if (macs) {
+      macs->check_fixed(config);
+      counter_mac = macs->at(config.weight_bits, config.act_bits, "the counters' MACs at the array's widths");
+    }
     auto program = faq::compiler::compile(model, config);
     if (!program_prefix.empty()) faq::compiler::load_program_files(program, program_prefix, config, model_path);
+    faq::sim::Energy model_energy;  // (before the simulation: a table lacking a layer's widths fails fast)
+    for (const auto& e : faq::sim::energy_layers(program.code, program.layer_first, config, macs ? &*macs : nullptr)) model_energy += e;
     const faq::sim::TimingOptions timing{.mem_latency = latency};
     const auto expected_layers = faq::sim::time_layers(program.code, program.layer_first, config, timing);
     std::uint64_t model_cycles = 0;
@@ -130,19 +143,18 @@ int main(int argc, char** argv) {
                                      C * faq::packing::kParamEntryBytes * 8.0};
         const double bit_cost[4] = {EnergyCosts::sram_bit(config.spad_kib), EnergyCosts::sram_bit(config.wbuf_kib),
                                     EnergyCosts::sram_bit(config.acc_kib), EnergyCosts::sram_bit(config.param_kib)};
-        const double pe_cycle = config.scalable ? EnergyCosts::scalable_pe_cycle(config.acc_bits)
-                                                : EnergyCosts::multiply(config.act_bits, config.weight_bits) + EnergyCosts::add(config.acc_bits);
+        const double pe_cycle = macs                ? counter_mac
+                                : config.scalable ? EnergyCosts::scalable_pe_cycle(config.acc_bits)
+                                                  : EnergyCosts::multiply(config.act_bits, config.weight_bits) + EnergyCosts::add(config.acc_bits);
         const double mac = static_cast<double>(run.lines) * R * C * pe_cycle / 1e6;
         double onchip = 0;
         for (int k = 0; k < 8; ++k) onchip += static_cast<double>(run.buffer[static_cast<std::size_t>(k)]) * line_bits[k % 4] * bit_cost[k % 4];
         onchip /= 1e6;
         const double dram = static_cast<double>(run.read_beats + run.write_beats) * config.mem_port_bits / 8.0 * EnergyCosts::kDramPerByte / 1e6;
-        faq::sim::Energy model_energy;
-        for (const auto& e : faq::sim::energy_layers(program.code, program.layer_first, config)) model_energy += e;
         fmt::print("energy from the hardware counters: {:.1f} uJ (MAC {:.1f}, buffers {:.1f}, DRAM beats {:.1f}); energy model: {:.1f} uJ "
-                   "(MAC {:.1f}, on-chip {:.1f}, DRAM {:.1f})\n",
+                   "(MAC {:.1f}, on-chip {:.1f}, DRAM {:.1f}){}\n",
                    mac + onchip + dram, mac, onchip, dram, model_energy.total_pj() / 1e6, model_energy.mac_pj / 1e6, model_energy.onchip_pj / 1e6,
-                   model_energy.dram_pj / 1e6);
+                   model_energy.dram_pj / 1e6, macs ? fmt::format("; MACs from {}", macs->source) : "");
       }
       if (t == 0) {
         // per layer: cycles between CONFIG issues (the last layer ends at HALT), next to the cycle model

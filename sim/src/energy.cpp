@@ -67,10 +67,19 @@ std::optional<double> MacEnergies::find(int weight_bits, int act_bits) const {
   return it == pj_.end() ? std::nullopt : std::optional<double>(it->second);
 }
 
+double MacEnergies::at(int weight_bits, int act_bits, const std::string& needed_by) const {
+  const auto pj = find(weight_bits, act_bits);
+  if (!pj) fail_input("{}: no MAC energy for W{}A{} (weight, activation bits), which {} needs", source, weight_bits, act_bits, needed_by);
+  return *pj;
+}
+
+void MacEnergies::check_fixed(const AcceleratorConfig& config) const {
+  if (config.scalable) fail_input("{}: measured MAC energies describe fixed-precision arrays, not the precision-scalable '{}'", source, config.name);
+}
+
 std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::span<const std::size_t> layer_first,
                                   const AcceleratorConfig& cfg, const MacEnergies* macs) {
-  if (macs != nullptr && cfg.scalable)
-    fail_input("{}: measured MAC energies describe fixed-precision arrays, not the precision-scalable '{}'", macs->source, cfg.name);
+  if (macs != nullptr) macs->check_fixed(cfg);
   using isa::Opcode;
   const double R = cfg.rows, C = cfg.cols;
   const double spad_bit = EnergyCosts::sram_bit(cfg.spad_kib), wbuf_bit = EnergyCosts::sram_bit(cfg.wbuf_kib),
@@ -107,13 +116,9 @@ std::vector<Energy> energy_layers(std::span<const isa::Instruction> code, std::s
         case Opcode::Preload: e.onchip_pj += R * wbuf_line * wbuf_bit; break;
         case Opcode::Matmul: {
           const double lines = static_cast<double>(i[isa::Matmul::count_y] * i[isa::Matmul::count_x]);
-          double mac = cfg.scalable ? EnergyCosts::scalable_pe_cycle(cfg.acc_bits)
-                                    : EnergyCosts::multiply(in_bits, weight_bits) + EnergyCosts::add(cfg.acc_bits);
-          if (macs != nullptr) {
-            const auto measured = macs->find(weight_bits, in_bits);
-            if (!measured) fail_input("{}: no MAC energy for W{}A{} (weight, activation bits), which layer {} (counting from 0) needs", macs->source, weight_bits, in_bits, l);
-            mac = *measured;
-          }
+          const double mac = macs != nullptr ? macs->at(weight_bits, in_bits, fmt::format("layer {} (counting from 0)", l))
+                             : cfg.scalable  ? EnergyCosts::scalable_pe_cycle(cfg.acc_bits)
+                                             : EnergyCosts::multiply(in_bits, weight_bits) + EnergyCosts::add(cfg.acc_bits);
           e.mac_pj += lines * R * C * mac;
           e.onchip_pj += lines * (spad_line * spad_bit + 2.0 * acc_line * acc_bit);
           break;

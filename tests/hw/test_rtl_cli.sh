@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # faq-rtl-tiny on bad input: a program or DRAM image made for another configuration, a truncated program, a model
-# without test vectors, a hang (a program that never halts) — each one line and a non-zero exit, never a pass.
+# without test vectors, a hang (a program that never halts), a MAC energy table lacking a layer's widths — each one
+# line and a non-zero exit, never a pass; and --mac-energy with the measured table.
 # Usage: test_rtl_cli.sh FAQ_RTL_TINY FAQC FAQ_SAMPLE MODELS_DIR WORKDIR
 set -u
 rtl=$1 faqc=$2 sample=$3 models=$4 work=$5
@@ -30,5 +31,15 @@ rc=$?
 out=$("$rtl" "$m" --trace "$work/w.fst" --trace-from 100 --trace-to 400 2>&1) && grep -q "^bit-exact: 33/33" <<<"$out" && [ -s "$work/w.fst" ] && ok || fail "trace: $out"
 "$rtl" "$m" --trace /nonexistent/dir/w.fst >/dev/null 2>"$work/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok || fail "unwritable trace: $(cat "$work/err")"
+# MAC energies from the netlists' table (docs/mac_energy.json): the counters and the model price MACs from it; a
+# table lacking a layer's widths is refused before the simulation, one line and exit 2.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$("$rtl" "$m" --mac-energy "$root/docs/mac_energy.json" 2>&1) && grep -q "^energy from the hardware counters: .*; MACs from .*mac_energy.json" <<<"$out" \
+  && ok || fail "--mac-energy: $(grep -m1 energy <<<"$out")"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['macs']=[m for m in d['macs'] if m['weight_bits']==8]; json.dump(d,open(sys.argv[2],'w'))" \
+  "$root/docs/mac_energy.json" "$work/only8.json"
+"$rtl" "$m" --mac-energy "$work/only8.json" >/dev/null 2>"$work/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && grep -qF "no MAC energy for W4A4" "$work/err" && ok || fail "--mac-energy without W4A4: exit $rc, $(cat "$work/err")"
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -50,6 +50,10 @@ class MacEnergies {
   static MacEnergies load(const std::string& path);
   void set(int weight_bits, int act_bits, double pj) { pj_[{weight_bits, act_bits}] = pj; }
   std::optional<double> find(int weight_bits, int act_bits) const;
+  // The energy at these widths; an InputError naming the file, the widths and `needed_by` when it has none.
+  double at(int weight_bits, int act_bits, const std::string& needed_by) const;
+  // An InputError for a precision-scalable configuration, which the measured (fixed-precision) arrays do not describe.
+  void check_fixed(const AcceleratorConfig& config) const;
   std::string source = "(table)";  // the file, for messages
 
  private:

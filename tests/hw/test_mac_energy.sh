@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MAC energy from the synthesized netlists (scripts/mac_energy.py: Yosys onto the OSU 0.18 um cells, Icarus
 # gate-level activity, OpenSTA report_power) on 2x2 arrays, and faqc pricing MACs with the table it writes:
-#   - random operands: W4A4 costs less per MAC than W8A8, and the combinational cells' energy is not zero;
+#   - random operands: W4A4 costs less per MAC than W8A8, and the combinational cells' energy is not zero; so do
+#     the operands of the trained resnet20 models (models/), each at its own precision;
 #   - every operand zero: the combinational energy falls below 1 % of the random run's (so the simulated activity,
 #     not a default, is what OpenSTA prices; the script itself checks the dump's input toggles against its stimulus);
 #   - faqc run --mac-energy with that table prices the MACs from it, and refuses a table lacking a layer's widths.
@@ -14,7 +15,7 @@ pass=0 failures=0
 ok() { pass=$((pass + 1)); }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 for operands in random zero; do
-  FAQ_HWGEN=$hwgen python3 "$root/scripts/mac_energy.py" --size 2 --lines 256 --precisions 8:8,4:4 --operands $operands \
+  FAQ_HWGEN=$hwgen python3 "$root/scripts/mac_energy.py" --size 2 --lines 256 --precisions 8:8,4:4 --operands $operands --models "$models"/*.faq \
     --no-doc --out "$work/$operands.json" --work "$work/$operands" || { echo "FAIL: mac_energy.py --operands $operands"; exit 1; }
 done
 python3 - "$work/random.json" "$work/zero.json" <<'PY' && ok || fail "energies"
@@ -27,6 +28,11 @@ for key in rand:
     assert r["combinational_pj"] > 0, "no combinational energy"
     assert z["combinational_pj"] < 0.01 * r["combinational_pj"], "zero operands switch the logic as much as random ones"
 assert rand[(4, 4)]["pj_per_mac_018"] < rand[(8, 8)]["pj_per_mac_018"], "W4A4 not below W8A8"
+# the trained models' own operands (models/: resnet20 W4A4 and W8A8), each at its precision
+trained = {k: r["trained"] for k, r in rand.items()}
+print(", ".join(f"W{k[0]}A{k[1]} {v['pj_per_mac_018']:.3f} pJ with the operands of {v['model']}" for k, v in trained.items()))
+assert trained[(4, 4)]["model"] == "fmnist_resnet20_w4a4.faq" and trained[(8, 8)]["model"] == "fmnist_resnet20_w8a8.faq", "models"
+assert 0 < trained[(4, 4)]["pj_per_mac_018"] < trained[(8, 8)]["pj_per_mac_018"], "trained W4A4 not below W8A8"
 assert abs(rand[(8, 8)]["pj_per_mac"] - json.load(open(sys.argv[1]))["anchor_pj"]) < 1e-12, "W8A8 not at the anchor"
 PY
 # faqc prices the MACs of resnet20 W4A4 (first and last layers W8A8) from a table: one holding the Horowitz model's

@@ -48,9 +48,9 @@ MacEnergies MacEnergies::load(const std::string& path) {
     const nlohmann::json& e = j["macs"][n];
     if (!e.is_object()) fail_input("{}: macs[{}]: not an object", path, n);
     auto bits = [&](const char* field) {
-      if (!e.contains(field) || !e[field].is_number_integer() || e[field].get<int>() < 1 || e[field].get<int>() > 32)
+      if (!e.contains(field) || !e[field].is_number_integer() || e[field].get<std::int64_t>() < 1 || e[field].get<std::int64_t>() > 32)
         fail_input("{}: macs[{}]: field '{}' must be an integer from 1 to 32", path, n, field);
-      return e[field].get<int>();
+      return static_cast<int>(e[field].get<std::int64_t>());
     };
     const int w = bits("weight_bits"), a = bits("act_bits");
     if (!e.contains("pj_per_mac") || !e["pj_per_mac"].is_number() || !std::isfinite(e["pj_per_mac"].get<double>()) ||

@@ -88,6 +88,8 @@ TEST(Energy, MacEnergyTablesAreCheckedOnLoad) {
   EXPECT_EQ(load("good.json", R"({"macs": [{"weight_bits": 8, "act_bits": 8, "pj_per_mac": 0.5}]})"), "loaded " + std::to_string(0.5));
   EXPECT_NE(load("bits.json", R"({"macs": [{"weight_bits": 0, "act_bits": 8, "pj_per_mac": 0.5}]})").find("macs[0]: field 'weight_bits'"),
             std::string::npos);
+  EXPECT_NE(load("huge.json", R"({"macs": [{"weight_bits": 4294967304, "act_bits": 8, "pj_per_mac": 0.5}]})").find("field 'weight_bits'"),
+            std::string::npos);  // not wrapped to 8
   EXPECT_NE(load("pj.json", R"({"macs": [{"weight_bits": 8, "act_bits": 8, "pj_per_mac": "x"}]})").find("field 'pj_per_mac'"), std::string::npos);
   EXPECT_NE(load("twice.json", R"({"macs": [{"weight_bits": 8, "act_bits": 8, "pj_per_mac": 1}, {"weight_bits": 8, "act_bits": 8, "pj_per_mac": 2}]})")
                 .find("macs[1]: W8A8 is given twice"),

@@ -2,7 +2,7 @@
 # An iCE40 bitstream of the accelerator with its board top level (fpga/ice40/faq_board.v), docs/fpga.md.
 #   [BOARD=icebreaker|hx8k] fpga/ice40/bitstream.sh [CONFIG] [OUT]      (make bitstream BOARD=... CONFIG=...)
 # BOARD icebreaker: iCE40 UP5K (SG48), memory in its four SPRAMs (CONFIG's dram_addr_bits 17), multipliers in its
-#   DSPs; default CONFIG fpga/configs/ice40_2x2.json, FREQ_MHZ 21.
+#   DSPs; default CONFIG fpga/configs/ice40_2x2.json, FREQ_MHZ 24 (nextpnr with --opt-timing).
 # BOARD hx8k: the iCE40-HX8K breakout board (CT256), memory in 8 block RAMs (dram_addr_bits 12), no multipliers
 #   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_8x2.json, FREQ_MHZ 48.
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output and nextpnr's target.
@@ -13,9 +13,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 board=${BOARD:-icebreaker}
 case $board in
   icebreaker) device="--up5k --package sg48"; pcf=icebreaker.pcf; addr_bits=17; memory="the board's 128 KiB of SPRAM"
-              top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_2x2; default_freq=21 ;;
+              top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_2x2; default_freq=24
+              pnr="--opt-timing" ;;
   hx8k)       device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
-              top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_8x2; default_freq=48 ;;
+              top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_8x2; default_freq=48
+              pnr="" ;;
   *) echo "bitstream: BOARD=$board: not a board with a top level (icebreaker: iCE40 UP5K, hx8k: iCE40 HX8K), docs/fpga.md" >&2; exit 2 ;;
 esac
 config=${1:-$root/fpga/configs/$default_config.json}
@@ -44,7 +46,7 @@ yosys -q -l "$out/yosys.log" -p "read_verilog -sv $out/rtl/*.v; read_verilog $ro
   synth_ice40 -top faq_board $synth -json $out/faq_board.json; tee -q -o $out/stat.txt stat" >/dev/null 2>&1 \
   || { echo "bitstream: yosys failed, see $out/yosys.log" >&2; exit 1; }
 nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --asc "$out/faq_board.asc" \
-  --freq "$freq" --report "$out/report.json" --seed 1 >"$out/nextpnr.log" 2>&1 \
+  --freq "$freq" --report "$out/report.json" --seed 1 $pnr >"$out/nextpnr.log" 2>&1 \
   || { echo "bitstream: nextpnr-ice40 failed, see $out/nextpnr.log"; grep -E "ICESTORM_LC|ERROR" "$out/nextpnr.log" | head -5; exit 1; } >&2
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
 python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" <<'PY'

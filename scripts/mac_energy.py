@@ -18,13 +18,14 @@ For the energy model (docs/energy.md: Horowitz's 45 nm energies), the netlist en
 MAC (an 8x8 multiply and an add at the W8A8 array's accumulator width): energy(w, a) = model(8, 8) x
 netlist(w, a) / netlist(8, 8), i.e. the netlists give the ratios between precisions, Horowitz the scale. Written to
 docs/mac_energy.json (the random operands' energies, which cover every precision; the trained ones beside them),
-which `faqc compile|run --mac-energy` reads, and to the generated section of docs/scaling.md.
+which `faqc compile|run --mac-energy` reads, to the generated section of docs/scaling.md and to
+docs/scaling_mac_energy.svg and .png (energy per MAC vs bits).
 Usage: scripts/mac_energy.py [--size N] [--lines N] [--block N] [--seed N] [--precisions W:A,...] [--operands random|zero]
                              [--models FAQ ...] [--out FILE] [--work DIR] [--no-doc]   (about 3.5 minutes for the defaults)"""
 import argparse, array, json, math, os, pathlib, random, re, struct, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from synthlib import LIB, MAP, ROOT, write_generated  # noqa: E402
+from synthlib import LIB, MAP, ROOT, line_plot, write_generated  # noqa: E402
 
 CELLS = pathlib.Path(LIB).with_suffix(".v")
 PERIOD_NS = 10.0
@@ -411,6 +412,16 @@ def main():
                      f"{trained} | {r['pj_per_mac']:.4f} |")
     lines += ["", f"Anchor: the energy model's W8A8 MAC, {model_mac_pj(8, 8):.4f} pJ (45 nm), is {scale:.4f}× the netlist's "
               f"{ref['pj_per_mac_018']:.3f} pJ at 0.18 µm (random operands: the table covers every precision)."]
+    # SVG and PNG: energy per MAC at W = A bits, random and trained operands, with the bits^2 reference through W8A8
+    square = sorted(r["weight_bits"] for r in rows if r["weight_bits"] == r["act_bits"])
+    at = {r["weight_bits"]: r for r in rows if r["weight_bits"] == r["act_bits"]}
+    series = [("#1f77b4", "random operands", {i: at[b]["pj_per_mac_018"] for i, b in enumerate(square)}, False),
+              ("#2ca02c", "trained resnet20 operands", {i: at[b]["trained"]["pj_per_mac_018"] for i, b in enumerate(square) if "trained" in at[b]}, False),
+              ("gray", "bits^2 through W8A8 (random)", {i: ref["pj_per_mac_018"] * (b / 8) ** 2 for i, b in enumerate(square)}, True)]
+    ymax = max(v for s in series for v in s[2].values()) * 1.05
+    line_plot(ROOT / "docs/scaling_mac_energy.svg", "energy per MAC (pJ, OSU 0.18 um, 4x4 array) vs weight/activation bits",
+              [f"W{b}A{b}" for b in square], series, ymax, lambda v: f"{v:.0f}")
+    lines += ["", "![energy per MAC vs bits](scaling_mac_energy.svg) (PNG: `scaling_mac_energy.png`)"]
     write_generated(ROOT / "docs/scaling.md", "scripts/mac_energy.py", lines, "MAC energy from the netlists")
 
 

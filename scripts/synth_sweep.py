@@ -11,7 +11,7 @@ Usage: scripts/synth_sweep.py [--quick] (quick: 4x4 arrays only)"""
 import json, math, os, pathlib, re, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from synthlib import synthesize  # noqa: E402
+from synthlib import line_plot, synthesize  # noqa: E402
 
 root = pathlib.Path(__file__).resolve().parent.parent
 hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
@@ -70,36 +70,13 @@ summary = {
 }
 (root / "docs/scaling.json").write_text(json.dumps(summary, indent=2) + "\n")
 
-# SVG: PE area and array area per PE vs bits, with the bits^2 reference through the 8-bit PE
-W, H, L, B = 560, 360, 70, 50
-xs = {b: L + (W - L - 60) * i / (len(bits_list) - 1) for i, b in enumerate(bits_list)}
-ymax = max(max(r["pe_area_um2"], r["array_area_per_pe_um2"]) for r in rows) * 1.1
-ymax = max(ymax, ref * (16 / 8) ** 2 * 1.05)
-def y(v):
-    return H - B - (H - B - 20) * v / ymax
-def poly(points, color, dash=""):
-    pts = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in points)
-    return f'<polyline fill="none" stroke="{color}" stroke-width="2" {dash} points="{pts}"/>'
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
-       f'<rect width="{W}" height="{H}" fill="white"/>',
-       f'<line x1="{L}" y1="{H-B}" x2="{W-20}" y2="{H-B}" stroke="black"/><line x1="{L}" y1="20" x2="{L}" y2="{H-B}" stroke="black"/>']
-for b in bits_list:
-    svg.append(f'<text x="{xs[b]:.1f}" y="{H-B+18}" text-anchor="middle">W{b}A{b}</text>')
-for k in range(6):
-    v = ymax * k / 5
-    svg.append(f'<text x="{L-6}" y="{y(v)+4:.1f}" text-anchor="end">{v/1000:.0f}k</text>')
-svg.append(f'<text x="{L}" y="14">area (um^2, OSU 0.18 um) vs weight/activation bits</text>')
-svg.append(poly([(xs[b], by[(b, 4)]["pe_area_um2"]) for b in bits_list], "#1f77b4"))
-svg.append(poly([(xs[b], by[(b, sizes[-1])]["array_area_per_pe_um2"]) for b in bits_list], "#ff7f0e"))
-svg.append(poly([(xs[b], ref * (b / 8) ** 2) for b in bits_list], "gray", 'stroke-dasharray="5,4"'))
-legend = [("#1f77b4", "PE"), ("#ff7f0e", f"{sizes[-1]}x{sizes[-1]} array / PE (with skew)"), ("gray", "bits^2 through the 8-bit PE")]
-for i, (c, t) in enumerate(legend):
-    svg.append(f'<line x1="{L+10}" y1="{30+16*i}" x2="{L+30}" y2="{30+16*i}" stroke="{c}" stroke-width="2"/><text x="{L+36}" y="{34+16*i}">{t}</text>')
-svg.append("</svg>")
-svg_path = root / "docs/scaling_pe_area.svg"
-svg_path.write_text("\n".join(svg) + "\n")
-png = root / "docs/scaling_pe_area.png"
-subprocess.run(["rsvg-convert", "-o", str(png), str(svg_path)], check=True)  # librsvg2-bin
+# SVG and PNG: PE area and array area per PE vs bits, with the bits^2 reference through the 8-bit PE
+ymax = max(max(max(r["pe_area_um2"], r["array_area_per_pe_um2"]) for r in rows) * 1.1, ref * (16 / 8) ** 2 * 1.05)
+line_plot(root / "docs/scaling_pe_area.svg", "area (um^2, OSU 0.18 um) vs weight/activation bits", [f"W{b}A{b}" for b in bits_list],
+          [("#1f77b4", "PE", {i: by[(b, 4)]["pe_area_um2"] for i, b in enumerate(bits_list)}, False),
+           ("#ff7f0e", f"{sizes[-1]}x{sizes[-1]} array / PE (with skew)", {i: by[(b, sizes[-1])]["array_area_per_pe_um2"] for i, b in enumerate(bits_list)}, False),
+           ("gray", "bits^2 through the 8-bit PE", {i: ref * (b / 8) ** 2 for i, b in enumerate(bits_list)}, True)],
+          ymax, lambda v: f"{v/1000:.0f}k")
 
 lines = [f"Library: {summary['library']}. Accumulator bits = min(32, 2·bits + {reduction_bits}).", "",
          "| W/A bits | acc bits | multiplier (µm², with its output register) | / W8A8 | PE area (µm²) | PE / W8A8 PE | (bits/8)² | PE Fmax (MHz) | " + " | ".join(f"{s}x{s} array (µm²) | per PE | / W8A8 | Fmax (MHz)" for s in sizes) + " |",

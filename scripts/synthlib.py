@@ -50,6 +50,35 @@ def synthesize(files, top, out):
     return float(chip[-1]), int(cells[-1]), fmax_mhz(netlist, top, out)
 
 
+def line_plot(svg_path, title, labels, series, ymax, tick):
+    """An SVG line plot (and its PNG, rsvg-convert) of values over the categories `labels`: series is a list of
+    (color, legend, {label index: value}, dashed); tick formats the y axis's six labels."""
+    W, H, L, B = 560, 360, 70, 50
+    xs = [L + (W - L - 60) * i / (len(labels) - 1) for i in range(len(labels))]
+    def y(v):
+        return H - B - (H - B - 20) * v / ymax
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<line x1="{L}" y1="{H-B}" x2="{W-20}" y2="{H-B}" stroke="black"/><line x1="{L}" y1="20" x2="{L}" y2="{H-B}" stroke="black"/>']
+    for x, label in zip(xs, labels):
+        svg.append(f'<text x="{x:.1f}" y="{H-B+18}" text-anchor="middle">{label}</text>')
+    for k in range(6):
+        v = ymax * k / 5
+        svg.append(f'<text x="{L-6}" y="{y(v)+4:.1f}" text-anchor="end">{tick(v)}</text>')
+    svg.append(f'<text x="{L}" y="14">{title}</text>')
+    for color, _, values, dashed in series:
+        pts = " ".join(f"{xs[i]:.1f},{y(v):.1f}" for i, v in sorted(values.items()))
+        dash = 'stroke-dasharray="5,4"' if dashed else ""
+        svg.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" {dash} points="{pts}"/>')
+        if len(values) < len(labels):  # a partial series: its points marked
+            svg += [f'<circle cx="{xs[i]:.1f}" cy="{y(v):.1f}" r="3" fill="{color}"/>' for i, v in values.items()]
+    for i, (color, legend, _, _) in enumerate(series):
+        svg.append(f'<line x1="{L+10}" y1="{30+16*i}" x2="{L+30}" y2="{30+16*i}" stroke="{color}" stroke-width="2"/><text x="{L+36}" y="{34+16*i}">{legend}</text>')
+    svg.append("</svg>")
+    svg_path.write_text("\n".join(svg) + "\n")
+    subprocess.run(["rsvg-convert", "-o", str(svg_path.with_suffix(".png")), str(svg_path)], check=True)  # librsvg2-bin
+
+
 def write_generated(doc, script, lines, heading):
     """Replaces the section between `script`'s BEGIN/END GENERATED markers in `doc` by `lines`; a document without
     the markers gets them appended under `heading`."""

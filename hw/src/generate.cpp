@@ -280,8 +280,12 @@ Module post_module(int mult_cycles) {
     m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));  // VADD's residual: a 17 x 32 product
   } else {
     // p x q + r x s by Horner's rule over q's and s's digits, which shift out of s1_q and s1_s from the top: the first
-    // digit signed, the others unsigned; sum = sum * 2^w + p x digit + r x digit, exact in 64 bits
+    // digit signed, the others unsigned; sum = sum * 2^w + p x digit + r x digit, exact in 64 bits. A digit's two
+    // products are registered (pp_1, pp_2, with pp_first and the shift) before they are summed: the product's adders
+    // and the 64-bit sum would otherwise be one path.
     m.reg("s1_first");
+    m.reg("pp_first");
+    m.reg("pp_shift", 6);
     const auto q_digit = m.wire("q_digit", w + 1, true), s_digit = m.wire("s_digit", w + 1, true);
     m.assign(q_digit, fmt::format("{{s1_first & {0}[31], {0}[31:{1}]}}", s1_q.name, 32 - w));
     m.assign(s_digit, fmt::format("{{s1_first & {0}[31], {0}[31:{1}]}}", s1_s.name, 32 - w));
@@ -297,6 +301,8 @@ Module post_module(int mult_cycles) {
     };
     shift_add(product_1, s1_p.name, 32, q_digit);
     shift_add(product_2, s1_r.name, kLaneValueBits, s_digit);
+    m.reg("pp_1", product_1.width, true);
+    m.reg("pp_2", product_2.width, true);
   }
   // stage 3: rounding shift right (round half up): r = (v >>> s) + bit s-1 of v, saturated in stage 4 to bounds of at
   // most kSaturationBits bits. Only t = v >>> s's low sb + 1 bits are shifted out (largest shift first, each stage as
@@ -346,10 +352,12 @@ Module post_module(int mult_cycles) {
         e.assign(s1_q, fmt::format("{} << {}", s1_q.name, w)).assign(s1_s, fmt::format("{} << {}", s1_s.name, w));
       });
       blk.assign("s1_first", "load");
-      auto extended = [](const Signal& v) { return sign_extend(v.name, fmt::format("{}[{}]", v.name, v.width - 1), 64 - v.width); };
-      blk.assign(s2_sum, fmt::format("(s1_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, extended(product_1), extended(product_2)));
+      blk.assign("pp_1", product_1).assign("pp_2", product_2).assign("pp_first", "s1_first").assign("pp_shift", s1_shift);
+      auto extended = [](const std::string& v, int width) { return sign_extend(v, fmt::format("{}[{}]", v, width - 1), 64 - width); };
+      blk.assign(s2_sum, fmt::format("(pp_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, extended("pp_1", product_1.width),
+                                     extended("pp_2", product_2.width)));
     }
-    blk.assign(s2_shift, s1_shift);
+    blk.assign(s2_shift, D == 1 ? s1_shift.name : std::string("pp_shift"));
     blk.assign(s3_r, fmt::format("{{{0}[{1}], {0}}} + {{{2}'d0, {3}}}", prev, tw - 1, tw, round_bit.name));
     blk.assign(s3_beyond, beyond).assign(s3_sign, fmt::format("{}[63]", s2_sum.name));
     blk.assign(out, fmt::format("{{{{{0}{{sat[{1}]}}}}, sat}}", 64 - sb, sb - 1));

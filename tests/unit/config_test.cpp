@@ -150,7 +150,7 @@ TEST(Config, PostMultCycles) {
   expect_optional_field(base, serial, "post_mult_cycles", "post_mult_cycles=8;", {0, 3, 16});
   EXPECT_EQ(base.lane_cycles(), 8);  // 8 columns, one lane
   EXPECT_EQ(serial.lane_cycles(), 64);
-  EXPECT_EQ(timing::post_latency(serial), timing::kPostLatency + 7);
+  EXPECT_EQ(timing::post_latency(serial), timing::kPostLatency + 8);
 }
 
 TEST(Config, RejectsMissingFileAndBadJson) {

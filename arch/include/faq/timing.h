@@ -12,8 +12,9 @@ namespace faq::timing {
 inline constexpr int kPostLatency = 4;
 
 // Clock edges from the one that captures an element into a lane to the one that registers its result: a
-// digit-serial lane (post_mult_cycles = n > 1) sums its products over n cycles instead of one.
-constexpr int lane_latency(int mult_cycles) { return kPostLatency + mult_cycles - 1; }
+// digit-serial lane (post_mult_cycles = n > 1) sums its products over n cycles instead of one, each digit's
+// products registered before they are summed (one stage more).
+constexpr int lane_latency(int mult_cycles) { return mult_cycles == 1 ? kPostLatency : kPostLatency + mult_cycles; }
 constexpr int post_latency(const AcceleratorConfig& config) { return lane_latency(config.post_mult_cycles); }
 
 // Clock edges from the one that captures an activation line into the array to the one that registers its

@@ -44,7 +44,8 @@ using timing::array_latency;
 // The bounds lo and hi are kSaturationBits-bit signed inputs, not pipelined: they must hold while values are in the
 // lane (CONFIG, which sets them, waits until nothing is in flight). With mult_cycles = n > 1 (post_mult_cycles) the
 // lane multiplies digit-serially, 32/n bits of a and b per cycle: it takes an element when `load` is high, at most
-// one every n cycles, and holds its result timing::post_latency = 4 + n - 1 edges later.
+// one every n cycles, and holds its result timing::post_latency = 4 + n edges later (each digit's products are
+// registered before the Horner sum: n cycles of digits plus that stage).
 Module post_module(int mult_cycles = 1);
 // CONFIG's out_range_bits is at most 16, so the saturation bounds lie in [-2^15, 2^16 - 1]: 18-bit signed values.
 inline constexpr int kSaturationBits = 18;

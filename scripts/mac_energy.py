@@ -32,6 +32,12 @@ PERIOD_NS = 10.0
 REDUCTION_BITS = math.ceil(math.log2(3 * 3 * 512))  # ResNet-18's largest reduction, as scripts/synth_sweep.py
 
 
+def bad_input(message):
+    """A one-line error for bad input (arguments, a model file): exit 2; failures of the tools exit 1."""
+    print(f"mac_energy.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def acc_bits(w, a):
     return min(32, w + a + REDUCTION_BITS)
 
@@ -356,11 +362,14 @@ def main():
                     help="trained .faq models whose convolutions give operands too, at the precisions they have (default: models/*.faq)")
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
-    pairs = [tuple(int(x) for x in p.split(":")) for p in args.precisions.split(",")]
+    try:
+        pairs = [(int(w), int(a)) for w, a in (p.split(":") for p in args.precisions.split(","))]
+    except ValueError:
+        bad_input(f"--precisions {args.precisions}: expected W:A pairs separated by commas, e.g. 4:4,8:8")
     if (8, 8) not in pairs:
-        raise SystemExit("mac_energy.py: --precisions must include 8:8 (the anchor)")
-    if args.lines % args.block:
-        raise SystemExit("mac_energy.py: --lines must be a multiple of --block")
+        bad_input("--precisions must include 8:8 (the anchor)")
+    if args.size < 1 or args.block < 1 or args.lines < args.block or args.lines % args.block:
+        bad_input("--lines must be a positive multiple of --block, and --size positive")
     rows = []
     for w, a in pairs:
         work = pathlib.Path(args.work) / f"w{w}a{a}_{args.size}x{args.size}"
@@ -373,8 +382,11 @@ def main():
         for path in args.models if args.operands == "random" else []:
             try:
                 candidates.append(ModelOperands(path, w, a, args.size, args.size, args.seed))
-            except ValueError:
-                pass
+            except ValueError as e:
+                if "no convolution with" not in str(e):
+                    bad_input(f"{path}: not a readable .faq model ({e})")
+            except (OSError, KeyError, IndexError, struct.error) as e:
+                bad_input(f"{path}: not a readable .faq model ({type(e).__name__}: {e})")
         if candidates:
             operands = max(candidates, key=lambda o: sum(c["macs"] for c in o.convs))
             m = measure(w, a, args.size, args.lines, args.block, work, operands, module, ports, work / operands.name.removesuffix(".faq"))

@@ -5,7 +5,8 @@
 #     the operands of the trained resnet20 models (models/), each at its own precision;
 #   - every operand zero: the combinational energy falls below 1 % of the random run's (so the simulated activity,
 #     not a default, is what OpenSTA prices; the script itself checks the dump's input toggles against its stimulus);
-#   - faqc run --mac-energy with that table prices the MACs from it, and refuses a table lacking a layer's widths.
+#   - faqc run --mac-energy with that table prices the MACs from it, and refuses a table lacking a layer's widths;
+#   - bad input to the script (a truncated model, no W8A8 anchor): one line, exit 2.
 # About 15 seconds. Usage: test_mac_energy.sh FAQ_HWGEN FAQC MODELS_DIR WORKDIR
 set -u
 hwgen=$1 faqc=$2 models=$3 work=$4
@@ -55,5 +56,13 @@ python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['macs']=[m for m 
 "$faqc" run "$model" --energy --mac-energy "$work/only8.json" >/dev/null 2>"$work/err"
 rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && grep -qF "only8.json: no MAC energy for W4A4" "$work/err" && ok || fail "missing widths: exit $rc, $(cat "$work/err")"
+# bad input: one line, exit 2 (a truncated model, precisions without the W8A8 anchor)
+head -c 100 "$model" >"$work/truncated.faq"
+for args in "--models $work/truncated.faq" "--precisions 4:4"; do
+  FAQ_HWGEN=$hwgen python3 "$root/scripts/mac_energy.py" --size 2 --lines 128 --block 128 --precisions 8:8 --no-doc --out "$work/bad.json" \
+    --work "$work/bad" $args >/dev/null 2>"$work/err"
+  rc=$?
+  [ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok || fail "mac_energy.py $args: exit $rc, $(cat "$work/err")"
+done
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -22,24 +22,19 @@ which `faqc compile|run --mac-energy` reads, to the generated section of docs/sc
 docs/scaling_mac_energy.svg and .png (energy per MAC vs bits).
 Usage: scripts/mac_energy.py [--size N] [--lines N] [--block N] [--seed N] [--precisions W:A,...] [--operands random|zero]
                              [--models FAQ ...] [--out FILE] [--work DIR] [--no-doc]   (about 3.5 minutes for the defaults)"""
-import argparse, array, json, math, os, pathlib, random, re, struct, subprocess, sys
+import argparse, array, json, os, pathlib, random, re, struct, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from synthlib import LIB, MAP, ROOT, line_plot, write_generated  # noqa: E402
+from synthlib import LIB, MAP, ROOT, acc_bits, line_plot, sweep_config, write_generated  # noqa: E402
 
 CELLS = pathlib.Path(LIB).with_suffix(".v")
 PERIOD_NS = 10.0
-REDUCTION_BITS = math.ceil(math.log2(3 * 3 * 512))  # ResNet-18's largest reduction, as scripts/synth_sweep.py
 
 
 def bad_input(message):
     """A one-line error for bad input (arguments, a model file): exit 2; failures of the tools exit 1."""
     print(f"mac_energy.py: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def acc_bits(w, a):
-    return min(32, w + a + REDUCTION_BITS)
 
 
 def model_mac_pj(w, a):
@@ -254,9 +249,7 @@ def vcd_activity(path):
 def synthesize_array(w, a, size, work):
     """The array of this precision generated and mapped: (module JSON, port widths)."""
     work.mkdir(parents=True, exist_ok=True)
-    cfg = {"name": f"energy_w{w}a{a}_{size}x{size}", "rows": size, "cols": size, "weight_bits": w, "act_bits": a,
-           "acc_bits": acc_bits(w, a), "spad_kib": 16, "wbuf_kib": 4, "acc_kib": 8, "param_kib": 1, "mem_port_bits": 64,
-           "dataflow": "weight_stationary"}
+    cfg = sweep_config(f"energy_w{w}a{a}_{size}x{size}", size, w, a)
     (work / "config.json").write_text(json.dumps(cfg))
     hwgen = os.environ.get("FAQ_HWGEN", str(ROOT / "build/hw/faq-hwgen"))
     run([hwgen, "--config", str(work / "config.json"), "-o", str(work / "rtl")])

@@ -10,7 +10,7 @@ Usage: scripts/scalable_pe_area.py"""
 import json, os, pathlib, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from synthlib import synthesize, write_generated  # noqa: E402
+from synthlib import sweep_config, synthesize, write_generated  # noqa: E402
 
 root = pathlib.Path(__file__).resolve().parent.parent
 hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
@@ -19,8 +19,7 @@ out.mkdir(parents=True, exist_ok=True)
 
 
 def generate(name, bits, acc, scalable=False):
-    cfg = {"name": name, "rows": 4, "cols": 4, "weight_bits": bits, "act_bits": bits, "acc_bits": acc, "spad_kib": 16,
-           "wbuf_kib": 4, "acc_kib": 8, "param_kib": 1, "mem_port_bits": 64, "scalable": scalable, "dataflow": "weight_stationary"}
+    cfg = sweep_config(name, 4, bits, bits, acc_bits=acc, scalable=scalable)
     path = out / f"{name}.json"
     path.write_text(json.dumps(cfg))
     rtl = out / name

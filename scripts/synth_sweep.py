@@ -8,10 +8,10 @@ Writes docs/scaling.json, the generated tables of docs/scaling.md and docs/scali
 (rsvg-convert). Every number comes from synthesis. Buffers (register arrays in the RTL) are not
 part of this sweep: it measures the datapath the paper's claim is about.
 Usage: scripts/synth_sweep.py [--quick] (quick: 4x4 arrays only)"""
-import json, math, os, pathlib, re, subprocess, sys
+import json, os, pathlib, re, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from synthlib import line_plot, synthesize  # noqa: E402
+from synthlib import REDUCTION_BITS as reduction_bits, acc_bits, line_plot, sweep_config, synthesize  # noqa: E402
 
 root = pathlib.Path(__file__).resolve().parent.parent
 hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
@@ -20,23 +20,18 @@ out.mkdir(parents=True, exist_ok=True)
 quick = "--quick" in sys.argv
 sizes = [4] if quick else [4, 8]
 bits_list = [2, 4, 8, 16]
-reduction_bits = math.ceil(math.log2(3 * 3 * 512))
 
 
 def area_of(files, top):
     return synthesize(files, top, out)
 
 
-def acc_bits(b):
-    return min(32, 2 * b + reduction_bits)
-
 
 rows = []
 for b in bits_list:
     for size in sizes:
         name = f"w{b}a{b}_{size}x{size}"
-        cfg = {"name": name, "rows": size, "cols": size, "weight_bits": b, "act_bits": b, "acc_bits": acc_bits(b),
-               "spad_kib": 16, "wbuf_kib": 4, "acc_kib": 8, "param_kib": 1, "mem_port_bits": 64, "dataflow": "weight_stationary"}
+        cfg = sweep_config(name, size, b, b)
         cfg_path = out / f"{name}.json"
         cfg_path.write_text(json.dumps(cfg))
         rtl = out / name
@@ -48,7 +43,7 @@ for b in bits_list:
                         f"  output reg signed [{2 * b}:0] p);\n  always @(posedge clk) p <= a * w;\nendmodule\n")
         mult_area, _, _ = area_of([mult], "faq_mult")
         array_area, array_cells, array_fmax = area_of([rtl / "faq_pe.v", rtl / "faq_array.v"], "faq_array")
-        rows.append({"bits": b, "acc_bits": acc_bits(b), "rows": size, "cols": size, "pe_area_um2": pe_area, "pe_cells": pe_cells,
+        rows.append({"bits": b, "acc_bits": acc_bits(b, b), "rows": size, "cols": size, "pe_area_um2": pe_area, "pe_cells": pe_cells,
                      "multiplier_area_um2": mult_area,
                      "pe_fmax_mhz": pe_fmax, "array_area_um2": array_area, "array_cells": array_cells,
                      "array_area_per_pe_um2": array_area / (size * size), "array_fmax_mhz": array_fmax})

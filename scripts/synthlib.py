@@ -1,7 +1,7 @@
 """Shared by the synthesis and report scripts: Yosys onto the OSU 0.18 um standard cells (Debian
 qflow-tech-osu018), OpenSTA timing of the mapped netlist, the ImageNet-shaped benchmark models and their energy
 totals, and the generated sections of the documents they write."""
-import os, pathlib, re, subprocess
+import math, os, pathlib, re, subprocess
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
@@ -10,6 +10,22 @@ BENCH = ROOT / "out/bench"
 LIB = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
 # Yosys: a design flattened and mapped onto the library's cells (format with top=...)
 MAP = f"synth -top {{top}} -flatten; dfflibmap -liberty {LIB}; abc -liberty {LIB}; opt_clean"
+
+# The precision sweeps' accumulators: the product plus ResNet-18's largest reduction (3x3x512), at most the contract's 32
+REDUCTION_BITS = math.ceil(math.log2(3 * 3 * 512))
+
+
+def acc_bits(weight_bits, act_bits):
+    return min(32, weight_bits + act_bits + REDUCTION_BITS)
+
+
+def sweep_config(name, size, weight_bits, act_bits, **fields):
+    """The configuration a sweep generates its datapath from: a size x size array at these widths, accumulator by
+    acc_bits unless `fields` say otherwise (the buffers do not matter to the datapath)."""
+    return {"name": name, "rows": size, "cols": size, "weight_bits": weight_bits, "act_bits": act_bits,
+            "acc_bits": acc_bits(weight_bits, act_bits), "spad_kib": 16, "wbuf_kib": 4, "acc_kib": 8, "param_kib": 1,
+            "mem_port_bits": 64, "dataflow": "weight_stationary", **fields}
+
 
 # FPGA families: the Yosys synthesis command and the cells of each kind in its `stat` (docs/fpga.md)
 FPGA_FAMILIES = {

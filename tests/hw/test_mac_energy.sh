@@ -51,8 +51,7 @@ echo "MAC energy (uJ): model $(mac "$plain"), table of the model's $(mac "$same"
 [ -n "$(mac "$plain")" ] && [ "$(mac "$plain")" = "$(mac "$same")" ] && ok || fail "the model's own energies as a table: $(mac "$same") != $(mac "$plain")"
 python3 -c "import sys; sys.exit(abs(float(sys.argv[2]) - 2 * float(sys.argv[1])) > 0.11)" "$(mac "$plain")" "$(mac "$twice")" && ok || fail "twice the table: $(mac "$twice")"
 grep -q "MACs from $work/random.json" <<<"$measured" && [ "$(mac "$measured")" != "$(mac "$plain")" ] && ok || fail "measured table: $measured"
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['macs']=[m for m in d['macs'] if m['weight_bits']==8]; json.dump(d,open(sys.argv[2],'w'))" \
-  "$work/random.json" "$work/only8.json"
+echo '{"macs": [{"weight_bits": 8, "act_bits": 8, "pj_per_mac": 0.3}]}' >"$work/only8.json"  # no W4A4
 "$faqc" run "$model" --energy --mac-energy "$work/only8.json" >/dev/null 2>"$work/err"
 rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && grep -qF "only8.json: no MAC energy for W4A4" "$work/err" && ok || fail "missing widths: exit $rc, $(cat "$work/err")"

@@ -249,7 +249,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // What the units take from the instruction at the head when it issues.
   padded_block("ld_", "ins");
   const auto ld_empty = m.wire("ld_empty");
-  m.assign(ld_empty, "ld_h == 11'd0 || ld_w == 11'd0");
+  // the padded sums are zero exactly when their three fields are (11 bits hold the largest): no adders on the path
+  // from the queue's head to the read metadata FIFO's write (ld_nop)
+  auto all_zero = [&](std::initializer_list<std::string_view> names) {
+    std::string out;
+    for (auto name : names) out += fmt::format("{}{} == {}'d0", out.empty() ? "" : " && ", field(Opcode::Load, name), field_width(Opcode::Load, name));
+    return out;
+  };
+  m.assign(ld_empty, fmt::format("({}) || ({})", all_zero({"pad_top", "count_y", "pad_bottom"}), all_zero({"pad_left", "count_x", "pad_right"})));
   // MATMUL
   const auto mm_lines = m.wire("mm_lines");  // the MATMUL streams at least one line
   m.assign(mm_lines, fmt::format("{} != 10'd0 && {} != 10'd0", field(Opcode::Matmul, "count_y"), field(Opcode::Matmul, "count_x")));
@@ -668,12 +675,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- LD: the request generator --------------------------------------------------------------------------------
   const Regs ld_regs = {
            {"ld_b", 2}, {"ld_row_dram", AW}, {"ld_col_dram", AW}, {"ld_row_sram", 16}, {"ld_sram", 16}, {"ld_y", 11}, {"ld_x", 11},
-           {"ld_ylast", 11}, {"ld_xlast", 11}, {"ld_pt", 4}, {"ld_pl", 4}, {"ld_ye", 11}, {"ld_xe", 11}, {"ld_dstride", DW},
+           {"ld_ylast", 11}, {"ld_xlast", 11}, {"ld_pt1", 11}, {"ld_pl1", 11}, {"ld_ye1", 11}, {"ld_xe1", 11}, {"ld_iny", 1}, {"ld_inx", 1}, {"ld_inx0", 1}, {"ld_dstride", DW},
            {"ld_sstride", 12}, {"ld_pitch", SW}, {"ld_beats", beat_w}, {"ld_beat", beat_w}};
   for (const auto& [name, width] : ld_regs) m.reg(name, width);
   const auto ld_inside = m.wire("ld_inside"), ld_last_pos = m.wire("ld_last_pos"), ld_step = m.wire("ld_step"), ld_req = m.wire("ld_req");
-  // inside the block: pad_top <= y < pad_top + count_y (ld_ye), and likewise x
-  m.assign(ld_inside, "(ld_y >= {7'd0, ld_pt}) && (ld_y < ld_ye) && (ld_x >= {7'd0, ld_pl}) && (ld_x < ld_xe)");
+  // inside the block: pad_top <= y < pad_top + count_y, and likewise x, kept in two flags (ld_iny, ld_inx) updated
+  // as the walk steps by one: a position enters the block after the one at pad - 1 (ld_pt1, ld_pl1; all ones, a
+  // position the walk never reaches, when the block has no rows or columns) and leaves it after pad + count - 1
+  // (ld_ye1, ld_xe1); ld_inx0 is whether column 0 is inside, for each new row. So that no comparison of magnitudes lies between the walk's registers and the metadata FIFO
+  m.assign(ld_inside, "ld_iny && ld_inx");
   m.assign(ld_last_pos, "(ld_y == ld_ylast) && (ld_x == ld_xlast)");
   m.assign(ld_req, "ld_gen && ld_inside && !meta_full");
   // a position is done when its padding entry is pushed, or the last beat of its line is requested
@@ -700,13 +710,17 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.if_("ld_inside", [&](Block& x) { x.assign("ld_col_dram", "ld_col_dram + " + fit("ld_pitch", SW, AW)); });
         t.if_("ld_x == ld_xlast", [&](Block& x) {
           x.assign("ld_x", "11'd0").assign("ld_y", "ld_y + 11'd1");
+          x.assign("ld_inx", "ld_inx0").assign("ld_iny", "ld_iny ? ld_y != ld_ye1 : ld_y == ld_pt1");
           x.assign("ld_row_sram", "ld_row_sram + {4'd0, ld_sstride}").assign("ld_sram", "ld_row_sram + {4'd0, ld_sstride}");
-          x.if_("(ld_y >= {7'd0, ld_pt}) && (ld_y < ld_ye)",
+          x.if_("ld_iny",
                 [&](Block& y) {
                   y.assign("ld_row_dram", "ld_row_dram + " + fit("ld_dstride", DW, AW)).assign("ld_col_dram", "ld_row_dram + " + fit("ld_dstride", DW, AW));
                 },
                 [&](Block& y) { y.assign("ld_col_dram", "ld_row_dram"); });
-        }, [&](Block& x) { x.assign("ld_x", "ld_x + 11'd1").assign("ld_sram", "ld_sram + 16'd1"); });
+        }, [&](Block& x) {
+          x.assign("ld_x", "ld_x + 11'd1").assign("ld_sram", "ld_sram + 16'd1");
+          x.assign("ld_inx", "ld_inx ? ld_x != ld_xe1 : ld_x == ld_pl1");
+        });
         t.if_("ld_last_pos", [&](Block& x) { x.assign(ld_gen, "1'b0"); });
       });
       // issue last: a new instruction may issue in the cycle the previous one finishes
@@ -715,9 +729,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign("ld_row_dram", field(Opcode::Load, "dram_addr", AW)).assign("ld_col_dram", field(Opcode::Load, "dram_addr", AW));
         t.assign("ld_row_sram", field(Opcode::Load, "sram_addr")).assign("ld_sram", field(Opcode::Load, "sram_addr"));
         t.assign("ld_y", "11'd0").assign("ld_x", "11'd0").assign("ld_ylast", "ld_h - 11'd1").assign("ld_xlast", "ld_w - 11'd1");
-        t.assign("ld_pt", field(Opcode::Load, "pad_top")).assign("ld_pl", field(Opcode::Load, "pad_left"));
-        t.assign("ld_ye", fmt::format("{{7'd0, {}}} + {{1'd0, {}}}", field(Opcode::Load, "pad_top"), field(Opcode::Load, "count_y")));
-        t.assign("ld_xe", fmt::format("{{7'd0, {}}} + {{1'd0, {}}}", field(Opcode::Load, "pad_left"), field(Opcode::Load, "count_x")));
+        // per axis: the entry and exit positions (above) and whether position 0 is inside
+        for (const auto& [axis, pad, count] : {std::tuple{"y", "pad_top", "count_y"}, std::tuple{"x", "pad_left", "count_x"}}) {
+          const auto p = field(Opcode::Load, pad), c = field(Opcode::Load, count);
+          const auto none = fmt::format("{} == {}'d0", c, field_width(Opcode::Load, count));
+          t.assign(fmt::format("ld_{}1", axis == std::string_view("y") ? "pt" : "pl"), fmt::format("({}) ? 11'h7ff : {{7'd0, {}}} - 11'd1", none, p));
+          t.assign(fmt::format("ld_{}e1", axis), fmt::format("{{7'd0, {}}} + {{1'd0, {}}} - 11'd1", p, c));
+          t.assign(fmt::format("ld_in{}", axis), fmt::format("{} == {}'d0 && !({})", p, field_width(Opcode::Load, pad), none));
+        }
+        t.assign("ld_inx0", fmt::format("{} == 4'd0 && {} != 10'd0", field(Opcode::Load, "pad_left"), field(Opcode::Load, "count_x")));
         t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y", DW)).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
         t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? in_stride : {1}", field(Opcode::Load, "buffer"), fit("ld_line_bytes", 20, SW)));
         t.assign("ld_beats", fmt::format("ld_beats_now[{}:0]", beat_w - 1));
@@ -870,19 +890,19 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- EX: MATMUL ---------------------------------------------------------------------------------------------------
   const Regs ex_regs = {
            {"ex_bank", 1}, {"ex_row_spad", spad_aw}, {"ex_spad", spad_aw}, {"ex_sx", std::min(4, spad_aw)}, {"ex_sy", std::min(12, spad_aw)}, {"ex_row_acc", acc_aw}, {"ex_acc", acc_aw},
-           {"ex_asy", std::min(12, acc_aw)}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy", 10}, {"ex_cx", 10}, {"ex_accum", 1}, {"ex_empty", 1}};
+           {"ex_asy", std::min(12, acc_aw)}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy1", 10}, {"ex_cx1", 10}, {"ex_accum", 1}, {"ex_empty", 1}};
   for (const auto& [name, width] : ex_regs) m.reg(name, width);
   const int L = array_latency(cfg);
   const int dw = 3 + acc_aw;  // valid, last, accumulate, ACC line
   const auto ex_delay = m.reg("ex_delay", L * dw);
   const auto ex_last = m.wire("ex_last");
-  m.assign(ex_last, "ex_y == ex_cy - 10'd1 && ex_x == ex_cx - 10'd1");
+  m.assign(ex_last, "ex_y == ex_cy1 && ex_x == ex_cx1");  // ex_cy1, ex_cx1: the counts less one, at issue
   const auto ex_in = m.wire("ex_in", dw);  // entering the delay line this cycle
   m.assign(ex_in, fmt::format("ex_busy ? {{1'b1, ex_last, ex_accum, ex_acc}} : (ex_empty ? {{1'b0, 1'b1, 1'b0, {1}'d0}} : {0}'d0)", dw, acc_aw));
   const auto a_line = m.wire("a_line", R * w.act), out_line = m.wire("out_line", C * w.psum), out_valid = m.wire("out_valid");
   // the SPAD line of the next cycle (ex_spad's next value: a MATMUL issues, or the walk advances)
   const auto ex_spad_next = m.wire("ex_spad_next", spad_aw);
-  m.assign(ex_spad_next, fmt::format("issue_to[2] ? {} : (ex_busy ? ((ex_x == ex_cx - 10'd1) ? ex_row_spad + {} : ex_spad + {}) : ex_spad)",
+  m.assign(ex_spad_next, fmt::format("issue_to[2] ? {} : (ex_busy ? ((ex_x == ex_cx1) ? ex_row_spad + {} : ex_spad + {}) : ex_spad)",
                                      mm_sfirst, fit("ex_sy", std::min(12, spad_aw), spad_aw), fit("ex_sx", std::min(4, spad_aw), spad_aw)));
   m.assign(a_line, read_port(m, spad, "spad_q", ex_spad_next.name, false));
   // the WBUF line of the next cycle (pl_line's next value: a PRELOAD issues, or the shift goes on)
@@ -910,7 +930,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(ex_next, L == 1 ? "ex_in" : fmt::format("ex_delay[{}:{}]", (L - 1) * dw - 1, (L - 2) * dw));
   const auto st_acc_next = m.wire("st_acc_next", acc_aw);
-  m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? {} : (store_feed ? ((st_x == st_cx - 10'd1) ? st_row_acc + {} : st_acc + {}'d1) : st_acc)",
+  m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? {} : (store_feed ? ((st_x == st_cx1) ? st_row_acc + {} : st_acc + {}'d1) : st_acc)",
                                     is(Opcode::Store), st_afirst, fit("st_asy", std::min(12, acc_aw), acc_aw), acc_aw));
   auto in_bank = [&](std::size_t bank, const std::string& line) {
     if (acc_banks.size() == 1) return std::string("1'b1");
@@ -951,7 +971,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.assign("ex_empty", "issue_to[2] && !mm_lines");
       e.assign("ex_spad", ex_spad_next);
       e.if_("ex_busy", [&](Block& t) {
-        t.if_("ex_x == ex_cx - 10'd1", [&](Block& x) {
+        t.if_("ex_x == ex_cx1", [&](Block& x) {
           x.assign("ex_x", "10'd0").assign("ex_y", "ex_y + 10'd1");
           x.assign("ex_row_spad", "ex_row_spad + " + fit("ex_sy", std::min(12, spad_aw), spad_aw));
           x.assign("ex_row_acc", "ex_row_acc + " + fit("ex_asy", std::min(12, acc_aw), acc_aw)).assign("ex_acc", "ex_row_acc + " + fit("ex_asy", std::min(12, acc_aw), acc_aw));
@@ -966,7 +986,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign("ex_row_spad", mm_sfirst).assign("ex_sx", field(Opcode::Matmul, "spad_stride_x", spad_aw));
         t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y", spad_aw)).assign("ex_row_acc", mm_afirst).assign("ex_acc", mm_afirst);
         t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y", acc_aw)).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
-        t.assign("ex_cy", field(Opcode::Matmul, "count_y")).assign("ex_cx", field(Opcode::Matmul, "count_x")).assign("ex_accum", field(Opcode::Matmul, "accumulate"));
+        t.assign("ex_cy1", field(Opcode::Matmul, "count_y") + " - 10'd1").assign("ex_cx1", field(Opcode::Matmul, "count_x") + " - 10'd1").assign("ex_accum", field(Opcode::Matmul, "accumulate"));
       });
     });
     zero_on_reset(b, ex_regs);
@@ -975,7 +995,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
   // kinds: 0 STORE, 1 VADD, 2 POOL
   Regs st_regs = {
-           {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy", 10}, {"st_cx", 10}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
+           {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy1", 10}, {"st_cx1", 10}, {"st_none", 1}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
            {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", AW}, {"st_col_dram", AW}, {"st_dstride", DW}, {"st_pending", 6},
            {"st_a", AW}, {"st_b", AW}, {"st_out", AW}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
            {"st_beat", beat_w}};
@@ -1020,7 +1040,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   if (LC > 1) m.wire("pp_free");
   m.assign(store_feed, fmt::format("st_busy && st_kind == 2'd0 && st_feeding && st_credit{}", LC > 1 ? " && pp_free" : ""));
   const auto st_last_line = m.wire("st_last_line");
-  m.assign(st_last_line, "(st_cy == 10'd0 || st_cx == 10'd0) || (st_y == st_cy - 10'd1 && st_x == st_cx - 10'd1)");
+  // the STORE's last position (st_cy1, st_cx1: its counts less one, at issue), or none (st_none)
+  m.assign(st_last_line, "st_none || (st_y == st_cy1 && st_x == st_cx1)");
   const auto acc_read = m.wire("st_acc_line", C * w.psum);
   m.assign(acc_read, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, "st_acc"), acc_q[1], acc_q[0]));
   // VADD / POOL requests on the read channel
@@ -1302,20 +1323,29 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign("ofifo_wa", "of_tail");
   m.assign("ofifo_wd", fmt::format("{{post_out[{}], post_out[{}:{}], st_packed}}", pw - 2, pw - 4, pw - 3 - AW));
   const std::string of_entry = read_port(m, ofifo, "of_entry", advanced("of_head", "out_pop", 5), true);
+  m.lint_off("UNUSEDSIGNAL");  // the bits above a line's largest beat count
   const auto of_beats = m.wire("of_beats", 16);
+  m.lint_on("UNUSEDSIGNAL");
   m.assign(of_beats, fmt::format("(st_out_bytes + 16'd{}) >> {}", P - 1, lp));
+  // A line's last beat and that beat's strobes depend on CONFIG.out_bits alone: registered from it (of_final,
+  // of_final_strb), so that the beat counter meets no subtraction on its way to the memory's write enables. They
+  // follow a CONFIG one cycle late, when the FIFO is empty: CONFIG waits for every earlier instruction to complete,
+  // and a line enters the FIFO from a later STORE or VADD at least the lanes' latency after it issues.
+  m.reg("of_final", beat_w + 1);
+  m.reg("of_final_strb", P);
+  m.always_ff(clk, [&](Block& b) {
+    b.assign("of_final", fmt::format("of_beats[{}:0] - {}'d1", beat_w, beat_w + 1));
+    b.assign("of_final_strb", lp == 0 ? "1'b1"
+                                      : fmt::format("(st_out_bytes[{0}:0] == {1}'d0) ? {{{2}{{1'b1}}}} : {3}", lp - 1, lp,
+                                                    P, fmt::format("{{{}'d1 << st_out_bytes[{}:0]}} - {}'d1", P, lp - 1, P)));
+  });
   const auto of_last_beat = m.wire("of_last_beat");
-  m.assign(of_last_beat, fmt::format("{{{}'d0, of_beat}} == of_beats - 16'd1", 15 - beat_w));
+  m.assign(of_last_beat, "of_beat == of_final");
   m.assign(wr_req, "of_count != 6'd0 && st_out_bytes != 16'd0");
   m.assign(wr_addr, port_address(fmt::format("of_entry[{}:{}] + {}", ow - 2, ow - 1 - AW, beat_bytes("of_beat", beat_w + 1, AW))));
   m.assign(wr_data, fmt::format("of_entry[of_beat * {} +: {}]", PB, PB));
-  const auto remaining = m.wire("of_remaining", 16);
-  m.assign(remaining, fmt::format("st_out_bytes - {}", beat_bytes("of_beat", beat_w + 1, 16)));
-  m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
-  const auto partial = m.wire("of_partial", P + 1);
-  m.lint_on("UNUSEDSIGNAL");
-  m.assign(partial, fmt::format("({0}'d1 << of_remaining[{1}:0]) - {0}'d1", P + 1, clog2(P + 1) - 1));
-  m.assign(wr_strb, fmt::format("(of_remaining >= 16'd{0}) ? {{{0}{{1'b1}}}} : of_partial[{1}:0]", P, P - 1));
+  // every beat before the last is whole; the last holds the line's bytes modulo the port's (all of them at 0)
+  m.assign(wr_strb, fmt::format("of_last_beat ? of_final_strb : {{{}{{1'b1}}}}", P));
   m.assign(pop_out, "of_count != 6'd0 && (st_out_bytes == 16'd0 || (wr_ready && of_last_beat))");
   m.assign("st_complete", fmt::format("out_pop && of_entry[{}]", ow - 1));
   m.always_ff(clk, [&](Block& b) {
@@ -1350,7 +1380,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
                 without_pool({{fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
                   [&](Block& x) {
                     x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
-                    x.assign("st_cy", field(Opcode::Store, "count_y")).assign("st_cx", field(Opcode::Store, "count_x"));
+                    x.assign("st_cy1", field(Opcode::Store, "count_y") + " - 10'd1").assign("st_cx1", field(Opcode::Store, "count_x") + " - 10'd1");
+                    x.assign("st_none", fmt::format("{} == 10'd0 || {} == 10'd0", field(Opcode::Store, "count_y"), field(Opcode::Store, "count_x")));
                     x.assign("st_row_acc", st_afirst).assign("st_asy", field(Opcode::Store, "acc_stride_y", acc_aw));
                     x.assign("st_row_dram", field(Opcode::Store, "dram_addr", AW)).assign("st_col_dram", field(Opcode::Store, "dram_addr", AW));
                     x.assign("st_dstride", field(Opcode::Store, "dram_stride_y", DW));
@@ -1380,7 +1411,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       // STORE: walk the ACC lines
       e.if_("store_feed", [&](Block& t) {
         t.if_("st_last_line", [&](Block& x) { x.assign("st_feeding", "1'b0"); });
-        t.if_("st_x == st_cx - 10'd1", [&](Block& x) {
+        t.if_("st_x == st_cx1", [&](Block& x) {
           x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1");
           x.assign("st_row_acc", "st_row_acc + " + fit("st_asy", std::min(12, acc_aw), acc_aw));
           x.assign("st_row_dram", "st_row_dram + " + fit("st_dstride", DW, AW)).assign("st_col_dram", "st_row_dram + " + fit("st_dstride", DW, AW));

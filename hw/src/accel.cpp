@@ -1239,6 +1239,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
           t.assign("pp_busy", "1'b1");
           if (G > 1) t.assign("pp_g", fmt::format("{}'d0", gw));
           if (D > 1) t.assign("pp_d", fmt::format("{}'d0", digit_w));
+        });
+        // the line's values are taken whenever the register is free (a feed needs it free), not on the feed alone:
+        // nothing reads them while pp_busy is low, and their ~100 enables then hang on two counters, not on the
+        // response FIFO's head through st_hold and the feed
+        e.if_("pp_free", [&](Block& t) {
           t.assign(pp_x, "feed_x").assign(pp_y, "feed_y");
           t.assign(pp_add, "feed_add").assign(pp_bypass, "feed_bypass").assign(pp_addr, "feed_addr").assign(pp_last, "feed_last");
         });

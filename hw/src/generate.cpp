@@ -309,8 +309,11 @@ Module post_module(int mult_cycles) {
   // wide as the later ones need), with whether t fits sb + 1 bits (v's bits from sb + s up all equal its sign): if it
   // does, r = t + round is exact at sb + 2 bits; if not, r lies beyond both bounds on v's side.
   const int sb = kSaturationBits, tw = sb + 1;
+  // the shift's derived amounts are registered beside it (s2_round: s - 1, s2_high: s + tw - 1, one bit wider), so
+  // that no adder lies before the round bit's multiplexer and the carry chain of r = t + round after it
+  const auto s2_round = m.reg("s2_round", 6), s2_high = m.reg("s2_high", 7);
   const auto round_bit = m.wire("round_bit");
-  m.assign(round_bit, fmt::format("({0} == 6'd0) ? 1'b0 : {1}[{0} - 6'd1]", s2_shift.name, s2_sum.name));
+  m.assign(round_bit, fmt::format("({0} == 6'd0) ? 1'b0 : {1}[{2}]", s2_shift.name, s2_sum.name, s2_round.name));
   std::string prev = s2_sum.name;
   int avail = 64;  // bits of `prev` (above them: v's sign)
   for (int k = 5; k >= 0; --k) {
@@ -323,7 +326,7 @@ Module post_module(int mult_cycles) {
     avail = need;
   }
   const auto beyond = m.wire("beyond"), high = m.wire("high", 64);  // t does not fit tw bits; v's bits from tw - 1 + s up
-  m.assign(high, fmt::format("{{64{{1'b1}}}} << ({{1'b0, {}}} + 7'd{})", s2_shift.name, tw - 1));
+  m.assign(high, fmt::format("{{64{{1'b1}}}} << {}", s2_high.name));
   m.assign(beyond, fmt::format("|(({0} ^ {{64{{{0}[63]}}}}) & high)", s2_sum.name));
   const auto s3_r = m.reg("s3_r", tw + 1, true), s3_beyond = m.reg("s3_beyond"), s3_sign = m.reg("s3_sign");
   // stage 4: saturation. A value that fits kSaturationBits bits is compared at that width; any other lies beyond
@@ -357,7 +360,8 @@ Module post_module(int mult_cycles) {
       blk.assign(s2_sum, fmt::format("(pp_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, extended("pp_1", product_1.width),
                                      extended("pp_2", product_2.width)));
     }
-    blk.assign(s2_shift, D == 1 ? s1_shift.name : std::string("pp_shift"));
+    const std::string before = D == 1 ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
+    blk.assign(s2_shift, before).assign(s2_round, before + " - 6'd1").assign(s2_high, fmt::format("{{1'b0, {}}} + 7'd{}", before, tw - 1));
     blk.assign(s3_r, fmt::format("{{{0}[{1}], {0}}} + {{{2}'d0, {3}}}", prev, tw - 1, tw, round_bit.name));
     blk.assign(s3_beyond, beyond).assign(s3_sign, fmt::format("{}[63]", s2_sum.name));
     blk.assign(out, fmt::format("{{{{{0}{{sat[{1}]}}}}, sat}}", 64 - sb, sb - 1));

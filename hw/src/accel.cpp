@@ -890,19 +890,22 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- EX: MATMUL ---------------------------------------------------------------------------------------------------
   const Regs ex_regs = {
            {"ex_bank", 1}, {"ex_row_spad", spad_aw}, {"ex_spad", spad_aw}, {"ex_sx", std::min(4, spad_aw)}, {"ex_sy", std::min(12, spad_aw)}, {"ex_row_acc", acc_aw}, {"ex_acc", acc_aw},
-           {"ex_asy", std::min(12, acc_aw)}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy1", 10}, {"ex_cx1", 10}, {"ex_accum", 1}, {"ex_empty", 1}};
+           {"ex_asy", std::min(12, acc_aw)}, {"ex_y", 10}, {"ex_x", 10}, {"ex_cy1", 10}, {"ex_cx2", 10}, {"ex_xend", 1}, {"ex_xone", 1}, {"ex_accum", 1}, {"ex_empty", 1}};
   for (const auto& [name, width] : ex_regs) m.reg(name, width);
   const int L = array_latency(cfg);
   const int dw = 3 + acc_aw;  // valid, last, accumulate, ACC line
   const auto ex_delay = m.reg("ex_delay", L * dw);
   const auto ex_last = m.wire("ex_last");
-  m.assign(ex_last, "ex_y == ex_cy1 && ex_x == ex_cx1");  // ex_cy1, ex_cx1: the counts less one, at issue
+  // ex_cy1: count_y less one, at issue. Whether x is the row's last column is a flag (ex_xend), set when the walk
+  // steps onto it (x reaches count_x - 2, ex_cx2, or a row of one column starts: ex_xone), so that no comparison
+  // lies before the SPAD read address; the STORE's walk does the same (st_xend)
+  m.assign(ex_last, "ex_y == ex_cy1 && ex_xend");
   const auto ex_in = m.wire("ex_in", dw);  // entering the delay line this cycle
   m.assign(ex_in, fmt::format("ex_busy ? {{1'b1, ex_last, ex_accum, ex_acc}} : (ex_empty ? {{1'b0, 1'b1, 1'b0, {1}'d0}} : {0}'d0)", dw, acc_aw));
   const auto a_line = m.wire("a_line", R * w.act), out_line = m.wire("out_line", C * w.psum), out_valid = m.wire("out_valid");
   // the SPAD line of the next cycle (ex_spad's next value: a MATMUL issues, or the walk advances)
   const auto ex_spad_next = m.wire("ex_spad_next", spad_aw);
-  m.assign(ex_spad_next, fmt::format("issue_to[2] ? {} : (ex_busy ? ((ex_x == ex_cx1) ? ex_row_spad + {} : ex_spad + {}) : ex_spad)",
+  m.assign(ex_spad_next, fmt::format("issue_to[2] ? {} : (ex_busy ? (ex_xend ? ex_row_spad + {} : ex_spad + {}) : ex_spad)",
                                      mm_sfirst, fit("ex_sy", std::min(12, spad_aw), spad_aw), fit("ex_sx", std::min(4, spad_aw), spad_aw)));
   m.assign(a_line, read_port(m, spad, "spad_q", ex_spad_next.name, false));
   // the WBUF line of the next cycle (pl_line's next value: a PRELOAD issues, or the shift goes on)
@@ -930,7 +933,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_on("UNUSEDSIGNAL");
   m.assign(ex_next, L == 1 ? "ex_in" : fmt::format("ex_delay[{}:{}]", (L - 1) * dw - 1, (L - 2) * dw));
   const auto st_acc_next = m.wire("st_acc_next", acc_aw);
-  m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? {} : (store_feed ? ((st_x == st_cx1) ? st_row_acc + {} : st_acc + {}'d1) : st_acc)",
+  m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? {} : (store_feed ? (st_xend ? st_row_acc + {} : st_acc + {}'d1) : st_acc)",
                                     is(Opcode::Store), st_afirst, fit("st_asy", std::min(12, acc_aw), acc_aw), acc_aw));
   auto in_bank = [&](std::size_t bank, const std::string& line) {
     if (acc_banks.size() == 1) return std::string("1'b1");
@@ -971,12 +974,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
       e.assign("ex_empty", "issue_to[2] && !mm_lines");
       e.assign("ex_spad", ex_spad_next);
       e.if_("ex_busy", [&](Block& t) {
-        t.if_("ex_x == ex_cx1", [&](Block& x) {
-          x.assign("ex_x", "10'd0").assign("ex_y", "ex_y + 10'd1");
+        t.if_("ex_xend", [&](Block& x) {
+          x.assign("ex_x", "10'd0").assign("ex_y", "ex_y + 10'd1").assign("ex_xend", "ex_xone");
           x.assign("ex_row_spad", "ex_row_spad + " + fit("ex_sy", std::min(12, spad_aw), spad_aw));
           x.assign("ex_row_acc", "ex_row_acc + " + fit("ex_asy", std::min(12, acc_aw), acc_aw)).assign("ex_acc", "ex_row_acc + " + fit("ex_asy", std::min(12, acc_aw), acc_aw));
         }, [&](Block& x) {
-          x.assign("ex_x", "ex_x + 10'd1").assign("ex_acc", fmt::format("ex_acc + {}'d1", acc_aw));
+          x.assign("ex_x", "ex_x + 10'd1").assign("ex_acc", fmt::format("ex_acc + {}'d1", acc_aw)).assign("ex_xend", "ex_x == ex_cx2");
         });
         t.if_("ex_last", [&](Block& x) { x.assign(ex_busy, "1'b0"); });
       });
@@ -986,7 +989,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign("ex_row_spad", mm_sfirst).assign("ex_sx", field(Opcode::Matmul, "spad_stride_x", spad_aw));
         t.assign("ex_sy", field(Opcode::Matmul, "spad_stride_y", spad_aw)).assign("ex_row_acc", mm_afirst).assign("ex_acc", mm_afirst);
         t.assign("ex_asy", field(Opcode::Matmul, "acc_stride_y", acc_aw)).assign("ex_y", "10'd0").assign("ex_x", "10'd0");
-        t.assign("ex_cy1", field(Opcode::Matmul, "count_y") + " - 10'd1").assign("ex_cx1", field(Opcode::Matmul, "count_x") + " - 10'd1").assign("ex_accum", field(Opcode::Matmul, "accumulate"));
+        t.assign("ex_cy1", field(Opcode::Matmul, "count_y") + " - 10'd1").assign("ex_cx2", field(Opcode::Matmul, "count_x") + " - 10'd2").assign("ex_accum", field(Opcode::Matmul, "accumulate"));
+        t.assign("ex_xone", field(Opcode::Matmul, "count_x") + " == 10'd1").assign("ex_xend", field(Opcode::Matmul, "count_x") + " == 10'd1");
       });
     });
     zero_on_reset(b, ex_regs);
@@ -995,7 +999,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
   // kinds: 0 STORE, 1 VADD, 2 POOL
   Regs st_regs = {
-           {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy1", 10}, {"st_cx1", 10}, {"st_none", 1}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
+           {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy1", 10}, {"st_cx2", 10}, {"st_xend", 1}, {"st_xone", 1}, {"st_none", 1}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
            {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", AW}, {"st_col_dram", AW}, {"st_dstride", DW}, {"st_pending", 6},
            {"st_a", AW}, {"st_b", AW}, {"st_out", AW}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
            {"st_beat", beat_w}};
@@ -1040,8 +1044,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   if (LC > 1) m.wire("pp_free");
   m.assign(store_feed, fmt::format("st_busy && st_kind == 2'd0 && st_feeding && st_credit{}", LC > 1 ? " && pp_free" : ""));
   const auto st_last_line = m.wire("st_last_line");
-  // the STORE's last position (st_cy1, st_cx1: its counts less one, at issue), or none (st_none)
-  m.assign(st_last_line, "st_none || (st_y == st_cy1 && st_x == st_cx1)");
+  // the STORE's last position (st_cy1: count_y less one, at issue; st_xend as EX's ex_xend), or none (st_none)
+  m.assign(st_last_line, "st_none || (st_y == st_cy1 && st_xend)");
   const auto acc_read = m.wire("st_acc_line", C * w.psum);
   m.assign(acc_read, acc_q.size() == 1 ? acc_q[0] : fmt::format("{} ? {} : {}", in_bank(1, "st_acc"), acc_q[1], acc_q[0]));
   // VADD / POOL requests on the read channel
@@ -1385,7 +1389,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
                 without_pool({{fmt::format("6'd{}", static_cast<int>(Opcode::Store)),
                   [&](Block& x) {
                     x.assign("st_kind", "2'd0").assign("st_feeding", "1'b1").assign("st_y", "10'd0").assign("st_x", "10'd0");
-                    x.assign("st_cy1", field(Opcode::Store, "count_y") + " - 10'd1").assign("st_cx1", field(Opcode::Store, "count_x") + " - 10'd1");
+                    x.assign("st_cy1", field(Opcode::Store, "count_y") + " - 10'd1").assign("st_cx2", field(Opcode::Store, "count_x") + " - 10'd2");
+                    x.assign("st_xone", field(Opcode::Store, "count_x") + " == 10'd1").assign("st_xend", field(Opcode::Store, "count_x") + " == 10'd1");
                     x.assign("st_none", fmt::format("{} == 10'd0 || {} == 10'd0", field(Opcode::Store, "count_y"), field(Opcode::Store, "count_x")));
                     x.assign("st_row_acc", st_afirst).assign("st_asy", field(Opcode::Store, "acc_stride_y", acc_aw));
                     x.assign("st_row_dram", field(Opcode::Store, "dram_addr", AW)).assign("st_col_dram", field(Opcode::Store, "dram_addr", AW));
@@ -1416,12 +1421,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
       // STORE: walk the ACC lines
       e.if_("store_feed", [&](Block& t) {
         t.if_("st_last_line", [&](Block& x) { x.assign("st_feeding", "1'b0"); });
-        t.if_("st_x == st_cx1", [&](Block& x) {
-          x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1");
+        t.if_("st_xend", [&](Block& x) {
+          x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1").assign("st_xend", "st_xone");
           x.assign("st_row_acc", "st_row_acc + " + fit("st_asy", std::min(12, acc_aw), acc_aw));
           x.assign("st_row_dram", "st_row_dram + " + fit("st_dstride", DW, AW)).assign("st_col_dram", "st_row_dram + " + fit("st_dstride", DW, AW));
         }, [&](Block& x) {
-          x.assign("st_x", "st_x + 10'd1").assign("st_col_dram", "st_col_dram + " + fit("out_stride", SW, AW));
+          x.assign("st_x", "st_x + 10'd1").assign("st_col_dram", "st_col_dram + " + fit("out_stride", SW, AW)).assign("st_xend", "st_x == st_cx2");
         });
       });
       // VADD / POOL: walk the requests

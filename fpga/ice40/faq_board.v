@@ -44,6 +44,8 @@ module faq_board #(
   localparam integer PB = PORT_BITS / 8;
   localparam integer MW = ADDR_BITS - 3;  // word address bits
   localparam integer DIV = CLK_HZ / BAUD;
+  localparam integer TW = $clog2(DIV + 1);  // the bit timers: as wide as a bit's cycles need, no wider
+  localparam integer FULL = DIV - 1, HALF = DIV / 2;
   localparam [2:0] PB_MASK = PB[2:0] - 3'd1;  // PB is 2 or 4
 
   // ---- clock and reset: held until the PLL locks, then 16 cycles ----------------------------------------------
@@ -125,7 +127,7 @@ module faq_board #(
   // ---- UART ---------------------------------------------------------------------------------------------------
   reg [1:0] rx_sync = 2'b11;
   always @(posedge clk) rx_sync <= {rx_sync[0], uart_rx};
-  reg [15:0] rx_timer;
+  reg [TW-1:0] rx_timer;
   reg [3:0] rx_bit;  // 0 idle, 1 start, 2..9 data, 10 stop
   reg [7:0] rx_shift;
   reg rx_strobe;  // rx_shift holds a byte
@@ -136,12 +138,12 @@ module faq_board #(
     end else if (rx_bit == 4'd0) begin
       if (!rx_sync[1]) begin
         rx_bit <= 4'd1;
-        rx_timer <= DIV[15:0] / 16'd2;
+        rx_timer <= HALF[TW-1:0];
       end
-    end else if (rx_timer != 16'd0) begin
-      rx_timer <= rx_timer - 16'd1;
+    end else if (rx_timer != {TW{1'b0}}) begin
+      rx_timer <= rx_timer - 1'b1;
     end else begin
-      rx_timer <= DIV[15:0] - 16'd1;
+      rx_timer <= FULL[TW-1:0];
       if (rx_bit == 4'd1) begin
         rx_bit <= rx_sync[1] ? 4'd0 : 4'd2;  // a glitch, not a start bit
       end else if (rx_bit == 4'd10) begin
@@ -155,7 +157,7 @@ module faq_board #(
   end
   reg [9:0] tx_shift;  // stop, data, start: shifted out from bit 0
   reg [3:0] tx_bits;
-  reg [15:0] tx_timer;
+  reg [TW-1:0] tx_timer;
   reg tx_load;
   reg [7:0] tx_byte;
   wire tx_free = tx_bits == 4'd0 && !tx_load;
@@ -166,12 +168,12 @@ module faq_board #(
     end else if (tx_load) begin
       tx_shift <= {1'b1, tx_byte, 1'b0};
       tx_bits <= 4'd10;
-      tx_timer <= DIV[15:0] - 16'd1;
+      tx_timer <= FULL[TW-1:0];
     end else if (tx_bits != 4'd0) begin
-      if (tx_timer != 16'd0) begin
-        tx_timer <= tx_timer - 16'd1;
+      if (tx_timer != {TW{1'b0}}) begin
+        tx_timer <= tx_timer - 1'b1;
       end else begin
-        tx_timer <= DIV[15:0] - 16'd1;
+        tx_timer <= FULL[TW-1:0];
         tx_shift <= {1'b1, tx_shift[9:1]};
         tx_bits <= tx_bits - 4'd1;
       end

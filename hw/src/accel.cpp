@@ -682,7 +682,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // inside the block: pad_top <= y < pad_top + count_y, and likewise x, kept in two flags (ld_iny, ld_inx) updated
   // as the walk steps by one: a position enters the block after the one at pad - 1 (ld_pt1, ld_pl1; all ones, a
   // position the walk never reaches, when the block has no rows or columns) and leaves it after pad + count - 1
-  // (ld_ye1, ld_xe1); ld_inx0 is whether column 0 is inside, for each new row. So that no comparison of magnitudes lies between the walk's registers and the metadata FIFO
+  // (ld_ye1, ld_xe1); ld_inx0 is whether column 0 is inside, for each new row. So no comparison of magnitudes lies
+  // between the walk's registers and the read metadata FIFO.
   m.assign(ld_inside, "ld_iny && ld_inx");
   m.assign(ld_last_pos, "(ld_y == ld_ylast) && (ld_x == ld_xlast)");
   m.assign(ld_req, "ld_gen && ld_inside && !meta_full");
@@ -730,14 +731,15 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.assign("ld_row_sram", field(Opcode::Load, "sram_addr")).assign("ld_sram", field(Opcode::Load, "sram_addr"));
         t.assign("ld_y", "11'd0").assign("ld_x", "11'd0").assign("ld_ylast", "ld_h - 11'd1").assign("ld_xlast", "ld_w - 11'd1");
         // per axis: the entry and exit positions (above) and whether position 0 is inside
-        for (const auto& [axis, pad, count] : {std::tuple{"y", "pad_top", "count_y"}, std::tuple{"x", "pad_left", "count_x"}}) {
+        for (const auto& [axis, entry, pad, count] : {std::tuple{"y", "ld_pt1", "pad_top", "count_y"}, std::tuple{"x", "ld_pl1", "pad_left", "count_x"}}) {
           const auto p = field(Opcode::Load, pad), c = field(Opcode::Load, count);
           const auto none = fmt::format("{} == {}'d0", c, field_width(Opcode::Load, count));
-          t.assign(fmt::format("ld_{}1", axis == std::string_view("y") ? "pt" : "pl"), fmt::format("({}) ? 11'h7ff : {{7'd0, {}}} - 11'd1", none, p));
+          const auto first_inside = fmt::format("{} == {}'d0 && !({})", p, field_width(Opcode::Load, pad), none);
+          t.assign(entry, fmt::format("({}) ? 11'h7ff : {{7'd0, {}}} - 11'd1", none, p));
           t.assign(fmt::format("ld_{}e1", axis), fmt::format("{{7'd0, {}}} + {{1'd0, {}}} - 11'd1", p, c));
-          t.assign(fmt::format("ld_in{}", axis), fmt::format("{} == {}'d0 && !({})", p, field_width(Opcode::Load, pad), none));
+          t.assign(fmt::format("ld_in{}", axis), first_inside);
+          if (axis == std::string_view("x")) t.assign("ld_inx0", first_inside);
         }
-        t.assign("ld_inx0", fmt::format("{} == 4'd0 && {} != 10'd0", field(Opcode::Load, "pad_left"), field(Opcode::Load, "count_x")));
         t.assign("ld_dstride", field(Opcode::Load, "dram_stride_y", DW)).assign("ld_sstride", field(Opcode::Load, "sram_stride_y"));
         t.assign("ld_pitch", fmt::format("({0} == 2'd0) ? in_stride : {1}", field(Opcode::Load, "buffer"), fit("ld_line_bytes", 20, SW)));
         t.assign("ld_beats", fmt::format("ld_beats_now[{}:0]", beat_w - 1));

@@ -222,6 +222,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   }
   const auto in_stride = m.reg("in_stride", SW), out_stride = m.reg("out_stride", SW);
   const auto sat_lo = m.reg("sat_lo", kSaturationBits, true), sat_hi = m.reg("sat_hi", kSaturationBits, true);
+  // VADD's beats per line of a and of b, less one, at CONFIG's widths (st_in_last, st_res_last): a line of cols
+  // lanes of in_bits (res_bits) bits, in ceil(bytes / port bytes) beats. Set as CONFIG issues, from its fields, so
+  // that no multiplier or adder lies between the CONFIG registers and the read requests' last-beat test.
+  const auto st_in_last = m.reg("st_in_last", beat_w), st_res_last = m.reg("st_res_last", beat_w);
+  // (no beats, at bits 0, leave all ones there, as `beats - 1` would)
+  auto line_beats = [&](const std::string& bits) {
+    return fmt::format("(((16'd{0} * {{11'd0, {1}}}) >> 3) + 16'd{2}) >> {3}", C, bits, P - 1, lp);
+  };
 
   // ---- resources and the scoreboard ---------------------------------------------------------------------------
   // bits: 0 SPAD0, 1 SPAD1, 2 WBUF0, 3 WBUF1, 4 BANK0, 5 BANK1, 6 ACC0, 7 ACC1, 8 PARAM
@@ -521,6 +529,10 @@ Module accel_module(const AcceleratorConfig& cfg) {
   }
 
   // ---- control: start, fetch queue, CONFIG, HALT, counters ------------------------------------------------------
+  m.lint_off("UNUSEDSIGNAL");  // the high bits of the beat counts
+  m.assign(m.wire("cfg_in_beats", 16), line_beats(field(Opcode::Config, "in_bits")));
+  m.assign(m.wire("cfg_res_beats", 16), line_beats(field(Opcode::Config, "res_bits")));
+  m.lint_on("UNUSEDSIGNAL");
   const auto fetched_halt = m.wire("fetched_halt");
   m.assign(fetched_halt, fmt::format("imem_data[5:0] == 6'd{}", static_cast<int>(Opcode::Halt)));
   m.always_ff(clk, [&](Block& b) {
@@ -531,6 +543,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       t.assign(perf_cycles, "64'd0").assign(perf_stall, "64'd0").assign(perf_busy, "128'd0").assign(perf_configs, "32'd0").assign(perf_lines, "64'd0");
       for (const Signal& r : {in_bits, weight_bits, out_bits, res_bits, in_signed, res_signed, in_stride, out_stride, sat_lo, sat_hi})
         t.assign(r, fmt::format("{}'d0", r.width));
+      t.assign(st_in_last, fmt::format("{{{}{{1'b1}}}}", beat_w)).assign(st_res_last, fmt::format("{{{}{{1'b1}}}}", beat_w));  // bits 0
     }, [&](Block& e) {
       e.if_("start", [&](Block& t) {
         t.assign(running, "1'b1").assign(done, "1'b0").assign(error, "1'b0").assign(pc, prog_addr).assign(fetch_stop, "1'b0");
@@ -552,6 +565,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
           x.assign(in_bits, field(Opcode::Config, "in_bits")).assign(in_signed, field(Opcode::Config, "in_signed"));
           x.assign(weight_bits, field(Opcode::Config, "weight_bits")).assign(out_bits, field(Opcode::Config, "out_bits"));
           x.assign(res_bits, field(Opcode::Config, "res_bits"));
+          x.assign(st_in_last, fmt::format("cfg_in_beats[{}:0] - {}'d1", beat_w - 1, beat_w));
+          x.assign(st_res_last, fmt::format("cfg_res_beats[{}:0] - {}'d1", beat_w - 1, beat_w));
           x.assign(res_signed, field(Opcode::Config, "res_signed")).assign(in_stride, field(Opcode::Config, "in_pixel_stride", SW));
           x.assign(out_stride, field(Opcode::Config, "out_pixel_stride", SW));
           const std::string rb = field(Opcode::Config, "out_range_bits");
@@ -1029,16 +1044,14 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // DRAM latency of VADD and POOL reads at full rate).
   const auto st_credit = m.wire("st_credit");
   m.assign(st_credit, "st_pending < 6'd32");
-  // bytes of a DRAM line at CONFIG's widths (cols lanes of at most 16 bits), and its beats
-  const auto in_bytes = m.wire("st_in_bytes", 16), res_bytes = m.wire("st_res_bytes", 16), out_bytes = m.wire("st_out_bytes", 16);
+  // bytes of a DRAM line at CONFIG's widths (cols lanes of at most 16 bits)
+  m.lint_off("UNUSEDSIGNAL");  // the high bits of a and b's line bytes (VADD's steps at the address width)
+  const auto in_bytes = m.wire("st_in_bytes", 16), res_bytes = m.wire("st_res_bytes", 16);
+  m.lint_on("UNUSEDSIGNAL");
+  const auto out_bytes = m.wire("st_out_bytes", 16);
   m.assign(in_bytes, fmt::format("(16'd{} * {{11'd0, in_bits}}) >> 3", C));
   m.assign(res_bytes, fmt::format("(16'd{} * {{11'd0, res_bits}}) >> 3", C));
   m.assign(out_bytes, fmt::format("(16'd{} * {{11'd0, out_bits}}) >> 3", C));
-  m.lint_off("UNUSEDSIGNAL");  // the high bits of beat counts
-  const auto in_beats = m.wire("st_in_beats", 16), res_beats = m.wire("st_res_beats", 16);
-  m.lint_on("UNUSEDSIGNAL");
-  m.assign(in_beats, fmt::format("(st_in_bytes + 16'd{}) >> {}", P - 1, lp));
-  m.assign(res_beats, fmt::format("(st_res_bytes + 16'd{}) >> {}", P - 1, lp));
   // STORE: lines from ACC, one per cycle while there is credit
   const auto store_feed = m.wire("store_feed");
   // with fewer post-processing lanes than columns or digit-serial ones, a line enters their input register when it
@@ -1099,10 +1112,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(stride32, fit("in_stride", SW, AW));
   m.assign(dx_cols, times("st_dx", "st_stride32"));
   }
-  m.lint_off("UNUSEDSIGNAL");  // the high bits of beat counts
-  const auto st_line_beats = m.wire("st_line_beats", 16);
-  m.lint_on("UNUSEDSIGNAL");
-  m.assign(st_line_beats, "(st_kind == 2'd1 && st_which) ? st_res_beats : st_in_beats");
   // a new VADD line or POOL pixel needs credit at its first request
   // the request belongs to the instruction's last VADD line (its b line) or last POOL pixel
   const auto st_final = m.wire("st_final");
@@ -1111,7 +1120,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto st_new_unit = m.wire("st_new_unit");
   m.assign(st_new_unit, pool ? "st_beat == 0 && ((st_kind == 2'd1 && !st_which) || (st_kind == 2'd2 && st_tap_first))" : "st_beat == 0 && !st_which");
   m.assign(st_req, "st_reads && !meta_full && (!st_new_unit || st_credit)");
-  m.assign(st_req_last_beat, fmt::format("st_beat == st_line_beats[{}:0] - {}'d1", beat_w - 1, beat_w));
+  m.assign(st_req_last_beat, "st_beat == ((st_kind == 2'd1 && st_which) ? st_res_last : st_in_last)");
   // VADD's st_a and st_b point at the current line of a and b (advanced after each b line)
   m.assign(st_req_addr, fmt::format("({}) + {}", pool ? "(st_kind == 2'd1) ? (st_which ? st_b : st_a) : st_tap_addr" : "st_which ? st_b : st_a",
                                     beat_bytes("st_beat", beat_w, AW)));

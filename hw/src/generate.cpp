@@ -307,10 +307,11 @@ Module post_module(int mult_cycles) {
   // stage 3: rounding shift right (round half up): r = (v >>> s) + bit s-1 of v, saturated in stage 4 to bounds of at
   // most kSaturationBits bits. Only t = v >>> s's low sb + 1 bits are shifted out (largest shift first, each stage as
   // wide as the later ones need), with whether t fits sb + 1 bits (v's bits from sb + s up all equal its sign): if it
-  // does, r = t + round is exact at sb + 2 bits; if not, r lies beyond both bounds on v's side.
+  // does, r = t + round is exact at sb + 2 bits; if not, r lies beyond both bounds on v's side. Stage 3 registers t and
+  // the round bit apart: the add r = t + round is stage 4's, beside the comparisons, which read t and the round bit.
   const int sb = kSaturationBits, tw = sb + 1;
   // the shift's derived amounts are registered beside it (s2_round: s - 1, s2_high: s + tw - 1, one bit wider), so
-  // that no adder lies before the round bit's multiplexer and the carry chain of r = t + round after it
+  // that no adder lies before the round bit's multiplexer
   const auto s2_round = m.reg("s2_round", 6), s2_high = m.reg("s2_high", 7);
   const auto round_bit = m.wire("round_bit");
   m.assign(round_bit, fmt::format("({0} == 6'd0) ? 1'b0 : {1}[{2}]", s2_shift.name, s2_sum.name, s2_round.name));
@@ -328,19 +329,26 @@ Module post_module(int mult_cycles) {
   const auto beyond = m.wire("beyond"), high = m.wire("high", 64);  // t does not fit tw bits; v's bits from tw - 1 + s up
   m.assign(high, fmt::format("{{64{{1'b1}}}} << {}", s2_high.name));
   m.assign(beyond, fmt::format("|(({0} ^ {{64{{{0}[63]}}}}) & high)", s2_sum.name));
-  const auto s3_r = m.reg("s3_r", tw + 1, true), s3_beyond = m.reg("s3_beyond"), s3_sign = m.reg("s3_sign");
-  // stage 4: saturation. A value that fits kSaturationBits bits is compared at that width; any other lies beyond
-  // both bounds, on the side of its sign.
-  const auto fits = m.wire("fits"), below = m.wire("below"), above = m.wire("above");
-  m.lint_off("UNUSEDSIGNAL");  // the value's high bits only matter through `fits`
-  const auto narrow = m.wire("narrow", sb, true);
+  const auto s3_t = m.reg("s3_t", tw, true), s3_round = m.reg("s3_round"), s3_beyond = m.reg("s3_beyond"), s3_sign = m.reg("s3_sign");
+  // stage 4: saturation of r = t + round to [lo, hi]. If t fits tw bits, r is compared exactly (at tw + 1 bits: r
+  // beyond sb bits lies beyond a bound, lo and hi being sb-bit values); if not, r lies beyond both bounds, on the
+  // side of v's sign. The comparisons read t and the round bit, so that their carry chains run beside r's add
+  // instead of after it: r > hi when hi + ~t + !round = hi - r < 0; and below lo the round bit does not matter, since
+  // r = lo when t = lo - 1 and the round bit is set, which saturates to lo all the same: r is taken as below lo when t is.
+  const auto r = m.wire("r", sb, true);
+  m.lint_off("UNUSEDSIGNAL");  // the sum's low bits: only its sign is read
+  const auto hi_minus_r = m.wire("hi_minus_r", tw + 1, true);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(fits, fmt::format("!{0} && ((&{1}[{2}:{3}]) || !(|{1}[{2}:{3}]))", s3_beyond.name, s3_r.name, tw, sb - 1));
-  m.assign(narrow, fmt::format("{}[{}:0]", s3_r.name, sb - 1));
-  m.assign(below, fmt::format("fits ? (narrow < {}) : {}", lo.name, s3_sign.name));
-  m.assign(above, fmt::format("fits ? (narrow > {}) : !{}", hi.name, s3_sign.name));
+  const auto below = m.wire("below"), above = m.wire("above");
+  const std::string t_wide = sign_extend(s3_t.name, fmt::format("{}[{}]", s3_t.name, tw - 1), 1);
+  m.assign(r, fmt::format("{0}[{1}:0] + {{{1}'d0, {2}}}", s3_t.name, sb - 1, s3_round.name));  // r's low sb bits
+  m.assign(hi_minus_r, fmt::format("{} + ~{} + {{{}'d0, !{}}}", sign_extend(hi.name, fmt::format("{}[{}]", hi.name, sb - 1), tw + 1 - sb), t_wide,
+                                   tw, s3_round.name));
+  m.assign(below, fmt::format("{0} ? {1} : ({2} < $signed({3}))", s3_beyond.name, s3_sign.name, s3_t.name,
+                              sign_extend(lo.name, fmt::format("{}[{}]", lo.name, sb - 1), 1)));
+  m.assign(above, fmt::format("{0} ? !{1} : {2}[{3}]", s3_beyond.name, s3_sign.name, hi_minus_r.name, tw));
   const auto sat = m.wire("sat", sb, true);
-  m.assign(sat, fmt::format("below ? {} : (above ? {} : narrow)", lo.name, hi.name));
+  m.assign(sat, fmt::format("below ? {} : (above ? {} : {})", lo.name, hi.name, r.name));
   m.always_ff(clk, [&](Block& blk) {
     auto operands = [&](Block& in) {
       in.if_(mode_add, [&](Block& t) { t.assign(s1_p, x).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
@@ -362,7 +370,7 @@ Module post_module(int mult_cycles) {
     }
     const std::string before = D == 1 ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
     blk.assign(s2_shift, before).assign(s2_round, before + " - 6'd1").assign(s2_high, fmt::format("{{1'b0, {}}} + 7'd{}", before, tw - 1));
-    blk.assign(s3_r, fmt::format("{{{0}[{1}], {0}}} + {{{2}'d0, {3}}}", prev, tw - 1, tw, round_bit.name));
+    blk.assign(s3_t, prev).assign(s3_round, round_bit);
     blk.assign(s3_beyond, beyond).assign(s3_sign, fmt::format("{}[63]", s2_sum.name));
     blk.assign(out, fmt::format("{{{{{0}{{sat[{1}]}}}}, sat}}", 64 - sb, sb - 1));
   });

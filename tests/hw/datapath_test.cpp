@@ -350,6 +350,19 @@ void check_post(int cycles, std::uint64_t seed) {
       if (uniform(0, 9) == 0) in.x = uniform(0, 1) != 0 ? i32lo : i32hi;  // bias-add wrap corners
     }
     if (uniform(0, 9) == 0) in.shift = static_cast<int>(uniform(0, 1) != 0 ? 0 : 63);
+    if (uniform(0, 3) == 0) {
+      // a requantization that lands next to a bound: v = (x + a) x 1 = r x 2^s + delta rounds to r = a bound + {-2..2},
+      // from below (delta < 0: the shifted value is r - 1 and the round bit adds 1) or from above (delta >= 0)
+      in.add = false;
+      in.shift = static_cast<int>(uniform(0, 14));
+      const std::int64_t bound = uniform(0, 1) != 0 ? range.lo : range.hi, r = bound + uniform(-2, 2);
+      const std::int64_t half = in.shift == 0 ? 0 : std::int64_t{1} << (in.shift - 1);
+      const std::int64_t delta = in.shift == 0 ? 0 : uniform(0, 1) != 0 ? uniform(-half, -1) : uniform(0, half - 1);
+      in.b = 1;
+      in.y = 0;
+      in.a = uniform(-1000, 1000);
+      in.x = r * (std::int64_t{1} << in.shift) + delta - in.a;
+    }
     return in;
   };
   auto drive = [&](const In& in) {

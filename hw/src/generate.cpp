@@ -334,7 +334,8 @@ Module post_module(int mult_cycles) {
   // beyond sb bits lies beyond a bound, lo and hi being sb-bit values); if not, r lies beyond both bounds, on the
   // side of v's sign. The comparisons read t and the round bit, so that their carry chains run beside r's add
   // instead of after it: r > hi when hi + ~t + !round = hi - r < 0; and below lo the round bit does not matter, since
-  // r = lo when t = lo - 1 and the round bit is set, which saturates to lo all the same: r is taken as below lo when t is.
+  // r = lo when t = lo - 1 and the round bit is set, which saturates to lo all the same: r is taken as below lo when t is
+  // (given lo < hi, as CONFIG's bounds are: out_range_bits is at least 2, docs/isa.md).
   const auto r = m.wire("r", sb, true);
   m.lint_off("UNUSEDSIGNAL");  // the sum's low bits: only its sign is read
   const auto hi_minus_r = m.wire("hi_minus_r", tw + 1, true);

@@ -34,10 +34,10 @@ fuzz: deps
 sim: build
 	@scripts/sim.sh build
 
-# An iCE40 bitstream: make bitstream BOARD=icebreaker|hx8k [CONFIG=...] (docs/fpga.md)
+# An iCE40 bitstream: make bitstream BOARD=icebreaker|hx8k [CONFIG=...] [SEEDS="2 3"] (docs/fpga.md)
 BOARD ?= icebreaker
 bitstream: build
-	@BOARD=$(BOARD) fpga/ice40/bitstream.sh $(CONFIG)
+	@BOARD=$(BOARD) SEEDS="$(SEEDS)" fpga/ice40/bitstream.sh $(CONFIG)
 
 clean:
 	rm -rf build build-fuzz build-debug build-golden out

@@ -8,6 +8,8 @@
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output and nextpnr's target.
 # Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr) and prints
 # a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
+# SEEDS="2 3": also places and routes the same netlist with these nextpnr seeds (timing only: OUT/report_seedN.json,
+# OUT/nextpnr_seedN.log) and prints each one's Fmax, since one seed's Fmax varies by a few % with the placement.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 board=${BOARD:-icebreaker}
@@ -23,6 +25,9 @@ esac
 config=${1:-$root/fpga/configs/$default_config.json}
 out=${2:-$root/out/bitstream/$board-$(basename "${config%.json}")}
 freq=${FREQ_MHZ:-$default_freq}
+for seed in ${SEEDS:-}; do
+  [[ $seed =~ ^[0-9]+$ ]] || { echo "bitstream: SEEDS: '$seed' is not a seed (a number)" >&2; exit 2; }
+done
 hwgen=${FAQ_HWGEN:-$root/build/hw/faq-hwgen}
 [[ -x $hwgen ]] || { echo "bitstream: $hwgen not found (make build first, or set FAQ_HWGEN)" >&2; exit 2; }
 for tool in yosys nextpnr-ice40 icepack icepll; do
@@ -56,3 +61,10 @@ util = {k: f"{v['used']}/{v['available']}" for k, v in r["utilization"].items() 
 fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
 print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}")
 PY
+for seed in ${SEEDS:-}; do
+  nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$freq" --timing-allow-fail \
+    --report "$out/report_seed$seed.json" --seed "$seed" $pnr >"$out/nextpnr_seed$seed.log" 2>&1 \
+    || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
+  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()})' \
+    "$out/report_seed$seed.json" "$seed"
+done

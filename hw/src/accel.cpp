@@ -128,6 +128,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int max_beats = (max_line_bytes + P - 1) / P;
   const int beat_w = clog2(max_beats + 1);
   const int lp = std::countr_zero(static_cast<unsigned>(P));  // log2 of the port's bytes
+  // the bytes of a line of cols lanes of `bits` bits (a CONFIG width), and the port beats of `bytes` (`width` bits)
+  auto line_bytes = [&](const std::string& bits) { return fmt::format("(16'd{} * {{11'd0, {}}}) >> 3", C, bits); };
+  auto beats_of = [&](const std::string& bytes, int width) { return fmt::format("({} + {}'d{}) >> {}", bytes, width, P - 1, lp); };
   // DRAM addresses are AW bits wide inside (the memory ports stay 32 bits, zero-extended): every address the
   // program uses lies below 2^AW, so sums of the low AW bits of their terms are exact (docs/config.md)
   const int AW = cfg.dram_addr_bits;
@@ -227,9 +230,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // that no multiplier or adder lies between the CONFIG registers and the read requests' last-beat test.
   const auto st_in_last = m.reg("st_in_last", beat_w), st_res_last = m.reg("st_res_last", beat_w);
   // (no beats, at bits 0, leave all ones there, as `beats - 1` would)
-  auto line_beats = [&](const std::string& bits) {
-    return fmt::format("(((16'd{0} * {{11'd0, {1}}}) >> 3) + 16'd{2}) >> {3}", C, bits, P - 1, lp);
-  };
+  auto line_beats = [&](const std::string& bits) { return beats_of("(" + line_bytes(bits) + ")", 16); };
 
   // ---- resources and the scoreboard ---------------------------------------------------------------------------
   // bits: 0 SPAD0, 1 SPAD1, 2 WBUF0, 3 WBUF1, 4 BANK0, 5 BANK1, 6 ACC0, 7 ACC1, 8 PARAM
@@ -717,7 +718,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto ld_beats_now = m.wire("ld_beats_now", 20);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(ld_beats_now, fmt::format("(ld_line_bytes + 20'd{}) >> {}", P - 1, lp));
+  m.assign(ld_beats_now, beats_of("ld_line_bytes", 20));
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) { t.assign(ld_gen, "1'b0"); }, [&](Block& e) {
       e.if_("ld_req && rd_ready && ld_beat != ld_beats - 1", [&](Block& t) { t.assign("ld_beat", fmt::format("ld_beat + {}'d1", beat_w)); });
@@ -1049,9 +1050,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const auto in_bytes = m.wire("st_in_bytes", 16), res_bytes = m.wire("st_res_bytes", 16);
   m.lint_on("UNUSEDSIGNAL");
   const auto out_bytes = m.wire("st_out_bytes", 16);
-  m.assign(in_bytes, fmt::format("(16'd{} * {{11'd0, in_bits}}) >> 3", C));
-  m.assign(res_bytes, fmt::format("(16'd{} * {{11'd0, res_bits}}) >> 3", C));
-  m.assign(out_bytes, fmt::format("(16'd{} * {{11'd0, out_bits}}) >> 3", C));
+  m.assign(in_bytes, line_bytes("in_bits"));
+  m.assign(res_bytes, line_bytes("res_bits"));
+  m.assign(out_bytes, line_bytes("out_bits"));
   // STORE: lines from ACC, one per cycle while there is credit
   const auto store_feed = m.wire("store_feed");
   // with fewer post-processing lanes than columns or digit-serial ones, a line enters their input register when it
@@ -1346,7 +1347,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.lint_off("UNUSEDSIGNAL");  // the bits above a line's largest beat count
   const auto of_beats = m.wire("of_beats", 16);
   m.lint_on("UNUSEDSIGNAL");
-  m.assign(of_beats, fmt::format("(st_out_bytes + 16'd{}) >> {}", P - 1, lp));
+  m.assign(of_beats, beats_of("st_out_bytes", 16));
   // A line's last beat and that beat's strobes depend on CONFIG.out_bits alone: registered from it (of_final,
   // of_final_strb), so that the beat counter meets no subtraction on its way to the memory's write enables. They
   // follow a CONFIG one cycle late, when the FIFO is empty: CONFIG waits for every earlier instruction to complete,

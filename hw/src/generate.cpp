@@ -68,7 +68,6 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   // two levels (Bit Fusion's fusion): pairs p = m0 + m2·2^s and q = m1 + m3·2^s (s = 4 in W8A8, else 0), then
   // p + q·2^t (t = 0 in W4A4, else 4). |product| <= 256: p and q fit 15 bits, the sum 20.
   const auto p = m.wire("pair0", 15, true), q = m.wire("pair1", 15, true), sum = m.wire("sum", 20, true);
-  auto widen = [](const std::string& v, int from, int to) { return sign_extend(v, fmt::format("{}[{}]", v, from - 1), to - from); };
   const std::string w8a8 = fmt::format("!{} && !{}", a4, w4), w4a4 = fmt::format("{} && {}", a4, w4);
   m.assign(p, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[0], 10, 15), w8a8, widen(mk[2], 10, 15), widen(mk[2], 10, 15)));
   m.assign(q, fmt::format("{} + (({}) ? ({} <<< 4) : {})", widen(mk[1], 10, 15), w8a8, widen(mk[3], 10, 15), widen(mk[3], 10, 15)));
@@ -119,7 +118,7 @@ Module pe_module(const AcceleratorConfig& config) {
   // keeps its low bits where it is wider).
   const auto extended = m.wire("product_ext", w.psum, true);
   m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
-                                              : sign_extend(product.name, fmt::format("{}[{}]", product.name, product_width - 1), w.psum - product_width));
+                                              : widen(product.name, product_width, w.psum));
   m.always_ff(clk, [&](Block& b) {
     b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
     b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended.name));
@@ -293,7 +292,7 @@ Module post_module(int mult_cycles) {
     // would be mapped at the product's width on both operands
     auto shift_add = [&](const Signal& product, const std::string& operand, int operand_bits, const Signal& digit) {
       const int pw = operand_bits + w + 1;
-      const std::string wide = sign_extend(operand, fmt::format("{}[{}]", operand, operand_bits - 1), w + 1);
+      const std::string wide = widen(operand, operand_bits, operand_bits + w + 1);
       std::string sum;
       for (int i = 0; i <= w; ++i)
         sum += fmt::format("{}({{{}{{{}[{}]}}}} & ({} << {}))", i == 0 ? "" : i == w ? " - " : " + ", pw, digit.name, i, wide, i);
@@ -341,12 +340,12 @@ Module post_module(int mult_cycles) {
   const auto hi_minus_r = m.wire("hi_minus_r", tw + 1, true);
   m.lint_on("UNUSEDSIGNAL");
   const auto below = m.wire("below"), above = m.wire("above");
-  const std::string t_wide = sign_extend(s3_t.name, fmt::format("{}[{}]", s3_t.name, tw - 1), 1);
+  const std::string t_wide = widen(s3_t.name, tw, tw + 1);
   m.assign(r, fmt::format("{0}[{1}:0] + {{{1}'d0, {2}}}", s3_t.name, sb - 1, s3_round.name));  // r's low sb bits
-  m.assign(hi_minus_r, fmt::format("{} + ~{} + {{{}'d0, !{}}}", sign_extend(hi.name, fmt::format("{}[{}]", hi.name, sb - 1), tw + 1 - sb), t_wide,
+  m.assign(hi_minus_r, fmt::format("{} + ~{} + {{{}'d0, !{}}}", widen(hi.name, sb, tw + 1), t_wide,
                                    tw, s3_round.name));
   m.assign(below, fmt::format("{0} ? {1} : ({2} < $signed({3}))", s3_beyond.name, s3_sign.name, s3_t.name,
-                              sign_extend(lo.name, fmt::format("{}[{}]", lo.name, sb - 1), 1)));
+                              widen(lo.name, sb, sb + 1)));
   m.assign(above, fmt::format("{0} ? !{1} : {2}[{3}]", s3_beyond.name, s3_sign.name, hi_minus_r.name, tw));
   const auto sat = m.wire("sat", sb, true);
   m.assign(sat, fmt::format("below ? {} : (above ? {} : {})", lo.name, hi.name, r.name));
@@ -365,9 +364,8 @@ Module post_module(int mult_cycles) {
       });
       blk.assign("s1_first", "load");
       blk.assign("pp_1", product_1).assign("pp_2", product_2).assign("pp_first", "s1_first").assign("pp_shift", s1_shift);
-      auto extended = [](const std::string& v, int width) { return sign_extend(v, fmt::format("{}[{}]", v, width - 1), 64 - width); };
-      blk.assign(s2_sum, fmt::format("(pp_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, extended("pp_1", product_1.width),
-                                     extended("pp_2", product_2.width)));
+      blk.assign(s2_sum, fmt::format("(pp_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, widen("pp_1", product_1.width, 64),
+                                     widen("pp_2", product_2.width, 64)));
     }
     const std::string before = D == 1 ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
     blk.assign(s2_shift, before).assign(s2_round, before + " - 6'd1").assign(s2_high, fmt::format("{{1'b0, {}}} + 7'd{}", before, tw - 1));

@@ -27,6 +27,8 @@ std::string sign_extend(const std::string& value, const std::string& sign, int e
   return extra == 0 ? value : fmt::format("{{{{{}{{{}}}}}, {}}}", extra, sign, value);
 }
 
+std::string widen(const std::string& value, int from, int to) { return sign_extend(value, fmt::format("{}[{}]", value, from - 1), to - from); }
+
 struct Block::Stmt {
   enum Kind { Assign, If, Case, Comment } kind = Assign;
   std::string a, b;  // assign: lhs, rhs; if: condition; case: selector; comment: text

@@ -29,6 +29,9 @@ std::string lit(int width, std::int64_t value, bool is_signed = false);
 // itself when extra is 0.
 std::string sign_extend(const std::string& value, const std::string& sign, int extra);
 
+// A signal of `from` bits sign-extended to `to` bits: sign_extend(value, "value[from-1]", to - from).
+std::string widen(const std::string& value, int from, int to);
+
 // Statements of a process.
 class Block {
  public:

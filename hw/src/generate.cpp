@@ -304,30 +304,41 @@ Module post_module(int mult_cycles) {
     m.reg("pp_2", product_2.width, true);
   }
   // stage 3: rounding shift right (round half up): r = (v >>> s) + bit s-1 of v, saturated in stage 4 to bounds of at
-  // most kSaturationBits bits. Only t = v >>> s's low sb + 1 bits are shifted out (largest shift first, each stage as
-  // wide as the later ones need), with whether t fits sb + 1 bits (v's bits from sb + s up all equal its sign): if it
-  // does, r = t + round is exact at sb + 2 bits; if not, r lies beyond both bounds on v's side. Stage 3 registers t and
-  // the round bit apart: the add r = t + round is stage 4's, beside the comparisons, which read t and the round bit.
+  // most kSaturationBits bits. Only t = v >>> s's low sb + 1 bits are needed, with whether t fits sb + 1 bits (v's
+  // bits from sb + s up all equal its sign): if it does, r = t + round is exact at sb + 2 bits; if not, r lies beyond
+  // both bounds on v's side. One shifter finds all three: it shifts z = {v, 0} ^ sign (65 bits, v's sign xored out,
+  // so that every bit above v's top is 0) right by s, largest step first, each stage as wide as the later ones need;
+  // the result's bit 0 is bit s-1 of v (the round bit; 0 when s = 0), bits 1 to tw are t (both xored back with the
+  // sign). The bits a stage drops off its top all lie at or above v's bit sb + s, as does t's top bit, and every such
+  // bit is either dropped or t's top: t does not fit when any of them is set. Stage 3 registers t and the round bit
+  // apart: the add r = t + round is stage 4's, beside the comparisons, which read t and the round bit.
   const int sb = kSaturationBits, tw = sb + 1;
-  // the shift's derived amounts are registered beside it (s2_round: s - 1, s2_high: s + tw - 1, one bit wider), so
-  // that no adder lies before the round bit's multiplexer
-  const auto s2_round = m.reg("s2_round", 6), s2_high = m.reg("s2_high", 7);
-  const auto round_bit = m.wire("round_bit");
-  m.assign(round_bit, fmt::format("({0} == 6'd0) ? 1'b0 : {1}[{2}]", s2_shift.name, s2_sum.name, s2_round.name));
-  std::string prev = s2_sum.name;
-  int avail = 64;  // bits of `prev` (above them: v's sign)
+  const auto sign = m.wire("sign"), z = m.wire("z", 65);
+  m.assign(sign, s2_sum.name + "[63]");
+  m.assign(z, fmt::format("{{{0}, 1'b0}} ^ {{65{{{1}}}}}", s2_sum.name, sign.name));
+  std::string prev = z.name;
+  int avail = 65;  // bits of `prev` (above them: 0)
+  std::vector<std::string> dropped;  // per stage: were any of the bits it drops set
   for (int k = 5; k >= 0; --k) {
-    const int step = 1 << k, need = tw + step - 1;  // the bits the later stages (shifts below `step`) read
+    const int step = 1 << k, need = tw + step;  // the bits the later stages (shifts below `step`) read: t, round bit
     const auto u = m.wire(fmt::format("shifted_{}", step), need);
     const std::string moved = step + need <= avail ? fmt::format("{}[{}:{}]", prev, step + need - 1, step)
-                                                   : sign_extend(fmt::format("{}[{}:{}]", prev, avail - 1, step), s2_sum.name + "[63]", step + need - avail);
+                                                   : fmt::format("{{{}'d0, {}[{}:{}]}}", step + need - avail, prev, avail - 1, step);
     m.assign(u, fmt::format("{}[{}] ? {} : {}[{}:0]", s2_shift.name, k, moved, prev, need - 1));
+    auto any = [&](int from) { return fmt::format("(|{}[{}:{}])", prev, avail - 1, from); };  // prev's bits from `from` up
+    if (need < avail) {
+      const auto d = m.wire(fmt::format("dropped_{}", step));
+      m.assign(d, step + need < avail ? fmt::format("{}[{}] ? {} : {}", s2_shift.name, k, any(step + need), any(need))
+                                      : fmt::format("!{}[{}] & {}", s2_shift.name, k, any(need)));
+      dropped.push_back(d.name);
+    }
     prev = u.name;
     avail = need;
   }
-  const auto beyond = m.wire("beyond"), high = m.wire("high", 64);  // t does not fit tw bits; v's bits from tw - 1 + s up
-  m.assign(high, fmt::format("{{64{{1'b1}}}} << {}", s2_high.name));
-  m.assign(beyond, fmt::format("|(({0} ^ {{64{{{0}[63]}}}}) & high)", s2_sum.name));
+  const auto beyond = m.wire("beyond");  // t does not fit tw bits
+  std::string any_dropped = fmt::format("{}[{}]", prev, tw);  // t's top bit
+  for (const auto& d : dropped) any_dropped += " | " + d;
+  m.assign(beyond, any_dropped);
   const auto s3_t = m.reg("s3_t", tw, true), s3_round = m.reg("s3_round"), s3_beyond = m.reg("s3_beyond"), s3_sign = m.reg("s3_sign");
   // stage 4: saturation of r = t + round to [lo, hi]. If t fits tw bits, r is compared exactly (at tw + 1 bits: r
   // beyond sb bits lies beyond a bound, lo and hi being sb-bit values); if not, r lies beyond both bounds, on the
@@ -368,9 +379,9 @@ Module post_module(int mult_cycles) {
                                      widen("pp_2", product_2.width, 64)));
     }
     const std::string before = D == 1 ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
-    blk.assign(s2_shift, before).assign(s2_round, before + " - 6'd1").assign(s2_high, fmt::format("{{1'b0, {}}} + 7'd{}", before, tw - 1));
-    blk.assign(s3_t, prev).assign(s3_round, round_bit);
-    blk.assign(s3_beyond, beyond).assign(s3_sign, fmt::format("{}[63]", s2_sum.name));
+    blk.assign(s2_shift, before);
+    blk.assign(s3_t, fmt::format("{}[{}:1] ^ {{{}{{{}}}}}", prev, tw, tw, sign.name)).assign(s3_round, fmt::format("{}[0] ^ {}", prev, sign.name));
+    blk.assign(s3_beyond, beyond).assign(s3_sign, sign);
     blk.assign(out, fmt::format("{{{{{0}{{sat[{1}]}}}}, sat}}", 64 - sb, sb - 1));
   });
   return m;

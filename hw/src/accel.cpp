@@ -657,17 +657,43 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // line assembly: the beats of the head's line so far, and the whole line once its last beat is here. lb is zero
   // between lines (cleared by reset and after each line's last beat), so a padding line (head[1], beat 0) is zero
   // once its one beat slot is: the buffers' write data need no zero gating of their own.
-  const auto lb = m.reg("lb", max_beats * PB);
-  const auto full_line = m.wire("full_line", max_beats * PB);
+  // With PARAM written a group at a time, lb is a window of the last `window` beats, beat j in slot j mod window: a
+  // PARAM line (9 bytes per column) is the longest, but only one group's beats are ever needed at once, and each
+  // group's bytes lie at fixed slots (window_bits), so the window costs no multiplexer beyond a slot's own.
+  int window = max_beats;
+  if (param_by_group) {
+    // every other line, whole: SPAD and WBUF lines, ACC lines (int32), and the C lanes of at most 16 bits ST reads
+    window = (std::max({(cfg.spad_line_bits() + 7) / 8, (cfg.wbuf_line_bits() + 7) / 8, 4 * C}) + P - 1) / P;
+    const int group_bytes = packing::kParamEntryBytes * PLN;
+    for (int g = 0; g < G; ++g) window = std::max(window, ((g + 1) * group_bytes - 1) / P - g * group_bytes / P + 1);
+  }
+  const int WB = window * PB;
+  const auto lb = m.reg("lb", WB);
+  const auto full_line = m.wire("full_line", WB);
   const auto beat_in = m.wire("beat_in", PB);
   m.assign(beat_in, fmt::format("head[1] ? {}'d0 : {}", PB, resp_data));
   {
     // one multiplexer per beat slot (not a shifter across the line)
     std::string cat;
-    for (int beat = max_beats - 1; beat >= 0; --beat)
-      cat += fmt::format("{}(head_beat == {}'d{}) ? beat_in : lb[{}:{}]", cat.empty() ? "" : ", ", beat_w, beat, beat * PB + PB - 1, beat * PB);
+    for (int slot = window - 1; slot >= 0; --slot) {
+      std::string here;
+      for (int beat = slot; beat < max_beats; beat += window)
+        here += fmt::format("{}head_beat == {}'d{}", here.empty() ? "" : " || ", beat_w, beat);
+      cat += fmt::format("{}({}) ? beat_in : lb[{}:{}]", cat.empty() ? "" : ", ", here, slot * PB + PB - 1, slot * PB);
+    }
     m.assign(full_line, "{" + cat + "}");
   }
+  // bits [hi:lo] of the head's line in the window (a line longer than the window: the part its slots hold now), as a
+  // list of full_line's slices, most significant first
+  auto window_bits = [&](int hi, int lo) {
+    std::string cat;
+    for (int top = hi; top >= lo;) {
+      const int bottom = std::max(lo, top - top % WB);
+      cat += fmt::format("{}full_line[{}:{}]", cat.empty() ? "" : ", ", top % WB, bottom % WB);
+      top = bottom - 1;
+    }
+    return cat;
+  };
   m.always_ff(clk, [&](Block& b) {
     b.if_("rst || start", [&](Block& t) {
       t.assign("meta_head", fmt::format("{}'d0", mfifo_aw)).assign("meta_tail", fmt::format("{}'d0", mfifo_aw)).assign("meta_count", fmt::format("{}'d0", mfifo_aw + 1));
@@ -684,7 +710,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
 
   // lb: one clear condition (reset, or the last beat of a line), which maps onto the flip-flops' synchronous reset
   m.always_ff(clk, [&](Block& b) {
-    b.if_("rst || start || (head_ok && !head[1] && !head[2] && head[3])", [&](Block& t) { t.assign(lb, fmt::format("{}'d0", max_beats * PB)); },
+    b.if_("rst || start || (head_ok && !head[1] && !head[2] && head[3])", [&](Block& t) { t.assign(lb, fmt::format("{}'d0", WB)); },
           [&](Block& e) { e.if_("head_ok && !head[1] && !head[2]", [&](Block& t) { t.assign(lb, "full_line"); }); });
   });
 
@@ -845,17 +871,21 @@ Module accel_module(const AcceleratorConfig& cfg) {
     wbuf_in = arrange("wbuf_in", C, "weight_bits", "1'b1",
                       {Layout{true, 2, {0, 1, 0, 1}}, Layout{true, 4, {0, 1, 2, 3}}, Layout{false, 2, {0, 0, 1, 1}}, Layout{false, 4, {0, 1, 2, 3}}});
   }
-  const auto acc_in = m.wire("acc_in", C * w.psum), param_in = m.wire("param_in", C * param_entry);
+  const auto acc_in = m.wire("acc_in", C * w.psum);
   {
-    std::string a, p;
-    for (int c = C - 1; c >= 0; --c) {
-      a += fmt::format("{}full_line[{}:{}]", a.empty() ? "" : ", ", c * 32 + w.psum - 1, c * 32);
-      const int e = c * 8 * packing::kParamEntryBytes;
-      p += fmt::format("{}full_line[{}:{}], full_line[{}:{}]", p.empty() ? "" : ", ", e + param_entry - 1, e + 64, e + 63, e);
-    }
+    std::string a;
+    for (int c = C - 1; c >= 0; --c) a += fmt::format("{}full_line[{}:{}]", a.empty() ? "" : ", ", c * 32 + w.psum - 1, c * 32);
     m.assign(acc_in, "{" + a + "}");
-    m.assign(param_in, "{" + p + "}");
   }
+  // PARAM entries c_first to c_last (a, b and shift: the first param_entry bits of each 9-byte entry)
+  auto param_entries = [&](int c_last, int c_first) {
+    std::string p;
+    for (int c = c_last; c >= c_first; --c) {
+      const int e = c * 8 * packing::kParamEntryBytes;
+      p += (p.empty() ? "" : ", ") + window_bits(e + param_entry - 1, e);
+    }
+    return "{" + p + "}";
+  };
   m.assign("spad_we", "ld_write && head_buf == 2'd0");
   m.assign("spad_wa", fmt::format("head_line[{}:0]", spad.address_bits - 1));
   m.assign("spad_wd", spad_in);
@@ -865,7 +895,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   if (!param_by_group) {
     m.assign("param_we", "ld_write && head_buf == 2'd3");
     m.assign("param_wa", fmt::format("head_line[{}:0]", param.address_bits - 1));
-    m.assign("param_wd", "param_in");
+    m.assign("param_wd", param_entries(C - 1, 0));
   } else {
     // group g is complete at the beat holding its last byte
     std::string complete = "1'b0", group = fmt::format("{}'d0", gw), data = fmt::format("{}'d0", PLN * param_entry);
@@ -874,7 +904,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
       const std::string here = fmt::format("(head_beat == {}'d{})", beat_w, beat);
       complete += " || " + here;
       group = fmt::format("{} ? {}'d{} : {}", here, gw, g, group);
-      data = fmt::format("{} ? param_in[{}:{}] : {}", here, (g + 1) * PLN * param_entry - 1, g * PLN * param_entry, data);
+      data = fmt::format("{} ? {} : {}", here, param_entries((g + 1) * PLN - 1, g * PLN), data);
     }
     m.assign(m.wire("param_group", gw), group);
     m.assign("param_we", fmt::format("ld_head && !head[2] && !head[1] && head_buf == 2'd3 && ({})", complete));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The larger constrained-random run on the RTL (not part of make test): SCALE times the layers of every RtlRandom
-# test (tiny, default, edge, a 4x4 scalable array, the 2x2 iCE40 configuration, tiny with digit-serial lanes, the HX8K
+# test (tiny, default, edge, a 4x4 scalable array, the 2x2 and 4x2 iCE40 configurations, tiny with digit-serial lanes, the HX8K
 # 8x2 configuration), each compiled, run on the Verilated accelerator and compared with the reference interpreter.
 # Usage: scripts/rtl_random.sh [SCALE (default 20)]
 set -euo pipefail

@@ -17,7 +17,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"faq-board: run a model on an iCE40 board (make bitstream) over its UART and compare every layer"};
-  std::string model_path, port, config_name = "fpga/configs/ice40_2x2.json", program_prefix;
+  std::string model_path, port, config_name = "fpga/configs/ice40_4x2.json", program_prefix;
   int baud = 115200, max_polls = 100000;
   app.add_option("model", model_path, "the .faq model (with test vectors)")->required();
   app.add_option("--port", port, "the board's serial port (the second FTDI channel of the iCEBreaker or the HX8K breakout board, e.g. /dev/ttyUSB1)")->required();

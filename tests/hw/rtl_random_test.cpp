@@ -1,4 +1,5 @@
-// Constrained-random layers on the Verilated accelerator (tiny, default, edge, a 2x2 iCE40 and a 4x4 scalable one): each random single-layer model
+// Constrained-random layers on the Verilated accelerator (tiny, default, edge, the iCE40 4x2 and 2x2, the HX8K's 8x2,
+// a 4x4 scalable one): each random single-layer model
 // (tests/support/random_model.h) is compiled for the preset, run on the RTL through the co-simulation harness and
 // compared element by element with the reference interpreter; the run must end (done) and take the cycles the
 // cycle model predicts within 5 % (layers of fewer than 200 cycles: within 10 cycles).
@@ -6,6 +7,7 @@
 #include "Vfaq_accel_edge.h"
 #include "Vfaq_accel_hx8k_8x2.h"
 #include "Vfaq_accel_ice40_2x2.h"
+#include "Vfaq_accel_ice40_4x2.h"
 #include "Vfaq_accel_tiny_digit_serial.h"
 #include "Vfaq_accel_tiny.h"
 #include "Vfaq_accel_tiny_scalable.h"
@@ -84,6 +86,8 @@ TEST(RtlRandom, EdgeLayersBitExact) { run_random<Vfaq_accel_edge>("edge", 9, sca
 // tests/configs/tiny_scalable.json: precision-scalable PEs, each layer at its own products per cycle (1, 2 or 4)
 TEST(RtlRandom, TinyScalableLayersBitExact) { run_random<Vfaq_accel_tiny_scalable>(FAQ_TINY_SCALABLE, 11, scaled(60)); }
 TEST(RtlRandom, Ice40TwoByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 10, scaled(40)); }
+// fpga/configs/ice40_4x2.json (the UP5K bitstream's): the same with four rows
+TEST(RtlRandom, Ice40FourByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_4x2>(FAQ_ICE40_4X2, 15, scaled(40)); }
 // an instruction port answering 5 cycles after each request (a board fetching from its one memory): same results
 TEST(RtlRandom, SlowInstructionPortLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 12, scaled(30), 5); }
 // fpga/configs/hx8k_8x2.json: a digit-serial lane (post_mult_cycles 8: a line takes 2 x 8 cycles in it), 4 KiB DRAM

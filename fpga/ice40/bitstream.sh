@@ -4,8 +4,9 @@
 # BOARD icebreaker: iCE40 UP5K (SG48), memory in its four SPRAMs (CONFIG's dram_addr_bits 17), multipliers in its
 #   DSPs; default CONFIG fpga/configs/ice40_4x2.json, FREQ_MHZ 26 (the PLL makes 25.875; nextpnr with --opt-timing).
 # BOARD hx8k: the iCE40-HX8K breakout board (CT256), memory in 8 block RAMs (dram_addr_bits 12), no multipliers
-#   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_8x2.json, FREQ_MHZ 70 (the PLL makes 70.5).
-# CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output and nextpnr's target.
+#   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_12x2.json, FREQ_MHZ 67 (the PLL makes 67.5).
+# CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output (nextpnr's target is the
+# frequency the PLL achieves for it, icepll's).
 # Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr) and prints
 # a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
 # SEEDS="2 3": also places and routes the same netlist with these nextpnr seeds (timing only: OUT/report_seedN.json,
@@ -18,7 +19,7 @@ case $board in
               top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_4x2; default_freq=26
               pnr="--opt-timing" ;;
   hx8k)       device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
-              top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_8x2; default_freq=70
+              top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_12x2; default_freq=67
               pnr="" ;;
   *) echo "bitstream: BOARD=$board: not a board with a top level (icebreaker: iCE40 UP5K, hx8k: iCE40 HX8K), docs/fpga.md" >&2; exit 2 ;;
 esac
@@ -51,7 +52,7 @@ yosys -q -l "$out/yosys.log" -p "read_verilog -sv $out/rtl/*.v; read_verilog $ro
   synth_ice40 -top faq_board $synth -json $out/faq_board.json; tee -q -o $out/stat.txt stat" >/dev/null 2>&1 \
   || { echo "bitstream: yosys failed, see $out/yosys.log" >&2; exit 1; }
 nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --asc "$out/faq_board.asc" \
-  --freq "$freq" --report "$out/report.json" --seed 1 $pnr >"$out/nextpnr.log" 2>&1 \
+  --freq "$achieved" --report "$out/report.json" --seed 1 $pnr >"$out/nextpnr.log" 2>&1 \
   || { echo "bitstream: nextpnr-ice40 failed, see $out/nextpnr.log"; grep -E "ICESTORM_LC|ERROR" "$out/nextpnr.log" | head -5; exit 1; } >&2
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
 python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" <<'PY'
@@ -62,7 +63,7 @@ fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
 print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}")
 PY
 for seed in ${SEEDS:-}; do
-  nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$freq" --timing-allow-fail \
+  nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$achieved" --timing-allow-fail \
     --report "$out/report_seed$seed.json" --seed "$seed" $pnr >"$out/nextpnr_seed$seed.log" 2>&1 \
     || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
   python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()})' \

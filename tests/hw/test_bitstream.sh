@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The iCE40 bitstream of a board's configuration builds from the generated RTL (fpga/ice40/bitstream.sh: Yosys,
 # nextpnr-ice40, icepack), and nextpnr's Fmax meets the PLL's clock. A few minutes.
-# Usage: test_bitstream.sh FAQ_HWGEN WORKDIR BOARD (icebreaker: fpga/configs/ice40_4x2.json, hx8k: hx8k_8x2.json)
+# Usage: test_bitstream.sh FAQ_HWGEN WORKDIR BOARD (icebreaker: fpga/configs/ice40_4x2.json, hx8k: hx8k_12x2.json)
 set -u
 hwgen=$1 work=$2 board=$3
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -57,7 +57,9 @@ def fmax_mhz(netlist, top, out):
 def synthesize(files, top, out):
     """(area in um^2, cell count, Fmax in MHz) of `top` from `files`, flattened and mapped to the library."""
     netlist = out / f"{top}_{files[0].parent.name}_mapped.v"
-    script = f"read_verilog {' '.join(map(str, files))}; {MAP.format(top=top)}; stat -liberty {LIB}; write_verilog -noattr {netlist}"
+    # (opt_clean -purge: no dangling named wires in the netlist, which OpenSTA may not parse, e.g. an assignment to
+    # a concatenation of a wire's constant bits)
+    script = f"read_verilog {' '.join(map(str, files))}; {MAP.format(top=top)}; stat -liberty {LIB}; opt_clean -purge; write_verilog -noattr {netlist}"
     log = subprocess.run(["yosys", "-p", script], check=True, capture_output=True, text=True).stdout
     chip = re.findall(r"Chip area for module '\\\\?%s': ([0-9.]+)" % top, log)
     cells = re.findall(r"Number of cells:\s+([0-9]+)", log)

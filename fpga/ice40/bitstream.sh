@@ -51,8 +51,12 @@ yosys -q -l "$out/yosys.log" -p "read_verilog -sv $out/rtl/*.v; read_verilog $ro
   hierarchy -top faq_board; proc; cd faq_accel; select -set ff w:perf_* %ci1 c:* %i; delete @ff; cd; opt_clean;
   synth_ice40 -top faq_board $synth -json $out/faq_board.json; tee -q -o $out/stat.txt stat" >/dev/null 2>&1 \
   || { echo "bitstream: yosys failed, see $out/yosys.log" >&2; exit 1; }
-nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --asc "$out/faq_board.asc" \
-  --freq "$achieved" --report "$out/report.json" --seed 1 $pnr >"$out/nextpnr.log" 2>&1 \
+# nextpnr at the PLL's clock: place_and_route SEED REPORT LOG [options]
+place_and_route() {
+  nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$achieved" --seed "$1" \
+    --report "$2" $pnr "${@:4}" >"$3" 2>&1
+}
+place_and_route 1 "$out/report.json" "$out/nextpnr.log" --asc "$out/faq_board.asc" \
   || { echo "bitstream: nextpnr-ice40 failed, see $out/nextpnr.log"; grep -E "ICESTORM_LC|ERROR" "$out/nextpnr.log" | head -5; exit 1; } >&2
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
 python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" <<'PY'
@@ -63,8 +67,7 @@ fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
 print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}")
 PY
 for seed in ${SEEDS:-}; do
-  nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$achieved" --timing-allow-fail \
-    --report "$out/report_seed$seed.json" --seed "$seed" $pnr >"$out/nextpnr_seed$seed.log" 2>&1 \
+  place_and_route "$seed" "$out/report_seed$seed.json" "$out/nextpnr_seed$seed.log" --timing-allow-fail \
     || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
   python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()})' \
     "$out/report_seed$seed.json" "$seed"

@@ -125,7 +125,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // a PARAM entry on chip: a (32), b (32), shift (wide enough for the contract's largest shift)
   const int param_entry = 64 + static_cast<int>(std::bit_width(static_cast<unsigned>(arith::kMaxShift)));
   const int max_line_bytes = std::max({R * 16 / 8, C * 16 / 8, 4 * C, packing::kParamEntryBytes * C, C * 32 / 8});
-  const int max_beats = (max_line_bytes + P - 1) / P;
+  auto beats = [&](int bytes) { return (bytes + P - 1) / P; };  // port beats of a line of `bytes`
+  const int max_beats = beats(max_line_bytes);
   const int beat_w = clog2(max_beats + 1);
   const int lp = std::countr_zero(static_cast<unsigned>(P));  // log2 of the port's bytes
   // the bytes of a line of cols lanes of `bits` bits (a CONFIG width), and the port beats of `bytes` (`width` bits)
@@ -606,7 +607,11 @@ Module accel_module(const AcceleratorConfig& cfg) {
   const int G = cfg.post_groups(), PLN = cfg.post_lane_count();  // post-processing: groups per line, lanes
   const int D = cfg.post_mult_cycles, LC = cfg.lane_cycles();      // cycles per element in a lane, per line
   const int gw = clog2(G), digit_w = clog2(D);
-  const bool param_by_group = G > 1 && packing::kParamEntryBytes * PLN >= P;
+  const int group_bytes = packing::kParamEntryBytes * PLN;  // a group of PLN PARAM entries
+  const bool param_by_group = G > 1 && group_bytes >= P;
+  // the beats of a PARAM line that hold group g's first and last bytes
+  auto group_first_beat = [&](int g) { return g * group_bytes / P; };
+  auto group_last_beat = [&](int g) { return ((g + 1) * group_bytes - 1) / P; };
   const auto param = param_by_group ? sync_memory(m, "param", PLN * param_entry, cfg.param_lines() * G)
                                     : sync_memory(m, "param", C * param_entry, cfg.param_lines());
   // the memory address of PARAM line `line` (param_aw bits), group `group` (gw bits)
@@ -663,9 +668,8 @@ Module accel_module(const AcceleratorConfig& cfg) {
   int window = max_beats;
   if (param_by_group) {
     // every other line, whole: SPAD and WBUF lines, ACC lines (int32), and the C lanes of at most 16 bits ST reads
-    window = (std::max({(cfg.spad_line_bits() + 7) / 8, (cfg.wbuf_line_bits() + 7) / 8, 4 * C}) + P - 1) / P;
-    const int group_bytes = packing::kParamEntryBytes * PLN;
-    for (int g = 0; g < G; ++g) window = std::max(window, ((g + 1) * group_bytes - 1) / P - g * group_bytes / P + 1);
+    window = beats(std::max({(cfg.spad_line_bits() + 7) / 8, (cfg.wbuf_line_bits() + 7) / 8, 4 * C}));
+    for (int g = 0; g < G; ++g) window = std::max(window, group_last_beat(g) - group_first_beat(g) + 1);
   }
   const int WB = window * PB;
   const auto lb = m.reg("lb", WB);
@@ -900,7 +904,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
     // group g is complete at the beat holding its last byte
     std::string complete = "1'b0", group = fmt::format("{}'d0", gw), data = fmt::format("{}'d0", PLN * param_entry);
     for (int g = 0; g < G; ++g) {
-      const int beat = (packing::kParamEntryBytes * PLN * (g + 1) - 1) / P;
+      const int beat = group_last_beat(g);
       const std::string here = fmt::format("(head_beat == {}'d{})", beat_w, beat);
       complete += " || " + here;
       group = fmt::format("{} ? {}'d{} : {}", here, gw, g, group);

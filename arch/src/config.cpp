@@ -101,12 +101,13 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}{}{}{}{}{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}{}{}{}{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
       scalable ? "scalable=1;" : "", dram_addr_bits != 32 ? fmt::format("dram_addr_bits={};", dram_addr_bits) : "",
       pool_unit ? "" : "pool_unit=0;", serial_issue ? "serial_issue=1;" : "",
-      post_mult_cycles != 1 ? fmt::format("post_mult_cycles={};", post_mult_cycles) : "", faq::hash_hex(isa::signature_hash()));
+      post_mult_cycles != 1 ? fmt::format("post_mult_cycles={};", post_mult_cycles) : "", post_dsp16 ? "post_dsp16=1;" : "",
+      faq::hash_hex(isa::signature_hash()));
 }
 
 std::uint64_t AcceleratorConfig::hash() const { return fnv1a64(canonical()); }
@@ -123,6 +124,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
   if (!pool_unit) j["pool_unit"] = false;
   if (serial_issue) j["serial_issue"] = true;
   if (post_mult_cycles != 1) j["post_mult_cycles"] = post_mult_cycles;
+  if (post_dsp16) j["post_dsp16"] = true;
   return j;
 }
 
@@ -137,6 +139,9 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
       {"param_kib", &AcceleratorConfig::param_kib}, {"mem_port_bits", &AcceleratorConfig::mem_port_bits},
       {"post_lanes", &AcceleratorConfig::post_lanes}, {"dram_addr_bits", &AcceleratorConfig::dram_addr_bits},
       {"post_mult_cycles", &AcceleratorConfig::post_mult_cycles}};
+  const std::pair<std::string_view, bool AcceleratorConfig::*> bool_fields[] = {
+      {"scalable", &AcceleratorConfig::scalable}, {"pool_unit", &AcceleratorConfig::pool_unit},
+      {"serial_issue", &AcceleratorConfig::serial_issue}, {"post_dsp16", &AcceleratorConfig::post_dsp16}};
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string()) fail_input("{}: field 'name': must be a string", origin);
@@ -150,12 +155,13 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
                    value.get<std::string>());
       continue;
     }
-    if (key == "scalable" || key == "pool_unit" || key == "serial_issue") {
+    const std::string& name = key;  // structured bindings cannot be captured before C++20 in clang 14
+    if (const auto* flag = std::find_if(std::begin(bool_fields), std::end(bool_fields), [&](const auto& f) { return f.first == name; });
+        flag != std::end(bool_fields)) {
       if (!value.is_boolean()) fail_input("{}: field '{}': must be true or false, got {}", origin, key, value.dump());
-      (key == "scalable" ? config.scalable : key == "pool_unit" ? config.pool_unit : config.serial_issue) = value.get<bool>();
+      config.*(flag->second) = value.get<bool>();
       continue;
     }
-    const std::string& name = key;  // structured bindings cannot be captured before C++20 in clang 14
     const auto* field = std::find_if(std::begin(int_fields), std::end(int_fields),
                                      [&](const auto& f) { return f.first == name; });
     if (field == std::end(int_fields)) fail_input("{}: unknown field '{}'", origin, key);

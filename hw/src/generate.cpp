@@ -250,10 +250,11 @@ Module array_module(const AcceleratorConfig& config) {
   return m;
 }
 
-Module post_module(int mult_cycles) {
+Module post_module(int mult_cycles, bool dsp16) {
   const int D = mult_cycles, w = 32 / D;  // digit-serial (D > 1): w bits of q and s per cycle, most significant first
-  Module m("faq_post", fmt::format("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), {} stages{}",
-                                   timing::lane_latency(D), D == 1 ? "" : fmt::format(", digit-serial: an element every {} cycles (`load`)", D)));
+  Module m("faq_post", fmt::format("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), {} stages{}{}",
+                                   timing::lane_latency(D), D == 1 ? "" : fmt::format(", digit-serial: an element every {} cycles (`load`)", D),
+                                   dsp16 ? ", products shaped for 16 x 16 DSP blocks" : ""));
   const auto clk = m.input("clk");
   if (D > 1) m.input("load");
   const auto mode_add = m.input("mode_add");
@@ -265,25 +266,40 @@ Module post_module(int mult_cycles) {
   const auto lo = m.input("lo", kSaturationBits, true);
   const auto hi = m.input("hi", kSaturationBits, true);
   const auto out = m.output_reg("out", 64, true);
-  // stage 1: operands of the two products
-  const auto s1_p = m.reg("s1_p", 32, true), s1_q = m.reg("s1_q", 32, true), s1_r = m.reg("s1_r", kLaneValueBits, true), s1_s = m.reg("s1_s", 32, true);
+  // stage 1: operands of the two products p x q and r x s (q and s 32-bit multipliers), their sum p x q + r x s,
+  // with r x s placed 16 bits up when s1_wide. VADD (mode_add): x x a + y x b, x and y values of at most 16 bits
+  // (kLaneValueBits; x's port is 32 bits for STORE's accumulators, only its low 17 are read). STORE and average
+  // POOL: v x b with v = wrap32(x + a), split as v[15:0] x b + (v[31:16] x b << 16), the low half unsigned, so that
+  // both modes take two 17 x 32 products instead of a 32 x 32 and a 17 x 32 (a third less lane in standard cells
+  // and in LUTs). With dsp16 v x b is one 32 x 32 product (r = 0), which 16 x 16 DSP blocks take in four exact
+  // pieces where a 17-bit operand would need a correction row in logic beside its two.
+  const int vb = kLaneValueBits, pb = dsp16 ? 32 : vb;  // widths of r and p
+  const auto s1_p = m.reg("s1_p", pb, true), s1_q = m.reg("s1_q", 32, true), s1_r = m.reg("s1_r", vb, true), s1_s = m.reg("s1_s", 32, true);
+  if (!dsp16) m.reg("s1_wide");
   const auto s1_shift = m.reg("s1_shift", 6), s2_shift = m.reg("s2_shift", 6);
   const auto biased = m.wire("biased", 32, true);
   m.assign(biased, fmt::format("{} + {}", x.name, a.name));  // 32-bit: wraps like the contract's wrap32
   // stage 2: the sum of products, exact in 64 bits
   const auto s2_sum = m.reg("s2_sum", 64, true);
   // (a digit-serial lane's products at their own width, (w + 1)-bit digits: sign-extended where they are summed)
-  const auto product_1 = m.wire("product_1", D == 1 ? 64 : 32 + w + 1, true), product_2 = m.wire("product_2", D == 1 ? 64 : kLaneValueBits + w + 1, true);
+  const int qw = D == 1 ? 32 : w + 1;
+  const auto product_1 = m.wire("product_1", pb + qw, true), product_2 = m.wire("product_2", vb + qw, true);
+  // the second product at its place in the sum (wide: the name of the flag that places it 16 bits up)
+  auto placed = [&](const std::string& product, const std::string& wide) {
+    const std::string sum = widen(product, vb + qw, 64);
+    return dsp16 ? sum : fmt::format("({} ? ({} <<< 16) : {})", wide, sum, sum);
+  };
   if (D == 1) {
-    m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, 64-bit context: exact
-    m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));  // VADD's residual: a 17 x 32 product
+    m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, a context of the product's width: exact
+    m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));
   } else {
     // p x q + r x s by Horner's rule over q's and s's digits, which shift out of s1_q and s1_s from the top: the first
     // digit signed, the others unsigned; sum = sum * 2^w + p x digit + r x digit, exact in 64 bits. A digit's two
-    // products are registered (pp_1, pp_2, with pp_first and the shift) before they are summed: the product's adders
-    // and the 64-bit sum would otherwise be one path.
+    // products are registered (pp_1, pp_2, with pp_first, pp_wide and the shift) before they are summed: the
+    // product's adders and the 64-bit sum would otherwise be one path.
     m.reg("s1_first");
     m.reg("pp_first");
+    if (!dsp16) m.reg("pp_wide");
     m.reg("pp_shift", 6);
     const auto q_digit = m.wire("q_digit", w + 1, true), s_digit = m.wire("s_digit", w + 1, true);
     m.assign(q_digit, fmt::format("{{s1_first & {0}[31], {0}[31:{1}]}}", s1_q.name, 32 - w));
@@ -291,15 +307,14 @@ Module post_module(int mult_cycles) {
     // each product as its digit's shifted multiples of the operand (the top digit bit weighs -2^w): a signed `*`
     // would be mapped at the product's width on both operands
     auto shift_add = [&](const Signal& product, const std::string& operand, int operand_bits, const Signal& digit) {
-      const int pw = operand_bits + w + 1;
-      const std::string wide = widen(operand, operand_bits, operand_bits + w + 1);
+      const std::string wide = widen(operand, operand_bits, product.width);
       std::string sum;
       for (int i = 0; i <= w; ++i)
-        sum += fmt::format("{}({{{}{{{}[{}]}}}} & ({} << {}))", i == 0 ? "" : i == w ? " - " : " + ", pw, digit.name, i, wide, i);
+        sum += fmt::format("{}({{{}{{{}[{}]}}}} & ({} << {}))", i == 0 ? "" : i == w ? " - " : " + ", product.width, digit.name, i, wide, i);
       m.assign(product, sum);
     };
-    shift_add(product_1, s1_p.name, 32, q_digit);
-    shift_add(product_2, s1_r.name, kLaneValueBits, s_digit);
+    shift_add(product_1, s1_p.name, pb, q_digit);
+    shift_add(product_2, s1_r.name, vb, s_digit);
     m.reg("pp_1", product_1.width, true);
     m.reg("pp_2", product_2.width, true);
   }
@@ -362,21 +377,31 @@ Module post_module(int mult_cycles) {
   m.assign(sat, fmt::format("below ? {} : (above ? {} : {})", lo.name, hi.name, r.name));
   m.always_ff(clk, [&](Block& blk) {
     auto operands = [&](Block& in) {
-      in.if_(mode_add, [&](Block& t) { t.assign(s1_p, x).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
-             [&](Block& t) { t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(kLaneValueBits, 0, true)).assign(s1_s, lit(32, 0, true)); });
+      in.if_(mode_add,
+             [&](Block& t) { t.assign(s1_p, dsp16 ? x.name : fmt::format("{}[{}:0]", x.name, vb - 1)).assign(s1_q, a).assign(s1_r, y).assign(s1_s, b); },
+             [&](Block& t) {
+               if (dsp16) {
+                 t.assign(s1_p, biased).assign(s1_q, b).assign(s1_r, lit(vb, 0, true)).assign(s1_s, lit(32, 0, true));
+               } else {
+                 t.assign(s1_p, fmt::format("{{{}'d0, {}[15:0]}}", vb - 16, biased.name)).assign(s1_q, b);
+                 t.assign(s1_r, sign_extend(fmt::format("{}[31:16]", biased.name), fmt::format("{}[31]", biased.name), vb - 16)).assign(s1_s, b);
+               }
+             });
+      if (!dsp16) in.assign("s1_wide", fmt::format("!{}", mode_add.name));
       in.assign(s1_shift, shift);
     };
     if (D == 1) {
       operands(blk);
-      blk.assign(s2_sum, fmt::format("{} + {}", product_1.name, product_2.name));
+      blk.assign(s2_sum, fmt::format("{} + {}", widen(product_1.name, product_1.width, 64), placed(product_2.name, "s1_wide")));
     } else {
       blk.if_("load", operands, [&](Block& e) {
         e.assign(s1_q, fmt::format("{} << {}", s1_q.name, w)).assign(s1_s, fmt::format("{} << {}", s1_s.name, w));
       });
       blk.assign("s1_first", "load");
       blk.assign("pp_1", product_1).assign("pp_2", product_2).assign("pp_first", "s1_first").assign("pp_shift", s1_shift);
+      if (!dsp16) blk.assign("pp_wide", "s1_wide");
       blk.assign(s2_sum, fmt::format("(pp_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, widen("pp_1", product_1.width, 64),
-                                     widen("pp_2", product_2.width, 64)));
+                                     placed("pp_2", "pp_wide")));
     }
     const std::string before = D == 1 ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
     blk.assign(s2_shift, before);
@@ -395,7 +420,7 @@ std::string file_header(const AcceleratorConfig& config) {
 std::vector<std::pair<std::string, std::string>> generate_verilog(const AcceleratorConfig& config) {
   const std::string header = file_header(config);
   std::vector<std::pair<std::string, std::string>> files;
-  for (const Module& m : {pe_module(config), array_module(config), post_module(config.post_mult_cycles), accel_module(config)})
+  for (const Module& m : {pe_module(config), array_module(config), post_module(config.post_mult_cycles, config.post_dsp16), accel_module(config)})
     files.emplace_back(m.name() + ".v", render_file(header, m));
   return files;
 }

@@ -153,6 +153,15 @@ TEST(Config, PostMultCycles) {
   EXPECT_EQ(timing::post_latency(serial), timing::kPostLatency + 8);
 }
 
+TEST(Config, PostDsp16) {
+  // false (absent): the lanes' products in 16-bit halves, every older hash kept; true: shaped for 16x16 DSP blocks
+  const AcceleratorConfig base = AcceleratorConfig::load("tiny");
+  AcceleratorConfig dsp = base;
+  dsp.post_dsp16 = true;
+  expect_optional_field(base, dsp, "post_dsp16", "post_dsp16=1;", {0, 1});
+  EXPECT_TRUE(AcceleratorConfig::load(FAQ_MODELS_DIR "/../fpga/configs/ice40_4x2.json").post_dsp16);  // the UP5K board
+}
+
 TEST(Config, RejectsMissingFileAndBadJson) {
   EXPECT_THROW(AcceleratorConfig::load("no-such-preset"), InputError);
   EXPECT_THROW(AcceleratorConfig::load("/nonexistent/config.json"), InputError);

@@ -33,6 +33,8 @@ struct AcceleratorConfig {
                                 // cols / post_lanes cycles per line (an FPGA's few multipliers, less area)
   int post_mult_cycles = 1;     // cycles a lane takes per element (1, 2, 4, 8): n > 1 multiplies digit-serially,
                                 // 32/n bits of the second operands per cycle (FPGAs without multipliers)
+  bool post_dsp16 = false;      // the lanes' products shaped for 16x16 DSP blocks (iCE40 UP5K): STORE's 32-bit
+                                // biased accumulator multiplied whole, not in 16-bit halves (docs/hw.md)
   bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or
                                 // sums two (W4A8, W8A4) or four (W4A4) products of a longer reduction per cycle
   bool pool_unit = true;        // the POOL instruction (max and average pooling in ST); without it average pooling

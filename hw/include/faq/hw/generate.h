@@ -45,8 +45,10 @@ using timing::array_latency;
 // lane (CONFIG, which sets them, waits until nothing is in flight). With mult_cycles = n > 1 (post_mult_cycles) the
 // lane multiplies digit-serially, 32/n bits of a and b per cycle: it takes an element when `load` is high, at most
 // one every n cycles, and holds its result timing::post_latency = 4 + n edges later (each digit's products are
-// registered before the Horner sum: n cycles of digits plus that stage).
-Module post_module(int mult_cycles = 1);
+// registered before the Horner sum: n cycles of digits plus that stage). Mode 0 splits wrap32(x + a) into 16-bit
+// halves so that both modes multiply two 17 x 32 products; with dsp16 (post_dsp16) it is one 32 x 32 product, for
+// 16 x 16 DSP blocks.
+Module post_module(int mult_cycles = 1, bool dsp16 = false);
 // CONFIG's out_range_bits is at most 16, so the saturation bounds lie in [-2^15, 2^16 - 1]: 18-bit signed values.
 inline constexpr int kSaturationBits = 18;
 // A lane of a tensor in DRAM has at most 16 bits, signed or unsigned: 17-bit signed values (VADD's residual y).

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Area of the whole generated accelerator, per module, on the OSU 0.18 um standard cells (Debian
-qflow-tech-osu018; Yosys synth, dfflibmap + abc -liberty, stat -liberty per module): the array (its PEs flattened into
+qflow-tech-osu018; Yosys synth, dfflibmap + abc -liberty for a 100 MHz target with buffering (synthlib.ABC), stat -liberty per module): the array (its PEs flattened into
 it, so that each row's PEs shed the partial-sum bits that row does not pass, docs/hw.md, with its skew and de-skew
 registers), the post-processing lanes, the control (fetch, decoder, scoreboard,
 unit sequencers, the request/response/output FIFOs and the lane packing/unpacking, all in flip-flops and gates)
@@ -17,7 +17,7 @@ Usage: scripts/accel_area.py [PRESET ...] (default: tiny edge default)"""
 import json, os, pathlib, re, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from synthlib import LIB as lib, write_generated  # noqa: E402
+from synthlib import ABC, LIB as lib, write_generated  # noqa: E402
 
 root = pathlib.Path(__file__).resolve().parent.parent
 hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
@@ -44,7 +44,7 @@ def synthesize(preset):
     buffers = " ".join(f"faq_accel/{m}" for b in BUFFERS for m in BUFFER_MEMORIES[b])
     fifos = " ".join(f"faq_accel/{f}" for f in FIFOS)
     script = (f"read_verilog {files}; hierarchy -top faq_accel; flatten faq_array; synth -top faq_accel -run :fine; tee -q -o {mems} dump {buffers}; "
-              f"memory_map {fifos}; opt -full; techmap; opt -fast; dfflibmap -liberty {lib}; abc -liberty {lib}; "
+              f"memory_map {fifos}; opt -full; techmap; opt -fast; dfflibmap -liberty {lib}; {ABC}; "
               f"opt_clean; tee -q -o {stat} stat -liberty {lib}")
     subprocess.run(["yosys", "-q", "-p", script], check=True, capture_output=True)
     text = stat.read_text()

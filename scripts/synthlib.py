@@ -8,8 +8,16 @@ BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
 BENCH = ROOT / "out/bench"
 
 LIB = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
+# ABC maps onto the cells for a 100 MHz target (-D, picoseconds) with the ports' driver and load of osu018.constr,
+# which makes it buffer high-fanout nets and size the cells on critical paths (its `buffer`, `upsize`, `dnsize`), as
+# any placement flow would: mapped for area alone, a broadcast such as the array's w_shift drives every PE through
+# one gate and OpenSTA's Fmax measures that net, not the design (an 8x8 W8A8 array: 33 MHz; buffered: about 200)
+ABC = f"abc -D 10000 -constr {pathlib.Path(__file__).resolve().parent / 'osu018.constr'} -liberty {LIB}"
 # Yosys: a design flattened and mapped onto the library's cells (format with top=...)
-MAP = f"synth -top {{top}} -flatten; dfflibmap -liberty {LIB}; abc -liberty {LIB}; opt_clean"
+MAP = f"synth -top {{top}} -flatten; dfflibmap -liberty {LIB}; {ABC}; opt_clean"
+# Before write_verilog for OpenSTA, whose reader takes no assignment to a concatenation: every multi-bit net split,
+# undefined constants tied to 0, and each remaining assignment (an alias of two nets) a buffer cell
+FOR_STA = "setundef -zero; splitnets; opt_clean -purge; insbuf -buf BUFX2 A Y"
 
 # The precision sweeps' accumulators: the product plus ResNet-18's largest reduction (3x3x512), at most the contract's 32
 REDUCTION_BITS = math.ceil(math.log2(3 * 3 * 512))
@@ -45,11 +53,18 @@ def fmax_mhz(netlist, top, out):
     sdc = out / f"{top}.sdc"
     sdc.write_text("create_clock -name clk -period 100 [get_ports clk]\n"
                    "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]\n"
-                   "set_output_delay 0 -clock clk [all_outputs]\n")
+                   "set_output_delay 0 -clock clk [all_outputs]\n"
+                   # the ports as ABC mapped them (osu018.constr)
+                   "set_driving_cell -lib_cell INVX1 [delete_from_list [all_inputs] [get_ports clk]]\n"
+                   "set_load 0.02 [all_outputs]\n")
     tcl = out / f"{top}.sta.tcl"
     tcl.write_text(f"read_liberty {LIB}\nread_verilog {netlist}\nlink_design {top}\nread_sdc {sdc}\n"
                    "report_checks -path_delay max -digits 3\nexit\n")
-    log = subprocess.run(["sta", str(tcl)], check=True, capture_output=True, text=True).stdout
+    run = subprocess.run(["sta", str(tcl)], check=True, capture_output=True, text=True)
+    log = run.stdout
+    errors = [l for l in (run.stdout + run.stderr).splitlines() if l.startswith("Error")]
+    if errors:  # (a netlist statement OpenSTA skipped would leave its paths untimed)
+        raise SystemExit(f"OpenSTA could not read {netlist}: {errors[0]}")
     slack = float(re.findall(r"(-?[0-9.]+)\s+slack", log)[-1])
     return 1000.0 / (100.0 - slack)
 
@@ -57,9 +72,8 @@ def fmax_mhz(netlist, top, out):
 def synthesize(files, top, out):
     """(area in um^2, cell count, Fmax in MHz) of `top` from `files`, flattened and mapped to the library."""
     netlist = out / f"{top}_{files[0].parent.name}_mapped.v"
-    # (opt_clean -purge: no dangling named wires in the netlist, which OpenSTA may not parse, e.g. an assignment to
-    # a concatenation of a wire's constant bits)
-    script = f"read_verilog {' '.join(map(str, files))}; {MAP.format(top=top)}; stat -liberty {LIB}; opt_clean -purge; write_verilog -noattr {netlist}"
+    script = (f"read_verilog {' '.join(map(str, files))}; {MAP.format(top=top)}; stat -liberty {LIB}; {FOR_STA}; "
+              f"write_verilog -noattr -noexpr {netlist}")
     log = subprocess.run(["yosys", "-p", script], check=True, capture_output=True, text=True).stdout
     chip = re.findall(r"Chip area for module '\\\\?%s': ([0-9.]+)" % top, log)
     cells = re.findall(r"Number of cells:\s+([0-9]+)", log)

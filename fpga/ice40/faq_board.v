@@ -217,20 +217,23 @@ module faq_board #(
   assign wr_ready = e_state == E_W2 && e_kind == K_WRITE;
   assign rd_ready = e_state == E_R2 && e_kind == K_READ;
   // a write: the strobes shifted to the beat's byte offset within two words; memory byte j takes the beat's byte
-  // (j - offset) mod PB in either word (8 is a multiple of PB), the UART's byte everywhere: the masks pick
+  // (j - offset) mod PB in either word (8 is a multiple of PB), the UART's byte everywhere: the masks pick. So the
+  // beat is rotated once by its offset (w_rot: byte i is the beat's byte (i - offset) mod PB) and memory byte j
+  // takes w_rot's byte j mod PB (no multiplexer per memory byte)
   wire [15:0] w_mask = e_kind == K_UART ? 16'd1 << e_lane : {{(16 - PB){1'b0}}, wr_strb} << e_lane;
-  wire [63:0] w_beat;
+  wire [PORT_BITS-1:0] w_src = e_kind == K_UART ? {PB{u_wdata}} : wr_data;
+  wire [PORT_BITS-1:0] w_rot;
   generate
-    for (k = 0; k < 8; k = k + 1) begin : wbyte
+    for (k = 0; k < PB; k = k + 1) begin : wbyte
       wire [2:0] rel = k[2:0] - e_lane;
       wire [2:0] byte_of = rel & PB_MASK;
-      assign w_beat[8*k+7:8*k] = wr_data[8 * byte_of +: 8];
+      assign w_rot[8*k+7:8*k] = w_src[8 * byte_of +: 8];
     end
   endgenerate
   wire second = e_state == E_R2 || e_state == E_W2;
   assign m_addr = second ? e_addr + {{(MW - 1){1'b0}}, 1'b1} : e_addr;
   assign m_we = (e_state == E_W1 && w_mask[7:0] != 8'd0) || (e_state == E_W2 && w_mask[15:8] != 8'd0);
-  assign m_wdata = e_kind == K_UART ? {8{u_wdata}} : w_beat;
+  assign m_wdata = {(8 / PB){w_rot}};
   assign m_wmask = second ? w_mask[15:8] : w_mask[7:0];
   // a read's two words, from its byte offset on
   wire [127:0] words = {m_rdata, e_lo};

@@ -19,7 +19,8 @@ MAC (an 8x8 multiply and an add at the W8A8 array's accumulator width): energy(w
 netlist(w, a) / netlist(8, 8), i.e. the netlists give the ratios between precisions, Horowitz the scale. Written to
 docs/mac_energy.json (the random operands' energies, which cover every precision; the trained ones beside them),
 which `faqc compile|run --mac-energy` reads, to the generated section of docs/scaling.md and to
-docs/scaling_mac_energy.svg and .png (energy per MAC vs bits).
+docs/scaling_mac_energy.svg and .png (energy per MAC vs bits); a run with any other measurement option writes
+WORK/mac_energy.json (or --out) and leaves the documents alone.
 Usage: scripts/mac_energy.py [--size N] [--lines N] [--block N] [--seed N] [--precisions W:A,...] [--operands random|zero]
                              [--models FAQ ...] [--out FILE] [--work DIR] [--no-doc]   (about 3.5 minutes for the defaults)"""
 import argparse, array, json, os, pathlib, random, re, struct, subprocess, sys
@@ -355,6 +356,13 @@ def main():
                     help="trained .faq models whose convolutions give operands too, at the precisions they have (default: models/*.faq)")
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
+    # docs/mac_energy.json and the document's table are the default measurement's: a run of other operands, seeds,
+    # precisions or sizes writes its JSON beside its work files instead (or to an --out given), and no document
+    varied = [k for k in ("size", "lines", "block", "seed", "precisions", "operands", "models") if getattr(args, k) != ap.get_default(k)]
+    if varied and args.out == ap.get_default("out"):
+        args.out = str(pathlib.Path(args.work) / "mac_energy.json")
+        args.no_doc = True
+        print(f"mac_energy.py: not the default measurement ({', '.join('--' + k for k in varied)}): results in {args.out}, documents untouched")
     try:
         pairs = [(int(w), int(a)) for w, a in (p.split(":") for p in args.precisions.split(","))]
     except ValueError:

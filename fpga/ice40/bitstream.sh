@@ -15,10 +15,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 board=${BOARD:-icebreaker}
 case $board in
-  icebreaker) device="--up5k --package sg48"; pcf=icebreaker.pcf; addr_bits=17; memory="the board's 128 KiB of SPRAM"
+  icebreaker) chip="iCE40 UP5K"; device="--up5k --package sg48"; pcf=icebreaker.pcf; addr_bits=17; memory="the board's 128 KiB of SPRAM"
               top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_4x2; default_freq=26
               pnr="--opt-timing" ;;
-  hx8k)       device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
+  hx8k)       chip="iCE40 HX8K"; device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
               top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_12x2; default_freq=67
               pnr="" ;;
   *) echo "bitstream: BOARD=$board: not a board with a top level (icebreaker: iCE40 UP5K, hx8k: iCE40 HX8K), docs/fpga.md" >&2; exit 2 ;;
@@ -56,8 +56,18 @@ place_and_route() {
   nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$achieved" --seed "$1" \
     --report "$2" $pnr "${@:4}" >"$3" 2>&1
 }
-place_and_route 1 "$out/report.json" "$out/nextpnr.log" --asc "$out/faq_board.asc" \
-  || { echo "bitstream: nextpnr-ice40 failed, see $out/nextpnr.log"; grep -E "ICESTORM_LC|ERROR" "$out/nextpnr.log" | head -5; exit 1; } >&2
+# a configuration the device cannot hold is bad input (exit 2, naming the first resource it overflows); any other
+# nextpnr failure is the flow's (exit 1)
+does_not_fit() {
+  sed -n 's/^Info:[[:space:]]*\([A-Z_0-9]*\):[[:space:]]*\([0-9]*\)\/[[:space:]]*\([0-9]*\).*/\1 \2 \3/p' "$out/nextpnr.log" \
+    | awk '$2 > $3 { printf "%d %s needed, %d there\n", $2, $1, $3; exit }'
+}
+place_and_route 1 "$out/report.json" "$out/nextpnr.log" --asc "$out/faq_board.asc" || {
+  over=$(does_not_fit)
+  [[ -z $over ]] || { echo "bitstream: $config does not fit the $chip: $over (see $out/nextpnr.log)" >&2; exit 2; }
+  { echo "bitstream: nextpnr-ice40 failed, see $out/nextpnr.log"; grep -E "ICESTORM_LC|ERROR" "$out/nextpnr.log" | head -5; } >&2
+  exit 1
+}
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
 python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" <<'PY'
 import json, os, sys

@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <stdexcept>
 
 namespace faq::hw {
 
@@ -87,9 +88,9 @@ struct SyncMemory {
 };
 
 // Declares the memory and its write port: wires NAME_we, NAME_wa, NAME_wd, which the caller drives.
-SyncMemory sync_memory(Module& m, const std::string& name, int width, std::int64_t depth) {
+SyncMemory sync_memory(Module& m, const std::string& name, int width, std::int64_t depth, bool block_ram = false) {
   const SyncMemory mem{name, width, clog2(depth)};
-  m.memory(name, width, depth);
+  m.memory(name, width, depth, false, block_ram);
   m.wire(name + "_we");
   m.wire(name + "_wa", mem.address_bits);
   m.wire(name + "_wd", width);
@@ -112,6 +113,38 @@ std::string read_port(Module& m, const SyncMemory& mem, const std::string& data,
     b.assign(r, forward ? fmt::format("({0}_we && {0}_wa == {1}) ? {0}_wd : {2}", mem.name, address.name, read) : read);
   });
   return r.name;
+}
+
+// A delay line in memory (the configuration's delay_memory): `in` (width bits) as it was `depth` edges ago, its top
+// `kept` bits (valid flags: reset) a shift register of flip-flops, the bits below them written every cycle into a
+// memory of 2^k >= depth lines and read depth - 1 lines behind the write (the read register is the last stage; the
+// two addresses always differ, so the memory needs no forwarding). With `tap`, the stage before the last is the
+// read register (a memory delay of depth - 1) and a register after it the last: returns {last, before} as Verilog
+// expressions. On an FPGA such a memory is one block RAM instead of depth x width flip-flops (marked as block RAM:
+// Yosys would map one of 4 lines to flip-flops, with the multiplexers of a memory).
+std::pair<std::string, std::string> memory_delay(Module& m, const std::string& name, const std::string& in, int width,
+                                                 int depth, int kept, bool tap) {
+  const int low = width - kept, e = tap ? depth - 1 : depth;  // the memory's bits and delay
+  if (low < 1 || e < 2) throw std::logic_error(fmt::format("delay line {}: {} bits of {} stages cannot go in memory", name, low, e));
+  const int k = clog2(e);
+  const auto mem = sync_memory(m, name + "_mem", low, std::int64_t{1} << k, true);  // (however few its lines)
+  const auto wp = m.reg(name + "_wp", k), flags = m.reg(name + "_flags", depth * kept);
+  m.assign(mem.name + "_we", "1'b1");
+  m.assign(mem.name + "_wa", wp);
+  m.assign(mem.name + "_wd", fmt::format("{}[{}:0]", in, low - 1));
+  const std::string q = read_port(m, mem, name + "_q", fmt::format("{} - {}'d{}", wp.name, k, e - 1), false);
+  auto stage_flags = [&](int stage) { return fmt::format("{}[{}:{}]", flags.name, stage * kept + kept - 1, stage * kept); };
+  m.always_ff("clk", [&](Block& b) {
+    b.if_("rst", [&](Block& t) { t.assign(wp, fmt::format("{}'d0", k)).assign(flags, fmt::format("{}'d0", depth * kept)); }, [&](Block& t) {
+      t.assign(wp, fmt::format("{} + {}'d1", wp.name, k));
+      t.assign(flags, depth == 1 ? fmt::format("{}[{}:{}]", in, width - 1, low)
+                                 : fmt::format("{{{}[{}:0], {}[{}:{}]}}", flags.name, (depth - 1) * kept - 1, in, width - 1, low));
+    });
+  });
+  if (!tap) return {fmt::format("{{{}, {}}}", stage_flags(depth - 1), q), ""};
+  const auto last = m.reg(name + "_last", low);
+  m.always_ff("clk", [&](Block& b) { b.assign(last, q); });
+  return {fmt::format("{{{}, {}}}", stage_flags(depth - 1), last.name), fmt::format("{{{}, {}}}", stage_flags(depth - 2), q)};
 }
 
 }  // namespace
@@ -946,7 +979,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   for (const auto& [name, width] : ex_regs) m.reg(name, width);
   const int L = array_latency(cfg);
   const int dw = 3 + acc_aw;  // valid, last, accumulate, ACC line
-  const auto ex_delay = m.reg("ex_delay", L * dw);
+  // (with delay_memory the valid and last bits stay in flip-flops, the accumulate bit and the ACC line go in memory)
+  const bool ex_in_memory = cfg.delay_memory && L >= 3;
+  const auto ex_delay = ex_in_memory ? Signal{} : m.reg("ex_delay", L * dw);
   const auto ex_last = m.wire("ex_last");
   // ex_cy1: count_y less one, at issue. Whether x is the row's last column is a flag (ex_xend), set when the walk
   // steps onto it (x reaches count_x - 2, ex_cx2, or a row of one column starts: ex_xone), so that no comparison
@@ -972,7 +1007,17 @@ Module accel_module(const AcceleratorConfig& cfg) {
   if (cfg.scalable) array_ports.emplace_back("mode", "sc_mode");
   m.instance("faq_array", "array", array_ports);
   const auto ex_out = m.wire("ex_out", dw);
-  m.assign(ex_out, fmt::format("ex_delay[{}:{}]", L * dw - 1, (L - 1) * dw));
+  m.lint_off("UNUSEDSIGNAL");  // the accumulate and last bits are not needed a cycle early
+  const auto ex_next = m.wire("ex_next", dw);
+  m.lint_on("UNUSEDSIGNAL");
+  if (ex_in_memory) {
+    const auto [last, before] = memory_delay(m, "ex_delay", "ex_in", dw, L, 2, true);
+    m.assign(ex_out, last);
+    m.assign(ex_next, before);
+  } else {
+    m.assign(ex_out, fmt::format("ex_delay[{}:{}]", L * dw - 1, (L - 1) * dw));
+    m.assign(ex_next, L == 1 ? "ex_in" : fmt::format("ex_delay[{}:{}]", (L - 1) * dw - 1, (L - 2) * dw));
+  }
   m.assign("ex_complete", fmt::format("ex_out[{}]", dw - 2));
   const auto ex_line = m.wire("ex_line", acc_aw);
   m.assign(ex_line, fmt::format("ex_out[{}:0]", acc_aw - 1));
@@ -980,10 +1025,6 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(m.wire("ex_acc_write"), fmt::format("ex_out[{}] && out_valid", dw - 1));
   // ACC: per bank, one read port for EX (the line of the delay line's next stage, while it is valid) or else ST
   // (st_acc's next value), and one write port for EX (accumulated lines) or else LD
-  m.lint_off("UNUSEDSIGNAL");  // the accumulate and last bits are not needed a cycle early
-  const auto ex_next = m.wire("ex_next", dw);
-  m.lint_on("UNUSEDSIGNAL");
-  m.assign(ex_next, L == 1 ? "ex_in" : fmt::format("ex_delay[{}:{}]", (L - 1) * dw - 1, (L - 2) * dw));
   const auto st_acc_next = m.wire("st_acc_next", acc_aw);
   m.assign(st_acc_next, fmt::format("(issue_to[3] && {}) ? {} : (store_feed ? (st_xend ? st_row_acc + {} : st_acc + {}'d1) : st_acc)",
                                     is(Opcode::Store), st_afirst, fit("st_asy", std::min(12, acc_aw), acc_aw), acc_aw));
@@ -1020,8 +1061,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   }
   m.always_ff(clk, [&](Block& b) {
     // the delay line carries the valid bits that complete MATMULs: reset, so that no phantom completion follows power-up
-    b.if_("rst", [&](Block& t) { t.assign(ex_delay, fmt::format("{}'d0", L * dw)); },
-          [&](Block& t) { t.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1)); });
+    if (!ex_in_memory)
+      b.if_("rst", [&](Block& t) { t.assign(ex_delay, fmt::format("{}'d0", L * dw)); },
+            [&](Block& t) { t.assign(ex_delay, L == 1 ? "ex_in" : fmt::format("{{ex_delay[{}:0], ex_in}}", (L - 1) * dw - 1)); });
     b.if_("rst || start", [&](Block& t) { t.assign(ex_busy, "1'b0").assign("ex_empty", "1'b0"); }, [&](Block& e) {
       e.assign("ex_empty", "issue_to[2] && !mm_lines");
       e.assign("ex_spad", ex_spad_next);
@@ -1323,13 +1365,26 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // the PPU)
   const int gx = G == 1 ? 0 : 1;  // the last-group flag
   const int pw = 3 + AW + gx + PLN * 32, PL = timing::post_latency(cfg);
-  const auto post_delay = m.reg("post_delay", PL * pw);
+  // (with delay_memory the valid bits stay in flip-flops and the rest goes in memory, the raw values only with the
+  // POOL unit: nothing else reads them)
+  const bool post_in_memory = cfg.delay_memory && PL >= 2;
+  const int post_kept = post_in_memory && !pool ? pw - PLN * 32 : pw;  // the bits delayed
+  const auto post_delay = post_in_memory ? Signal{} : m.reg("post_delay", PL * pw);
+  if (post_kept < pw) m.lint_off("UNUSEDSIGNAL");  // the raw values: only max pooling reads them
   const auto post_in = m.wire("post_in", pw);
+  if (post_kept < pw) m.lint_on("UNUSEDSIGNAL");
   m.assign(post_in, LC == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
                             : fmt::format("{{{}, pp_last, pp_bypass, pp_addr, {}{}}}", entering,
                                           G > 1 ? fmt::format("pp_g == {}'d{}, ", gw, G - 1) : "", lane_x));
   const auto post_out = m.wire("post_out", pw);
-  m.assign(post_out, fmt::format("post_delay[{}:{}]", PL * pw - 1, (PL - 1) * pw));
+  if (post_in_memory) {
+    const auto delayed_in = m.wire("post_delayed_in", post_kept);
+    m.assign(delayed_in, fmt::format("post_in[{}:{}]", pw - 1, pw - post_kept));
+    const std::string delayed = memory_delay(m, "post_delay", delayed_in.name, post_kept, PL, 1, false).first;
+    m.assign(post_out, post_kept == pw ? delayed : fmt::format("{{{}, {}'d0}}", delayed, pw - post_kept));
+  } else {
+    m.assign(post_out, fmt::format("post_delay[{}:{}]", PL * pw - 1, (PL - 1) * pw));
+  }
   m.lint_off("UNUSEDSIGNAL");  // bits unused in some configurations
   const auto result = m.wire("st_result", C * 32);
   const Signal lanes_result = G == 1 ? result : m.wire("st_lanes_result", PLN * 32);
@@ -1404,11 +1459,13 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(pop_out, "of_count != 6'd0 && (st_out_bytes == 16'd0 || (wr_ready && of_last_beat))");
   m.assign("st_complete", fmt::format("out_pop && of_entry[{}]", ow - 1));
   m.always_ff(clk, [&](Block& b) {
-    b.assign(post_delay, PL == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (PL - 1) * pw - 1));
-    // the valid bit of every stage is reset (the values beside it need not be)
-    b.if_("rst", [&](Block& t) {
-      for (int stage = 0; stage < PL; ++stage) t.assign(fmt::format("post_delay[{}]", stage * pw + pw - 1), "1'b0");
-    });
+    if (!post_in_memory) {
+      b.assign(post_delay, PL == 1 ? "post_in" : fmt::format("{{post_delay[{}:0], post_in}}", (PL - 1) * pw - 1));
+      // the valid bit of every stage is reset (the values beside it need not be)
+      b.if_("rst", [&](Block& t) {
+        for (int stage = 0; stage < PL; ++stage) t.assign(fmt::format("post_delay[{}]", stage * pw + pw - 1), "1'b0");
+      });
+    }
     b.if_("rst || start", [&](Block& t) {
       t.assign(st_busy, "1'b0").assign(st_reads, "1'b0").assign("st_feeding", "1'b0").assign("st_pending", "6'd0");
       t.assign("of_head", "5'd0").assign("of_tail", "5'd0").assign("of_count", "6'd0").assign("of_beat", fmt::format("{}'d0", beat_w + 1));

@@ -137,8 +137,9 @@ Signal Module::reg(const std::string& name, int width, bool is_signed) {
   return {name, width, is_signed};
 }
 
-Signal Module::memory(const std::string& name, int width, std::int64_t depth, bool is_signed) {
-  items_.push_back(declare("reg", name, width, is_signed, fmt::format(" [0:{}]", depth - 1)) + ";");
+Signal Module::memory(const std::string& name, int width, std::int64_t depth, bool is_signed, bool block_ram) {
+  items_.push_back(std::string(block_ram ? "(* ram_style = \"block\" *) " : "") +
+                   declare("reg", name, width, is_signed, fmt::format(" [0:{}]", depth - 1)) + ";");
   return {name, width, is_signed};
 }
 

@@ -11,7 +11,7 @@
 #include "Vfaq_pe_scalable_3x2_acc20.h"
 #include "Vfaq_pe_tiny_scalable.h"
 #include "Vfaq_post.h"
-#include "Vfaq_post_hx8k_12x2.h"
+#include "Vfaq_post_hx8k_14x2.h"
 #include "Vfaq_post_ice40_4x2.h"
 
 #include "faq/arithmetic.h"
@@ -407,8 +407,8 @@ void check_post(int cycles, std::uint64_t seed) {
 }
 
 TEST(HwPost, RequantizeAndAddMatchTheContract) { check_post<Vfaq_post>(1, 3); }
-// fpga/configs/hx8k_12x2.json's digit-serial lane: 4-bit digits, an element every 8 cycles
-TEST(HwPost, DigitSerialLaneMatchesTheContract) { check_post<Vfaq_post_hx8k_12x2>(8, 4); }
+// fpga/configs/hx8k_14x2.json's digit-serial lane: 4-bit digits, an element every 8 cycles
+TEST(HwPost, DigitSerialLaneMatchesTheContract) { check_post<Vfaq_post_hx8k_14x2>(8, 4); }
 // fpga/configs/ice40_4x2.json's lane: STORE's product whole (32 x 32) for the UP5K's 16x16 DSP blocks
 TEST(HwPost, DspShapedLaneMatchesTheContract) { check_post<Vfaq_post_ice40_4x2>(1, 5); }
 

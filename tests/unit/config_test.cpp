@@ -162,6 +162,14 @@ TEST(Config, PostDsp16) {
   EXPECT_TRUE(AcceleratorConfig::load(FAQ_MODELS_DIR "/../fpga/configs/ice40_4x2.json").post_dsp16);  // the UP5K board
 }
 
+TEST(Config, DelayMemory) {
+  // false (absent): the delay lines in flip-flops, every older hash kept; true: in memory (block RAM on an FPGA)
+  const AcceleratorConfig base = AcceleratorConfig::load("edge");
+  AcceleratorConfig in_memory = base;
+  in_memory.delay_memory = true;
+  expect_optional_field(base, in_memory, "delay_memory", "delay_memory=1;", {0, 1});
+}
+
 TEST(Config, RejectsMissingFileAndBadJson) {
   EXPECT_THROW(AcceleratorConfig::load("no-such-preset"), InputError);
   EXPECT_THROW(AcceleratorConfig::load("/nonexistent/config.json"), InputError);

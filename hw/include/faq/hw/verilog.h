@@ -59,7 +59,8 @@ class Module {
   Signal output_reg(const std::string& name, int width = 1, bool is_signed = false);
   Signal wire(const std::string& name, int width = 1, bool is_signed = false);
   Signal reg(const std::string& name, int width = 1, bool is_signed = false);
-  Signal memory(const std::string& name, int width, std::int64_t depth, bool is_signed = false);
+  // block_ram: marked for block RAM (Yosys's ram_style), even where it is small enough for synthesis to choose flip-flops
+  Signal memory(const std::string& name, int width, std::int64_t depth, bool is_signed = false, bool block_ram = false);
   Signal localparam(const std::string& name, std::int64_t value);
   void assign(const std::string& lhs, const std::string& rhs);
   void always_ff(const std::string& clock, const std::function<void(Block&)>& body);

@@ -137,8 +137,7 @@ std::pair<std::string, std::string> memory_delay(Module& m, const std::string& n
   m.always_ff("clk", [&](Block& b) {
     b.if_("rst", [&](Block& t) { t.assign(wp, fmt::format("{}'d0", k)).assign(flags, fmt::format("{}'d0", depth * kept)); }, [&](Block& t) {
       t.assign(wp, fmt::format("{} + {}'d1", wp.name, k));
-      t.assign(flags, depth == 1 ? fmt::format("{}[{}:{}]", in, width - 1, low)
-                                 : fmt::format("{{{}[{}:0], {}[{}:{}]}}", flags.name, (depth - 1) * kept - 1, in, width - 1, low));
+      t.assign(flags, fmt::format("{{{}[{}:0], {}[{}:{}]}}", flags.name, (depth - 1) * kept - 1, in, width - 1, low));  // (depth >= 2)
     });
   });
   if (!tap) return {fmt::format("{{{}, {}}}", stage_flags(depth - 1), q), ""};
@@ -1368,20 +1367,20 @@ Module accel_module(const AcceleratorConfig& cfg) {
   // (with delay_memory the valid bits stay in flip-flops and the rest goes in memory, the raw values only with the
   // POOL unit: nothing else reads them)
   const bool post_in_memory = cfg.delay_memory && PL >= 2;
-  const int post_kept = post_in_memory && !pool ? pw - PLN * 32 : pw;  // the bits delayed
+  const int post_carried = post_in_memory && !pool ? pw - PLN * 32 : pw;  // the bits the delay line carries (the top ones)
   const auto post_delay = post_in_memory ? Signal{} : m.reg("post_delay", PL * pw);
-  if (post_kept < pw) m.lint_off("UNUSEDSIGNAL");  // the raw values: only max pooling reads them
+  if (post_carried < pw) m.lint_off("UNUSEDSIGNAL");  // the raw values: only max pooling reads them
   const auto post_in = m.wire("post_in", pw);
-  if (post_kept < pw) m.lint_on("UNUSEDSIGNAL");
+  if (post_carried < pw) m.lint_on("UNUSEDSIGNAL");
   m.assign(post_in, LC == 1 ? std::string("{feed, feed_last, feed_bypass, feed_addr, feed_x}")
                             : fmt::format("{{{}, pp_last, pp_bypass, pp_addr, {}{}}}", entering,
                                           G > 1 ? fmt::format("pp_g == {}'d{}, ", gw, G - 1) : "", lane_x));
   const auto post_out = m.wire("post_out", pw);
   if (post_in_memory) {
-    const auto delayed_in = m.wire("post_delayed_in", post_kept);
-    m.assign(delayed_in, fmt::format("post_in[{}:{}]", pw - 1, pw - post_kept));
-    const std::string delayed = memory_delay(m, "post_delay", delayed_in.name, post_kept, PL, 1, false).first;
-    m.assign(post_out, post_kept == pw ? delayed : fmt::format("{{{}, {}'d0}}", delayed, pw - post_kept));
+    const auto delayed_in = m.wire("post_delayed_in", post_carried);
+    m.assign(delayed_in, fmt::format("post_in[{}:{}]", pw - 1, pw - post_carried));
+    const std::string delayed = memory_delay(m, "post_delay", delayed_in.name, post_carried, PL, 1, false).first;
+    m.assign(post_out, post_carried == pw ? delayed : fmt::format("{{{}, {}'d0}}", delayed, pw - post_carried));
   } else {
     m.assign(post_out, fmt::format("post_delay[{}:{}]", PL * pw - 1, (PL - 1) * pw));
   }

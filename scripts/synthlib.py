@@ -12,7 +12,10 @@ LIB = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
 # which makes it buffer high-fanout nets and size the cells on critical paths (its `buffer`, `upsize`, `dnsize`), as
 # any placement flow would: mapped for area alone, a broadcast such as the array's w_shift drives every PE through
 # one gate and OpenSTA's Fmax measures that net, not the design (an 8x8 W8A8 array: 33 MHz; buffered: about 200)
-ABC = f"abc -D 10000 -constr {pathlib.Path(__file__).resolve().parent / 'osu018.constr'} -liberty {LIB}"
+CONSTR = pathlib.Path(__file__).resolve().parent / "osu018.constr"
+ABC = f"abc -D 10000 -constr {CONSTR} -liberty {LIB}"
+# (the same driver and load for OpenSTA: fmax_mhz)
+_CONSTR = dict(line.split(None, 1) for line in CONSTR.read_text().splitlines() if line.strip())
 # Yosys: a design flattened and mapped onto the library's cells (format with top=...)
 MAP = f"synth -top {{top}} -flatten; dfflibmap -liberty {LIB}; {ABC}; opt_clean"
 # Before write_verilog for OpenSTA, whose reader takes no assignment to a concatenation: every multi-bit net split,
@@ -51,12 +54,13 @@ def count_cells(stat_text, kinds):
 def fmax_mhz(netlist, top, out):
     """Fmax of a mapped netlist from OpenSTA: the worst register-to-register (and port) path plus setup."""
     sdc = out / f"{top}.sdc"
+    inputs = "[delete_from_list [all_inputs] [get_ports clk]]"
     sdc.write_text("create_clock -name clk -period 100 [get_ports clk]\n"
-                   "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]\n"
+                   f"set_input_delay 0 -clock clk {inputs}\n"
                    "set_output_delay 0 -clock clk [all_outputs]\n"
                    # the ports as ABC mapped them (osu018.constr)
-                   "set_driving_cell -lib_cell INVX1 [delete_from_list [all_inputs] [get_ports clk]]\n"
-                   "set_load 0.02 [all_outputs]\n")
+                   f"set_driving_cell -lib_cell {_CONSTR['set_driving_cell']} {inputs}\n"
+                   f"set_load {_CONSTR['set_load']} [all_outputs]\n")
     tcl = out / f"{top}.sta.tcl"
     tcl.write_text(f"read_liberty {LIB}\nread_verilog {netlist}\nlink_design {top}\nread_sdc {sdc}\n"
                    "report_checks -path_delay max -digits 3\nexit\n")

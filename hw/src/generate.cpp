@@ -31,7 +31,7 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   const auto a_valid_in = m.input("a_valid_in");
   const auto a_bank_in = m.input("a_bank_in");
   const auto psum_in = m.input("psum_in", acc, true);
-  const auto w_in = m.input("w_in", kScalableWeightBits);
+  const auto w_in0 = m.input("w_in0", kScalableWeightBits), w_in1 = m.input("w_in1", kScalableWeightBits);
   const auto w_shift = m.input("w_shift");
   const auto w_bank = m.input("w_bank");
   const auto a_out = m.output_reg("a_out", kScalableActBits);
@@ -39,11 +39,12 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
   const auto a_bank_out = m.output_reg("a_bank_out");
   const auto mode_out = m.output_reg("mode_out", kScalableModeBits);
   const auto psum_out = m.output_reg("psum_out", acc, true);
-  const auto w_out = m.output("w_out", kScalableWeightBits);
+  const auto w_out0 = m.output("w_out0", kScalableWeightBits), w_out1 = m.output("w_out1", kScalableWeightBits);
   const auto w0 = m.reg("w0", kScalableWeightBits), w1 = m.reg("w1", kScalableWeightBits);
   const auto w = m.wire("w", kScalableWeightBits);
   m.assign(w, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
-  m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
+  m.assign(w_out0, w0);
+  m.assign(w_out1, w1);
   // Operand nibbles per mode (docs/hw.md): activation [vL, vL, vH, vH] W8A8, [v0L, v0H, v1L, v1H] W4A8,
   // [a0, a0, a1, a1] W8A4, [a0, a1, a2, a3] W4A4; weight [wL, wH, wL, wH] W8A8, [w0, w0, w1, w1] W4A8,
   // [w0L, w0H, w1L, w1H] W8A4, [w0, w1, w2, w3] W4A4. Signed: an activation nibble that is a 4-bit value or a high
@@ -81,10 +82,48 @@ Module scalable_pe_module(const AcceleratorConfig& config) {
     b.assign(staged, sum);
     b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended));
     b.if_(w_shift, [&](Block& t) {
-      t.if_(w_bank, [&](Block& xb) { xb.assign(w1, w_in); }, [&](Block& xb) { xb.assign(w0, w_in); });
+      t.if_(w_bank, [&](Block& xb) { xb.assign(w1, w_in1); }, [&](Block& xb) { xb.assign(w0, w_in0); });
     });
   });
   return m;
+}
+
+// psum + (valid ? a * weight : 0) as radix-4 Booth digits of the weight (pe_booth, docs/hw.md): digit k of a
+// weight of W bits is d_k = -2·w[2k+1] + w[2k] + w[2k-1] (w[-1] = 0) in {-2, ..., 2}, so that weight = Σ d_k·4^k.
+// Each digit selects 0, a or 2a (m_k, one bit wider than a), inverted when the digit is negative; the sum adds
+// them by one adder per digit, digit k into bits 2k and up, with the digit's sign as the adder's carry in (the
+// two's complement's +1): on a LUT4 FPGA each adder is one carry chain whose LUTs take the selected bits, not a
+// multiplier's array of partial products and then an adder (W4A4: 41 LUT4 against 87, docs/hw.md). The result
+// is the same sum modulo 2^acc_bits. An invalid cycle selects nothing and inverts nothing: it adds 0.
+std::string booth_sum(Module& m, const std::string& a, const std::string& valid, const std::string& weight,
+                      const std::string& psum, const Widths& w) {
+  // acc_bits >= weight_bits + act_bits (config.cpp), so every digit's bits 2k and up hold the multiple: P - 2k >= mw
+  const int digits = w.weight / 2, mw = w.act + 1, P = w.psum;
+  std::string sum = psum;
+  for (int k = 0; k < digits; ++k) {
+    const std::string b2 = fmt::format("{}[{}]", weight, 2 * k + 1), b1 = fmt::format("{}[{}]", weight, 2 * k);
+    const std::string b0 = k == 0 ? "1'b0" : fmt::format("{}[{}]", weight, 2 * k - 1);
+    const auto one = m.wire(fmt::format("one{}", k)), two = m.wire(fmt::format("two{}", k)), neg = m.wire(fmt::format("neg{}", k));
+    m.assign(one, fmt::format("{} && ({} ^ {})", valid, b1, b0));
+    m.assign(two, fmt::format("{} && ({} ? !{} && !{} : {} && {})", valid, b2, b1, b0, b1, b0));
+    m.assign(neg, fmt::format("{} && {}", valid, b2));
+    // the selected multiple, inverted when negative (the +1 is the adder's carry in)
+    const auto sel = m.wire(fmt::format("m{}", k), mw);
+    m.assign(sel, fmt::format("(({} ? {} : {}) | ({} ? {{{}, 1'b0}} : {})) ^ {{{}{{{}}}}}", one.name, widen(a, w.act, mw),
+                              lit(mw, 0), two.name, a, lit(mw, 0), mw, neg.name));
+    // bits 2k and up of the sum: the part above the digit plus the selected multiple, sign-extended
+    const int width = P - 2 * k;
+    const std::string above = k == 0 ? psum : fmt::format("{}[{}:{}]", sum, P - 1, 2 * k);
+    const std::string addend = mw == width ? sel.name : widen(sel.name, mw, width);
+    m.lint_off("UNUSEDSIGNAL");  // bit 0 is the carry in's place
+    const auto s = m.wire(fmt::format("s{}", k), width + 1);
+    m.lint_on("UNUSEDSIGNAL");
+    m.assign(s, fmt::format("{{{}, 1'b1}} + {{{}, {}}}", above, addend, neg.name));
+    const auto next = m.wire(fmt::format("acc{}", k), P, true);
+    m.assign(next, k == 0 ? fmt::format("{}[{}:1]", s.name, width) : fmt::format("{{{}[{}:1], {}[{}:0]}}", s.name, width, sum, 2 * k - 1));
+    sum = next.name;
+  }
+  return sum;
 }
 
 }  // namespace
@@ -98,32 +137,39 @@ Module pe_module(const AcceleratorConfig& config) {
   const auto a_valid_in = m.input("a_valid_in");
   const auto a_bank_in = m.input("a_bank_in");
   const auto psum_in = m.input("psum_in", w.psum, true);
-  const auto w_in = m.input("w_in", w.weight, true);
+  const auto w_in0 = m.input("w_in0", w.weight, true), w_in1 = m.input("w_in1", w.weight, true);
   const auto w_shift = m.input("w_shift");
   const auto w_bank = m.input("w_bank");
   const auto a_out = m.output_reg("a_out", w.act, true);
   const auto a_valid_out = m.output_reg("a_valid_out");
   const auto a_bank_out = m.output_reg("a_bank_out");
   const auto psum_out = m.output_reg("psum_out", w.psum, true);
-  const auto w_out = m.output("w_out", w.weight, true);
+  const auto w_out0 = m.output("w_out0", w.weight, true), w_out1 = m.output("w_out1", w.weight, true);
   const auto w0 = m.reg("w0", w.weight, true);
   const auto w1 = m.reg("w1", w.weight, true);
   const int product_width = w.act + w.weight;
   const auto weight = m.wire("weight", w.weight, true);
-  const auto product = m.wire("product", product_width, true);
   m.assign(weight, fmt::format("{} ? {} : {}", a_bank_in.name, w1.name, w0.name));
-  m.assign(product, fmt::format("{} ? {} * {} : {}", a_valid_in.name, a_in.name, weight.name, lit(product_width, 0, true)));
-  m.assign(w_out, fmt::format("{} ? {} : {}", w_bank.name, w1.name, w0.name));
+  m.assign(w_out0, w0);
+  m.assign(w_out1, w1);
   // The sum wraps at the accumulator width, like the contract's accumulators (the product is sign-extended, or
   // keeps its low bits where it is wider).
-  const auto extended = m.wire("product_ext", w.psum, true);
-  m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
-                                              : widen(product.name, product_width, w.psum));
+  std::string next_psum;
+  if (config.pe_booth) {
+    next_psum = booth_sum(m, a_in.name, a_valid_in.name, weight.name, psum_in.name, w);
+  } else {
+    const auto product = m.wire("product", product_width, true);
+    m.assign(product, fmt::format("{} ? {} * {} : {}", a_valid_in.name, a_in.name, weight.name, lit(product_width, 0, true)));
+    const auto extended = m.wire("product_ext", w.psum, true);
+    m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
+                                                : widen(product.name, product_width, w.psum));
+    next_psum = fmt::format("{} + {}", psum_in.name, extended.name);
+  }
   m.always_ff(clk, [&](Block& b) {
     b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
-    b.assign(psum_out, fmt::format("{} + {}", psum_in.name, extended.name));
+    b.assign(psum_out, next_psum);
     b.if_(w_shift, [&](Block& t) {
-      t.if_(w_bank, [&](Block& x) { x.assign(w1, w_in); }, [&](Block& x) { x.assign(w0, w_in); });
+      t.if_(w_bank, [&](Block& x) { x.assign(w1, w_in1); }, [&](Block& x) { x.assign(w0, w_in0); });
     });
   });
   return m;
@@ -151,9 +197,9 @@ Module array_module(const AcceleratorConfig& config) {
   const auto v_h = m.wire("v_h", R * (C + 1));
   const auto b_h = m.wire("b_h", R * (C + 1));
   const Signal mode_h = scalable ? m.wire("mode_h", R * (C + 1) * kScalableModeBits) : Signal{};
-  // Vertical nets: partial sums and weights entering PE (r, c) from above; row R is the bottom edge.
+  // Vertical nets: partial sums and each bank's weights entering PE (r, c) from above; row R is the bottom edge.
   const auto p_v = m.wire("p_v", (R + 1) * C * w.psum);
-  const auto w_v = m.wire("w_v", (R + 1) * C * w.weight);
+  const auto w_v0 = m.wire("w_v0", (R + 1) * C * w.weight), w_v1 = m.wire("w_v1", (R + 1) * C * w.weight);
   m.lint_on("UNUSEDSIGNAL");
   // The partial sum leaving row r holds what r + 1 PEs added. An activation is a signed or an unsigned lane of at
   // most act_bits bits (in [-2^(act_bits-1), 2^act_bits - 1], though its port has a bit more), a weight a signed
@@ -194,10 +240,11 @@ Module array_module(const AcceleratorConfig& config) {
       m.assign(fmt::format("{}[{}+:{}]", mode_h.name, r * (C + 1) * kScalableModeBits, kScalableModeBits),
                fmt::format("{}[{}+:{}]", d.name, top - stage + w.act + 2, kScalableModeBits));
   }
-  m.comment("the top edge: no partial sum; the weight line enters every column");
+  m.comment("the top edge: no partial sum; the weight line enters both banks' chains of every column");
   m.generate_for("c", C, "top", [&](Module& g) {
     g.assign(fmt::format("{}[c*{}+:{}]", p_v.name, w.psum, w.psum), lit(w.psum, 0, true));
-    g.assign(fmt::format("{}[c*{}+:{}]", w_v.name, w.weight, w.weight), fmt::format("{}[c*{}+:{}]", w_line.name, w.weight, w.weight));
+    for (const auto& chain : {w_v0, w_v1})
+      g.assign(fmt::format("{}[c*{}+:{}]", chain.name, w.weight, w.weight), fmt::format("{}[c*{}+:{}]", w_line.name, w.weight, w.weight));
   });
   m.generate_for("r", R, "row", [&](Module& g) {
     g.generate_for("c", C, "col", [&](Module& h) {
@@ -208,14 +255,16 @@ Module array_module(const AcceleratorConfig& config) {
                   {"a_valid_in", fmt::format("{}[{}]", v_h.name, idx)},
                   {"a_bank_in", fmt::format("{}[{}]", b_h.name, idx)},
                   {"psum_in", fmt::format("{}[{}*{}+:{}]", p_in.name, vin, w.psum, w.psum)},
-                  {"w_in", fmt::format("{}[{}*{}+:{}]", w_v.name, vin, w.weight, w.weight)},
+                  {"w_in0", fmt::format("{}[{}*{}+:{}]", w_v0.name, vin, w.weight, w.weight)},
+                  {"w_in1", fmt::format("{}[{}*{}+:{}]", w_v1.name, vin, w.weight, w.weight)},
                   {"w_shift", w_shift},
                   {"w_bank", w_bank},
                   {"a_out", fmt::format("{}[{}*{}+:{}]", a_h.name, idx_next, w.act, w.act)},
                   {"a_valid_out", fmt::format("{}[{}]", v_h.name, idx_next)},
                   {"a_bank_out", fmt::format("{}[{}]", b_h.name, idx_next)},
                   {"psum_out", fmt::format("{}[{}*{}+:{}]", p_v.name, vout, w.psum, w.psum)},
-                  {"w_out", fmt::format("{}[{}*{}+:{}]", w_v.name, vout, w.weight, w.weight)}};
+                  {"w_out0", fmt::format("{}[{}*{}+:{}]", w_v0.name, vout, w.weight, w.weight)},
+                  {"w_out1", fmt::format("{}[{}*{}+:{}]", w_v1.name, vout, w.weight, w.weight)}};
       if (scalable) {
         ports.emplace_back("mode_in", fmt::format("{}[{}*{}+:{}]", mode_h.name, idx, kScalableModeBits, kScalableModeBits));
         ports.emplace_back("mode_out", fmt::format("{}[{}*{}+:{}]", mode_h.name, idx_next, kScalableModeBits, kScalableModeBits));

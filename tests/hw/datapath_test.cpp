@@ -3,7 +3,12 @@
 // latency the cycle model assumes) and the post-processing lane (requantize and residual add, every shift,
 // saturation bounds), the precision-scalable PE and its array in their four modes, on random and corner-case values.
 // Configurations: tiny (4x4, 8-bit, 32-bit accumulators), edge (8x8, 4-bit, 20-bit accumulators) and the scalable
-// tests/configs/tiny_scalable.json (4x4, 32-bit) and scalable_3x2_acc20.json (3x2, 20-bit accumulators).
+// tests/configs/tiny_scalable.json (4x4, 32-bit) and scalable_3x2_acc20.json (3x2, 20-bit accumulators); arrays of
+// Booth PEs (tests/configs/booth_*.json: W8A8, W4A4, W16A2 and W2A16, 4x4, accumulators of 32, 10 and 18 bits).
+#include "Vfaq_array_booth_4x4_w16a2_acc18.h"
+#include "Vfaq_array_booth_4x4_w2a16_acc18.h"
+#include "Vfaq_array_booth_4x4_w4a4_acc10.h"
+#include "Vfaq_array_booth_4x4_w8a8.h"
 #include "Vfaq_array_edge.h"
 #include "Vfaq_array_tiny.h"
 #include "Vfaq_array_scalable_3x2_acc20.h"
@@ -11,7 +16,7 @@
 #include "Vfaq_pe_scalable_3x2_acc20.h"
 #include "Vfaq_pe_tiny_scalable.h"
 #include "Vfaq_post.h"
-#include "Vfaq_post_hx8k_14x2.h"
+#include "Vfaq_post_hx8k_16x2.h"
 #include "Vfaq_post_ice40_4x2.h"
 
 #include "faq/arithmetic.h"
@@ -82,7 +87,10 @@ void check_array(const char* preset, std::uint64_t seed) {
   auto random_tile = [&] {
     Tile t(static_cast<std::size_t>(R), std::vector<std::int64_t>(static_cast<std::size_t>(C)));
     for (auto& row : t)
-      for (auto& v : row) v = uniform(wr.lo, wr.hi);
+      for (auto& v : row) {
+        v = uniform(wr.lo, wr.hi);
+        if (uniform(0, 7) == 0) v = uniform(0, 1) != 0 ? wr.lo : wr.hi;  // the ends of the range, often
+      }
     return t;
   };
   Model m;
@@ -222,7 +230,9 @@ void check_scalable_pe(const char* config_file, std::uint64_t seed) {
     const Slots w = scalable_weights(mode, uniform);
     m.w_shift = 1;
     m.w_bank = static_cast<std::uint8_t>(bank);
-    set_bits(m.w_in, 0, kScalableWeightBits, w.bits);
+    // the bank's own chain carries the weight; the other chain carries another value, which must not be taken
+    set_bits(bank != 0 ? m.w_in1 : m.w_in0, 0, kScalableWeightBits, w.bits);
+    set_bits(bank != 0 ? m.w_in0 : m.w_in1, 0, kScalableWeightBits, scalable_weights(mode, uniform).bits);
     tick(m);
     m.w_shift = 0;
     const Slots x = scalable_activation(mode, uniform);
@@ -312,6 +322,11 @@ TEST(HwScalableArray, ThreeByTwoAllModesWrapAt20Bits) { check_scalable_array<Vfa
 
 TEST(HwArray, TinyMatchesDotProducts) { check_array<Vfaq_array_tiny>("tiny", 1); }
 TEST(HwArray, EdgeMatchesDotProductsWrappingAt20Bits) { check_array<Vfaq_array_edge>("edge", 2); }
+// Booth PEs (pe_booth): the same sums, digit by digit of the weight
+TEST(HwArray, BoothW8A8MatchesDotProducts) { check_array<Vfaq_array_booth_4x4_w8a8>(FAQ_TEST_CONFIGS "/booth_4x4_w8a8.json", 11); }
+TEST(HwArray, BoothW4A4WrapsAt10Bits) { check_array<Vfaq_array_booth_4x4_w4a4_acc10>(FAQ_TEST_CONFIGS "/booth_4x4_w4a4_acc10.json", 12); }
+TEST(HwArray, BoothW16A2WrapsAt18Bits) { check_array<Vfaq_array_booth_4x4_w16a2_acc18>(FAQ_TEST_CONFIGS "/booth_4x4_w16a2_acc18.json", 13); }
+TEST(HwArray, BoothW2A16WrapsAt18Bits) { check_array<Vfaq_array_booth_4x4_w2a16_acc18>(FAQ_TEST_CONFIGS "/booth_4x4_w2a16_acc18.json", 14); }
 
 std::int64_t post_reference(bool add, std::int64_t x, std::int64_t y, std::int64_t a, std::int64_t b, int shift, std::int64_t lo, std::int64_t hi) {
   const std::int64_t v = add ? x * a + y * b : arith::wrap(x + a, 32) * b;
@@ -407,8 +422,8 @@ void check_post(int cycles, std::uint64_t seed) {
 }
 
 TEST(HwPost, RequantizeAndAddMatchTheContract) { check_post<Vfaq_post>(1, 3); }
-// fpga/configs/hx8k_14x2.json's digit-serial lane: 4-bit digits, an element every 8 cycles
-TEST(HwPost, DigitSerialLaneMatchesTheContract) { check_post<Vfaq_post_hx8k_14x2>(8, 4); }
+// fpga/configs/hx8k_16x2.json's digit-serial lane: 4-bit digits, an element every 8 cycles
+TEST(HwPost, DigitSerialLaneMatchesTheContract) { check_post<Vfaq_post_hx8k_16x2>(8, 4); }
 // fpga/configs/ice40_4x2.json's lane: STORE's product whole (32 x 32) for the UP5K's 16x16 DSP blocks
 TEST(HwPost, DspShapedLaneMatchesTheContract) { check_post<Vfaq_post_ice40_4x2>(1, 5); }
 

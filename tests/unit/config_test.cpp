@@ -75,6 +75,7 @@ TEST(Config, ValidationNamesTheField) {
   expect_rejected([](auto& j) { j["post_lanes"] = -1; }, "post_lanes");
   expect_rejected([](auto& j) { j["scalable"] = 1; }, "scalable");                          // not a boolean
   expect_rejected([](auto& j) { j["scalable"] = true; j["weight_bits"] = 4; j["acc_bits"] = 16; }, "scalable");  // needs W8A8
+  expect_rejected([](auto& j) { j["scalable"] = true; j["pe_booth"] = true; }, "pe_booth");  // its PE has its own multipliers
 }
 
 TEST(Config, Scalable) {
@@ -168,6 +169,14 @@ TEST(Config, DelayMemory) {
   AcceleratorConfig in_memory = base;
   in_memory.delay_memory = true;
   expect_optional_field(base, in_memory, "delay_memory", "delay_memory=1;", {0, 1});
+}
+
+TEST(Config, PeBooth) {
+  // false (absent): the PE's product through a multiplier, every older hash kept; true: by Booth digits of the weight
+  const AcceleratorConfig base = AcceleratorConfig::load("edge");
+  AcceleratorConfig booth = base;
+  booth.pe_booth = true;
+  expect_optional_field(base, booth, "pe_booth", "pe_booth=1;", {0, 1});
 }
 
 TEST(Config, RejectsMissingFileAndBadJson) {

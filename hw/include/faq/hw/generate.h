@@ -22,7 +22,8 @@ struct Widths {
 
 // Processing element: weight-stationary MAC with two weight registers (banks). Activations move right, partial
 // sums move down, both registered; the bank select and a valid bit travel with the activation; weights shift down
-// the column into the bank named by `w_bank` while `w_shift` is high.
+// the column, each bank its own chain (w_in0/w_out0, w_in1/w_out1), into the bank named by `w_bank` while `w_shift`
+// is high. With `pe_booth` the product is added digit by digit of the weight (radix-4 Booth, docs/hw.md).
 Module pe_module(const AcceleratorConfig& config);
 // With `scalable` (docs/hw.md, "Precision-scalable PE"): four 5x5-bit signed multipliers whose products are
 // shifted and summed into one partial sum: one 9x8-bit product (W8A8), or the sum of two 9x4 (W4A8) or 5x8 (W8A4)

@@ -8,7 +8,8 @@ ABC mapped them, scripts/osu018.constr, with no input or output delay).
 Writes docs/scaling.json, the generated tables of docs/scaling.md and docs/scaling_pe_area.svg and .png
 (rsvg-convert). Every number comes from synthesis. Buffers (register arrays in the RTL) are not
 part of this sweep: it measures the datapath the paper's claim is about.
-Usage: scripts/synth_sweep.py [--quick] (quick: 4x4 arrays only)"""
+Usage: scripts/synth_sweep.py [--quick] [--pe-booth] (quick: 4x4 arrays only; pe-booth: the arrays of Booth PEs,
+docs/hw.md, written to out/synth-booth/scaling.json and printed, not to docs/)"""
 import json, os, pathlib, re, subprocess, sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -16,7 +17,8 @@ from synthlib import REDUCTION_BITS as reduction_bits, acc_bits, line_plot, swee
 
 root = pathlib.Path(__file__).resolve().parent.parent
 hwgen = os.environ.get("FAQ_HWGEN", str(root / "build/hw/faq-hwgen"))
-out = root / "out/synth"
+booth = "--pe-booth" in sys.argv
+out = root / ("out/synth-booth" if booth else "out/synth")
 out.mkdir(parents=True, exist_ok=True)
 quick = "--quick" in sys.argv
 sizes = [4] if quick else [4, 8]
@@ -32,7 +34,7 @@ rows = []
 for b in bits_list:
     for size in sizes:
         name = f"w{b}a{b}_{size}x{size}"
-        cfg = sweep_config(name, size, b, b)
+        cfg = sweep_config(name, size, b, b, **({"pe_booth": True} if booth else {}))
         cfg_path = out / f"{name}.json"
         cfg_path.write_text(json.dumps(cfg))
         rtl = out / name
@@ -64,6 +66,13 @@ summary = {
     # per PE inside the arrays, whose rows keep only the partial-sum bits their position needs (docs/hw.md)
     **{f"array_pe_area_ratio_w4a4_w8a8_{s}x{s}": by[(4, s)]["array_area_per_pe_um2"] / by[(8, s)]["array_area_per_pe_um2"] for s in sizes},
 }
+if booth:
+    (out / "scaling.json").write_text(json.dumps(summary, indent=2) + "\n")
+    for r in rows:
+        print(f"W{r['bits']}A{r['bits']} {r['rows']}x{r['cols']} of Booth PEs: {r['array_area_um2']:,.0f} um2 "
+              f"({r['array_area_per_pe_um2']:,.0f} per PE), {r['array_fmax_mhz']:.0f} MHz; PE alone {r['pe_area_um2']:,.0f} um2")
+    print(f"-> {out / 'scaling.json'}")
+    sys.exit(0)
 (root / "docs/scaling.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 # SVG and PNG: PE area and array area per PE vs bits, with the bits^2 reference through the 8-bit PE

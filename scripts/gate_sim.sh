@@ -44,7 +44,8 @@ else
   yosys -q -l "$out/yosys.log" -p "read_verilog ${rtl[*]}; synth_ice40 $([[ $library == ice40-dsp ]] && echo -dsp) -top faq_accel;
     tee -q -o $out/gate_stat.txt stat; write_verilog -noattr $out/gate.v"
   echo "synthesized faq_accel for the iCE40 ($(awk '/SB_LUT4|SB_RAM40_4K|SB_MAC16/ {printf "%s%s %s", sep, $2, $1; sep=", "}' "$out/gate_stat.txt")) in $(( $(date +%s) - start )) s"
-  # (Icarus takes no default values on ports: the models then leave them to the netlist, which drives every one)
+  # (Icarus takes no default values on ports, so the models are read without them: Yosys's netlist connects every
+  # port of its LUTs, flip-flops and block RAMs)
   models=(-DNO_ICE40_DEFAULT_ASSIGNMENTS "$ice40_models")
 fi
 iverilog -g2012 -P tb_faq_accel.PB="$port_bits" -o "$out/rtl.vvp" "$root/sim/gate/tb_faq_accel.v" "${rtl[@]}"

@@ -36,7 +36,7 @@ struct AcceleratorConfig {
   bool post_dsp16 = false;      // the lanes' products shaped for 16x16 DSP blocks (iCE40 UP5K): STORE's 32-bit
                                 // biased accumulator multiplied whole, not in 16-bit halves (docs/hw.md)
   bool pe_booth = false;        // the PEs' products as radix-4 Booth digits of the weight, each added into the partial
-                                // sum by its own adder, its sign the carry in: LUT4 FPGAs (half the LUTs; docs/hw.md)
+                                // sum by its own adder, its sign the carry in: LUT4 FPGAs (a fifth fewer; docs/hw.md)
   bool delay_memory = false;    // the delay lines beside the array and the lanes (the ACC line, the DRAM address
                                 // and flags that travel with a line) in memory, not flip-flops: block RAM on an FPGA
   bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or

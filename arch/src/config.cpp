@@ -68,6 +68,7 @@ void AcceleratorConfig::validate(std::string_view origin) const {
   if (scalable && (weight_bits != 8 || act_bits != 8))
     bad("scalable", fmt::format("precision-scalable PEs are built for weight_bits = act_bits = 8 (got {} and {})", weight_bits, act_bits));
   if (scalable && pe_booth) bad("pe_booth", "precision-scalable PEs have their own multipliers (pe_booth is for the fixed PE)");
+  if (scalable && adder_tree) bad("adder_tree", "precision-scalable PEs pass their partial sums down the column (adder_tree is for the fixed PE)");
   if (spad_line_bits() % 8 != 0)
     bad("rows", fmt::format("rows x act_bits = {} bits is not a whole number of bytes", spad_line_bits()));
   if (wbuf_line_bits() % 8 != 0 || (cols * act_bits) % 8 != 0)
@@ -102,13 +103,13 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}{}{}{}{}{}{}{}{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}{}{}{}{}{}{}{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
       scalable ? "scalable=1;" : "", dram_addr_bits != 32 ? fmt::format("dram_addr_bits={};", dram_addr_bits) : "",
       pool_unit ? "" : "pool_unit=0;", serial_issue ? "serial_issue=1;" : "",
       post_mult_cycles != 1 ? fmt::format("post_mult_cycles={};", post_mult_cycles) : "", post_dsp16 ? "post_dsp16=1;" : "",
-      delay_memory ? "delay_memory=1;" : "", pe_booth ? "pe_booth=1;" : "", faq::hash_hex(isa::signature_hash()));
+      delay_memory ? "delay_memory=1;" : "", pe_booth ? "pe_booth=1;" : "", adder_tree ? "adder_tree=1;" : "", faq::hash_hex(isa::signature_hash()));
 }
 
 std::uint64_t AcceleratorConfig::hash() const { return fnv1a64(canonical()); }
@@ -128,6 +129,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
   if (post_dsp16) j["post_dsp16"] = true;
   if (delay_memory) j["delay_memory"] = true;
   if (pe_booth) j["pe_booth"] = true;
+  if (adder_tree) j["adder_tree"] = true;
   return j;
 }
 
@@ -145,7 +147,8 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
   const std::pair<std::string_view, bool AcceleratorConfig::*> bool_fields[] = {
       {"scalable", &AcceleratorConfig::scalable}, {"pool_unit", &AcceleratorConfig::pool_unit},
       {"serial_issue", &AcceleratorConfig::serial_issue}, {"post_dsp16", &AcceleratorConfig::post_dsp16},
-      {"delay_memory", &AcceleratorConfig::delay_memory}, {"pe_booth", &AcceleratorConfig::pe_booth}};
+      {"delay_memory", &AcceleratorConfig::delay_memory}, {"pe_booth", &AcceleratorConfig::pe_booth},
+      {"adder_tree", &AcceleratorConfig::adder_tree}};
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string()) fail_input("{}: field 'name': must be a string", origin);

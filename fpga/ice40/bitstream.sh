@@ -4,7 +4,7 @@
 # BOARD icebreaker: iCE40 UP5K (SG48), memory in its four SPRAMs (CONFIG's dram_addr_bits 17), multipliers in its
 #   DSPs; default CONFIG fpga/configs/ice40_4x2.json, FREQ_MHZ 26 (the PLL makes 25.875; nextpnr with --opt-timing).
 # BOARD hx8k: the iCE40-HX8K breakout board (CT256), memory in 8 block RAMs (dram_addr_bits 12), no multipliers
-#   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_16x2.json, FREQ_MHZ 63.
+#   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_20x2.json, FREQ_MHZ 63.
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output (nextpnr's target is the
 # frequency the PLL achieves for it, icepll's).
 # Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr) and prints
@@ -19,7 +19,7 @@ case $board in
               top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_4x2; default_freq=26
               pnr="--opt-timing" ;;
   hx8k)       chip="iCE40 HX8K"; device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
-              top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_16x2; default_freq=63
+              top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_20x2; default_freq=63
               pnr="" ;;
   *) echo "bitstream: BOARD=$board: not a board with a top level (icebreaker: iCE40 UP5K, hx8k: iCE40 HX8K), docs/fpga.md" >&2; exit 2 ;;
 esac

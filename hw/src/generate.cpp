@@ -131,7 +131,9 @@ std::string booth_sum(Module& m, const std::string& a, const std::string& valid,
 Module pe_module(const AcceleratorConfig& config) {
   if (config.scalable) return scalable_pe_module(config);
   const Widths w(config);
-  Module m("faq_pe", "processing element: weight-stationary MAC, two weight banks");
+  const bool tree = config.adder_tree;  // the array registers the sums: the PE is its MAC and its weights
+  Module m("faq_pe", tree ? "processing element: weight-stationary multiply-add for a column's adder tree, two weight banks"
+                          : "processing element: weight-stationary MAC, two weight banks");
   const auto clk = m.input("clk");
   const auto a_in = m.input("a_in", w.act, true);
   const auto a_valid_in = m.input("a_valid_in");
@@ -140,10 +142,10 @@ Module pe_module(const AcceleratorConfig& config) {
   const auto w_in0 = m.input("w_in0", w.weight, true), w_in1 = m.input("w_in1", w.weight, true);
   const auto w_shift = m.input("w_shift");
   const auto w_bank = m.input("w_bank");
-  const auto a_out = m.output_reg("a_out", w.act, true);
-  const auto a_valid_out = m.output_reg("a_valid_out");
-  const auto a_bank_out = m.output_reg("a_bank_out");
-  const auto psum_out = m.output_reg("psum_out", w.psum, true);
+  const Signal a_out = tree ? Signal{} : m.output_reg("a_out", w.act, true);
+  const Signal a_valid_out = tree ? Signal{} : m.output_reg("a_valid_out");
+  const Signal a_bank_out = tree ? Signal{} : m.output_reg("a_bank_out");
+  const auto psum_out = tree ? m.output("psum_out", w.psum, true) : m.output_reg("psum_out", w.psum, true);
   const auto w_out0 = m.output("w_out0", w.weight, true), w_out1 = m.output("w_out1", w.weight, true);
   const auto w0 = m.reg("w0", w.weight, true);
   const auto w1 = m.reg("w1", w.weight, true);
@@ -165,9 +167,12 @@ Module pe_module(const AcceleratorConfig& config) {
                                                 : widen(product.name, product_width, w.psum));
     next_psum = fmt::format("{} + {}", psum_in.name, extended.name);
   }
+  if (tree) m.assign(psum_out, next_psum);
   m.always_ff(clk, [&](Block& b) {
-    b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
-    b.assign(psum_out, next_psum);
+    if (!tree) {
+      b.assign(a_out, a_in).assign(a_valid_out, a_valid_in).assign(a_bank_out, a_bank_in);
+      b.assign(psum_out, next_psum);
+    }
     b.if_(w_shift, [&](Block& t) {
       t.if_(w_bank, [&](Block& x) { x.assign(w1, w_in1); }, [&](Block& x) { x.assign(w0, w_in0); });
     });
@@ -175,7 +180,105 @@ Module pe_module(const AcceleratorConfig& config) {
   return m;
 }
 
+namespace {
+
+// adder_tree (docs/hw.md, "Adder-tree array"): the activation line, its valid and bank bits are registered once
+// and reach every PE of their row in the same cycle; in each column PEs 2j and 2j + 1 form a pair (2j's sum feeds
+// 2j + 1's psum_in), whose sum is registered, and a tree of registered adders sums the pairs. A sum of n products
+// needs act_bits + weight_bits + ceil(log2 n) bits (at most acc_bits): each register keeps those. The output line
+// leaves array_latency edges after its input line, every column together (no skew, no de-skew).
+Module tree_array_module(const AcceleratorConfig& config) {
+  const Widths w(config);
+  const int R = config.rows, C = config.cols, P = w.psum;
+  Module m("faq_array", fmt::format("{}x{} weight-stationary array, each column's products summed by a pipelined adder tree", R, C));
+  const auto clk = m.input("clk");
+  const auto a_line = m.input("a_line", R * w.act);
+  const auto a_valid = m.input("a_valid");
+  const auto a_bank = m.input("a_bank");
+  const auto w_line = m.input("w_line", C * w.weight);
+  const auto w_shift = m.input("w_shift");
+  const auto w_bank = m.input("w_bank");
+  const auto out_line = m.output("out_line", C * P);
+  const auto out_valid = m.output("out_valid");
+  auto bits = [&](int n) {  // of a sum of n products
+    return std::min(P, config.act_bits + config.weight_bits + static_cast<int>(std::bit_width(static_cast<unsigned>(n - 1))));
+  };
+  m.comment("the input register: the line reaches every PE of its row in the next cycle");
+  const auto a_q = m.reg("a_q", R * w.act), v_q = m.reg("v_q"), b_q = m.reg("b_q");
+  m.always_ff(clk, [&](Block& b) { b.assign(a_q, a_line).assign(v_q, a_valid).assign(b_q, a_bank); });
+  m.lint_off("UNUSEDSIGNAL");  // the bottom edge of the weight chains; the high bits of the PEs' sums
+  const auto w_v0 = m.wire("w_v0", (R + 1) * C * w.weight), w_v1 = m.wire("w_v1", (R + 1) * C * w.weight);
+  const auto p_pe = m.wire("p_pe", R * C * P);
+  m.lint_on("UNUSEDSIGNAL");
+  m.comment("the weight line enters both banks' chains of every column");
+  for (int c = 0; c < C; ++c)
+    for (const auto& chain : {w_v0, w_v1})
+      m.assign(fmt::format("{}[{}+:{}]", chain.name, c * w.weight, w.weight), fmt::format("{}[{}+:{}]", w_line.name, c * w.weight, w.weight));
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) {
+      const int i = r * C + c;
+      const std::string psum_in = r % 2 == 1 ? fmt::format("{}[{}+:{}]", p_pe.name, (i - C) * P, P) : lit(P, 0, true);
+      m.instance("faq_pe", fmt::format("pe_{}_{}", r, c),
+                 {{"clk", clk}, {"a_in", fmt::format("{}[{}+:{}]", a_q.name, r * w.act, w.act)}, {"a_valid_in", v_q}, {"a_bank_in", b_q},
+                  {"psum_in", psum_in}, {"w_in0", fmt::format("{}[{}+:{}]", w_v0.name, i * w.weight, w.weight)},
+                  {"w_in1", fmt::format("{}[{}+:{}]", w_v1.name, i * w.weight, w.weight)}, {"w_shift", w_shift}, {"w_bank", w_bank},
+                  {"psum_out", fmt::format("{}[{}+:{}]", p_pe.name, i * P, P)},
+                  {"w_out0", fmt::format("{}[{}+:{}]", w_v0.name, (i + C) * w.weight, w.weight)},
+                  {"w_out1", fmt::format("{}[{}+:{}]", w_v1.name, (i + C) * w.weight, w.weight)}});
+    }
+  // level 0: the pairs' sums (a last row alone when rows is odd), each of the products it holds
+  struct Node {
+    std::string value;  // an expression of `width` bits
+    int width, products;
+  };
+  std::vector<std::vector<Node>> level(static_cast<std::size_t>(C));
+  for (int c = 0; c < C; ++c)
+    for (int r = 1; r < R + 1; r += 2) {
+      const int last = std::min(r, R - 1), n = last == r ? 2 : 1;
+      level[static_cast<std::size_t>(c)].push_back({fmt::format("{}[{}+:{}]", p_pe.name, (last * C + c) * P, bits(n)), bits(n), n});
+    }
+  std::string valid = v_q.name;
+  for (int stage = 0;; ++stage) {
+    // register this level (the pairs, then each sum of two nodes of the level before)
+    const auto v = m.reg(fmt::format("v_{}", stage));
+    m.always_ff(clk, [&](Block& b) { b.assign(v, valid); });
+    valid = v.name;
+    for (int c = 0; c < C; ++c) {
+      auto& nodes = level[static_cast<std::size_t>(c)];
+      for (std::size_t j = 0; j < nodes.size(); ++j) {
+        const auto q = m.reg(fmt::format("s_{}_{}_{}", stage, c, j), nodes[j].width, true);
+        m.always_ff(clk, [&](Block& b) { b.assign(q, nodes[j].value); });
+        nodes[j].value = q.name;
+      }
+    }
+    if (level[0].size() == 1) break;
+    for (int c = 0; c < C; ++c) {  // the next level: sums of two, sign-extended to the bits their products need
+      auto& nodes = level[static_cast<std::size_t>(c)];
+      std::vector<Node> next;
+      for (std::size_t j = 0; j < nodes.size(); j += 2) {
+        if (j + 1 == nodes.size()) {
+          next.push_back(nodes[j]);
+          continue;
+        }
+        const int n = nodes[j].products + nodes[j + 1].products, width = bits(n);
+        auto extend = [&](const Node& x) { return x.width == width ? x.value : widen(x.value, x.width, width); };
+        next.push_back({fmt::format("{} + {}", extend(nodes[j]), extend(nodes[j + 1])), width, n});
+      }
+      nodes = next;
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    const Node& sum = level[static_cast<std::size_t>(c)][0];
+    m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * P, P), sum.width == P ? sum.value : widen(sum.value, sum.width, P));
+  }
+  m.assign(out_valid, valid);
+  return m;
+}
+
+}  // namespace
+
 Module array_module(const AcceleratorConfig& config) {
+  if (config.adder_tree) return tree_array_module(config);
   const Widths w(config);
   const bool scalable = config.scalable;  // the PE takes a precision mode, which travels with the activations
   const int R = config.rows, C = config.cols;

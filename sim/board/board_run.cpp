@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   int baud = 115200, max_polls = 100000;
   app.add_option("model", model_path, "the .faq model (with test vectors)")->required();
   app.add_option("--port", port, "the board's serial port (the second FTDI channel of the iCEBreaker or the HX8K breakout board, e.g. /dev/ttyUSB1)")->required();
-  app.add_option("--config", config_name, "the configuration the bitstream was built for (HX8K: fpga/configs/hx8k_16x2.json)")->capture_default_str();
+  app.add_option("--config", config_name, "the configuration the bitstream was built for (HX8K: fpga/configs/hx8k_20x2.json)")->capture_default_str();
   app.add_option("--baud", baud, "the board's UART rate (faq_board.v's BAUD)")->capture_default_str();
   app.add_option("--program", program_prefix, "run PREFIX.prog and PREFIX.dram of an earlier faqc compile");
   app.add_option("--max-polls", max_polls, "status polls (5 ms apart) before giving up")->capture_default_str()->check(CLI::Range(1, 100000000));

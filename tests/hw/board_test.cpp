@@ -1,7 +1,7 @@
 // The iCE40 board top level (fpga/ice40/faq_board.v), Verilated and driven by faq-board's own protocol client
 // (sim/board): random layers are loaded, run, polled and read back over the UART as on a board, and every layer
 // must equal the reference interpreter's, element for element. The UART runs at 4 clock cycles per bit. Two boards:
-// the UP5K's (fpga/configs/ice40_4x2.json, with a model of its SPRAM) and the HX8K's (fpga/configs/hx8k_16x2.json,
+// the UP5K's (fpga/configs/ice40_4x2.json, with a model of its SPRAM) and the HX8K's (fpga/configs/hx8k_20x2.json,
 // memory in block RAM, digit-serial post-processing lanes).
 #include "Vfaq_board_bram_tb.h"
 #include "Vfaq_board_tb.h"
@@ -107,7 +107,7 @@ void run_random_layers(const char* config_file, std::uint64_t seed) {
 }
 
 TEST(Board, Ice40RandomLayersOverTheUart) { run_random_layers<Up5kBoard>(FAQ_ICE40_4X2, 21); }
-TEST(Board, Hx8kRandomLayersOverTheUart) { run_random_layers<Hx8kBoard>(FAQ_HX8K_16X2, 22); }
+TEST(Board, Hx8kRandomLayersOverTheUart) { run_random_layers<Hx8kBoard>(FAQ_HX8K_20X2, 22); }
 
 // An unknown opcode (POOL: this configuration has no POOL unit) stops the board with its error flag and the red LED.
 TEST(Board, UnknownOpcodeRaisesTheErrorFlag) {

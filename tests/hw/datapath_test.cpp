@@ -4,19 +4,22 @@
 // saturation bounds), the precision-scalable PE and its array in their four modes, on random and corner-case values.
 // Configurations: tiny (4x4, 8-bit, 32-bit accumulators), edge (8x8, 4-bit, 20-bit accumulators) and the scalable
 // tests/configs/tiny_scalable.json (4x4, 32-bit) and scalable_3x2_acc20.json (3x2, 20-bit accumulators); arrays of
-// Booth PEs (tests/configs/booth_*.json: W8A8, W4A4, W16A2 and W2A16, 4x4, accumulators of 32, 10 and 18 bits).
+// Booth PEs (tests/configs/booth_*.json: W8A8, W4A4, W16A2 and W2A16, 4x4, accumulators of 32, 10 and 18 bits) and
+// of adder trees (tree_*.json: 5x4 W8A8 wrapping at 20 bits, 16x2 W4A4 of Booth PEs).
 #include "Vfaq_array_booth_4x4_w16a2_acc18.h"
 #include "Vfaq_array_booth_4x4_w2a16_acc18.h"
 #include "Vfaq_array_booth_4x4_w4a4_acc10.h"
 #include "Vfaq_array_booth_4x4_w8a8.h"
 #include "Vfaq_array_edge.h"
+#include "Vfaq_array_tree_5x4_w8a8_acc20.h"
+#include "Vfaq_array_tree_booth_16x2_w4a4.h"
 #include "Vfaq_array_tiny.h"
 #include "Vfaq_array_scalable_3x2_acc20.h"
 #include "Vfaq_array_tiny_scalable.h"
 #include "Vfaq_pe_scalable_3x2_acc20.h"
 #include "Vfaq_pe_tiny_scalable.h"
 #include "Vfaq_post.h"
-#include "Vfaq_post_hx8k_16x2.h"
+#include "Vfaq_post_hx8k_20x2.h"
 #include "Vfaq_post_ice40_4x2.h"
 
 #include "faq/arithmetic.h"
@@ -327,6 +330,9 @@ TEST(HwArray, BoothW8A8MatchesDotProducts) { check_array<Vfaq_array_booth_4x4_w8
 TEST(HwArray, BoothW4A4WrapsAt10Bits) { check_array<Vfaq_array_booth_4x4_w4a4_acc10>(FAQ_TEST_CONFIGS "/booth_4x4_w4a4_acc10.json", 12); }
 TEST(HwArray, BoothW16A2WrapsAt18Bits) { check_array<Vfaq_array_booth_4x4_w16a2_acc18>(FAQ_TEST_CONFIGS "/booth_4x4_w16a2_acc18.json", 13); }
 TEST(HwArray, BoothW2A16WrapsAt18Bits) { check_array<Vfaq_array_booth_4x4_w2a16_acc18>(FAQ_TEST_CONFIGS "/booth_4x4_w2a16_acc18.json", 14); }
+// adder trees (adder_tree): the same sums, array_latency() edges later (shorter than the systolic array's)
+TEST(HwArray, TreeOddRowsWrapsAt20Bits) { check_array<Vfaq_array_tree_5x4_w8a8_acc20>(FAQ_TEST_CONFIGS "/tree_5x4_w8a8_acc20.json", 15); }
+TEST(HwArray, TreeOfBoothPesMatchesDotProducts) { check_array<Vfaq_array_tree_booth_16x2_w4a4>(FAQ_TEST_CONFIGS "/tree_booth_16x2_w4a4.json", 16); }
 
 std::int64_t post_reference(bool add, std::int64_t x, std::int64_t y, std::int64_t a, std::int64_t b, int shift, std::int64_t lo, std::int64_t hi) {
   const std::int64_t v = add ? x * a + y * b : arith::wrap(x + a, 32) * b;
@@ -422,8 +428,8 @@ void check_post(int cycles, std::uint64_t seed) {
 }
 
 TEST(HwPost, RequantizeAndAddMatchTheContract) { check_post<Vfaq_post>(1, 3); }
-// fpga/configs/hx8k_16x2.json's digit-serial lane: 4-bit digits, an element every 8 cycles
-TEST(HwPost, DigitSerialLaneMatchesTheContract) { check_post<Vfaq_post_hx8k_16x2>(8, 4); }
+// fpga/configs/hx8k_20x2.json's digit-serial lane: 4-bit digits, an element every 8 cycles
+TEST(HwPost, DigitSerialLaneMatchesTheContract) { check_post<Vfaq_post_hx8k_20x2>(8, 4); }
 // fpga/configs/ice40_4x2.json's lane: STORE's product whole (32 x 32) for the UP5K's 16x16 DSP blocks
 TEST(HwPost, DspShapedLaneMatchesTheContract) { check_post<Vfaq_post_ice40_4x2>(1, 5); }
 

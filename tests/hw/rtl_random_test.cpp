@@ -1,11 +1,11 @@
-// Constrained-random layers on the Verilated accelerator (tiny, default, edge, the iCE40 4x2 and 2x2, the HX8K's 16x2,
+// Constrained-random layers on the Verilated accelerator (tiny, default, edge, the iCE40 4x2 and 2x2, the HX8K's 20x2,
 // a 4x4 scalable one): each random single-layer model
 // (tests/support/random_model.h) is compiled for the preset, run on the RTL through the co-simulation harness and
 // compared element by element with the reference interpreter; the run must end (done) and take the cycles the
 // cycle model predicts within 5 % (layers of fewer than 200 cycles: within 10 cycles).
 #include "Vfaq_accel_default.h"
 #include "Vfaq_accel_edge.h"
-#include "Vfaq_accel_hx8k_16x2.h"
+#include "Vfaq_accel_hx8k_20x2.h"
 #include "Vfaq_accel_ice40_2x2.h"
 #include "Vfaq_accel_ice40_4x2.h"
 #include "Vfaq_accel_tiny_digit_serial.h"
@@ -91,12 +91,12 @@ TEST(RtlRandom, Ice40TwoByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(
 TEST(RtlRandom, Ice40FourByTwoLayersBitExact) { run_random<Vfaq_accel_ice40_4x2>(FAQ_ICE40_4X2, 15, scaled(40)); }
 // an instruction port answering 5 cycles after each request (a board fetching from its one memory): same results
 TEST(RtlRandom, SlowInstructionPortLayersBitExact) { run_random<Vfaq_accel_ice40_2x2>(FAQ_ICE40_2X2, 12, scaled(30), 5); }
-// fpga/configs/hx8k_16x2.json: a digit-serial lane (post_mult_cycles 8: a line takes 2 x 8 cycles in it), 4 KiB DRAM
+// fpga/configs/hx8k_20x2.json: adder-tree columns of Booth PEs, a digit-serial lane (post_mult_cycles 8: a line takes 2 x 8 cycles in it), 4 KiB DRAM
 // tests/configs/tiny_digit_serial.json: a lane per column, 2 cycles per element (a line waits in the lanes' register)
 TEST(RtlRandom, TinyDigitSerialLayersBitExact) { run_random<Vfaq_accel_tiny_digit_serial>(FAQ_TINY_DIGIT_SERIAL, 14, scaled(40)); }
 // tests/configs/tiny_delay_memory.json: tiny with its delay lines in memory (delay_memory), the POOL unit's raw values too
 TEST(RtlRandom, TinyDelayMemoryLayersBitExact) { run_random<Vfaq_accel_tiny_delay_memory>(FAQ_TINY_DELAY_MEMORY, 16, scaled(40)); }
-TEST(RtlRandom, Hx8kSixteenByTwoLayersBitExact) { run_random<Vfaq_accel_hx8k_16x2>(FAQ_HX8K_16X2, 13, scaled(40)); }
+TEST(RtlRandom, Hx8kTwentyByTwoLayersBitExact) { run_random<Vfaq_accel_hx8k_20x2>(FAQ_HX8K_20X2, 13, scaled(40)); }
 
 }  // namespace
 }  // namespace faq

@@ -2,7 +2,7 @@
 # The iCE40 bitstream of a board's configuration builds from the generated RTL (fpga/ice40/bitstream.sh: Yosys,
 # nextpnr-ice40, icepack), and nextpnr's Fmax meets the PLL's clock; on the HX8K a configuration too big for the device is
 # refused as bad input. A few minutes.
-# Usage: test_bitstream.sh FAQ_HWGEN WORKDIR BOARD (icebreaker: fpga/configs/ice40_4x2.json, hx8k: hx8k_16x2.json)
+# Usage: test_bitstream.sh FAQ_HWGEN WORKDIR BOARD (icebreaker: fpga/configs/ice40_4x2.json, hx8k: hx8k_20x2.json)
 set -u
 hwgen=$1 work=$2 board=$3
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,9 +19,9 @@ print(f"clk: {fmax['achieved']:.1f} MHz achieved, {fmax['constraint']:.1f} MHz c
 sys.exit(0 if fmax["achieved"] >= fmax["constraint"] else 1)
 PY
 # A configuration the device cannot hold is bad input: exit 2 and one line naming the configuration and the
-# resource it overflows (the HX8K's: a 20x2 array needs more than it has; about 30 s)
+# resource it overflows (the HX8K's: a 24x2 array needs more than it has; about 30 s)
 if [ "$board" = hx8k ]; then
-  big=$root/tests/configs/hx8k_20x2.json
+  big=$root/tests/configs/hx8k_24x2.json
   msg=$(BOARD=$board FAQ_HWGEN=$hwgen "$root/fpga/ice40/bitstream.sh" "$big" "$work-too-big" 2>&1); rc=$?
   [ $rc -eq 2 ] || { echo "FAIL: $big: exit $rc, expected 2 ($msg)"; exit 1; }
   [ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] && [[ $msg == "bitstream: $big does not fit the iCE40 HX8K: "*" needed, "*" there (see "*")" ]] \

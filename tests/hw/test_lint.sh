@@ -20,8 +20,8 @@ for preset in tiny default wide edge scalable "$root"/fpga/configs/*.json; do
   done
   out=$(iverilog -o "$dir/a.out" $files 2>&1) && ok || fail "$preset: iverilog: $out"
 done
-# the board top level around the UP5K's 4x2 (with the SPRAM's simulation model) and the HX8K's 16x2 (block RAM)
-for board in "ice40_4x2 " "hx8k_16x2 -GADDR_BITS=12 -GSPRAM=0 -GLED_ACTIVE_LOW=0"; do
+# the board top level around the UP5K's 4x2 (with the SPRAM's simulation model) and the HX8K's 20x2 (block RAM)
+for board in "ice40_4x2 " "hx8k_20x2 -GADDR_BITS=12 -GSPRAM=0 -GLED_ACTIVE_LOW=0"; do
   read -r config params <<<"$board"
   files="$(tr '\n' ' ' <"$work/$config/files.f") $root/fpga/ice40/faq_board.v $root/fpga/ice40/sim/sb_spram256ka.v"
   out=$(verilator --lint-only -Wall -DFAQ_BOARD_SIM $params $files --top-module faq_board 2>&1) && [ -z "$out" ] && ok || fail "faq_board $board: verilator: $out"

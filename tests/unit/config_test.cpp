@@ -10,6 +10,8 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace faq {
 namespace {
@@ -76,6 +78,7 @@ TEST(Config, ValidationNamesTheField) {
   expect_rejected([](auto& j) { j["scalable"] = 1; }, "scalable");                          // not a boolean
   expect_rejected([](auto& j) { j["scalable"] = true; j["weight_bits"] = 4; j["acc_bits"] = 16; }, "scalable");  // needs W8A8
   expect_rejected([](auto& j) { j["scalable"] = true; j["pe_booth"] = true; }, "pe_booth");  // its PE has its own multipliers
+  expect_rejected([](auto& j) { j["scalable"] = true; j["adder_tree"] = true; }, "adder_tree");
 }
 
 TEST(Config, Scalable) {
@@ -177,6 +180,21 @@ TEST(Config, PeBooth) {
   AcceleratorConfig booth = base;
   booth.pe_booth = true;
   expect_optional_field(base, booth, "pe_booth", "pe_booth=1;", {0, 1});
+}
+
+TEST(Config, AdderTree) {
+  // false (absent): partial sums down a systolic chain, every older hash kept; true: a pipelined adder tree per
+  // column, whose latency is the input register, the pairs' register and one per level of the tree
+  const AcceleratorConfig base = AcceleratorConfig::load("edge");
+  AcceleratorConfig tree = base;
+  tree.adder_tree = true;
+  expect_optional_field(base, tree, "adder_tree", "adder_tree=1;", {0, 1});
+  EXPECT_EQ(timing::array_latency(base), 8 + 8 + 1);
+  EXPECT_EQ(timing::array_latency(tree), 2 + 2);  // 4 pairs: two levels
+  for (const auto& [rows, latency] : std::vector<std::pair<int, int>>{{1, 2}, {2, 2}, {3, 3}, {4, 3}, {5, 4}, {16, 5}, {17, 6}}) {
+    tree.rows = rows;
+    EXPECT_EQ(timing::array_latency(tree), latency) << rows << " rows";
+  }
 }
 
 TEST(Config, RejectsMissingFileAndBadJson) {

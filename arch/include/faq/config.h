@@ -37,6 +37,9 @@ struct AcceleratorConfig {
                                 // biased accumulator multiplied whole, not in 16-bit halves (docs/hw.md)
   bool pe_booth = false;        // the PEs' products as radix-4 Booth digits of the weight, each added into the partial
                                 // sum by its own adder, its sign the carry in: LUT4 FPGAs (a fifth fewer; docs/hw.md)
+  bool adder_tree = false;      // each column sums its PEs' products in a pipelined adder tree instead of passing
+                                // partial sums down a systolic chain: no input skew or output de-skew, a shorter
+                                // array latency (timing::array_latency); tall arrays on FPGAs (docs/hw.md)
   bool delay_memory = false;    // the delay lines beside the array and the lanes (the ACC line, the DRAM address
                                 // and flags that travel with a line) in memory, not flip-flops: block RAM on an FPGA
   bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or

@@ -4,6 +4,7 @@
 
 #include "faq/config.h"
 
+#include <bit>
 #include <cstdint>
 
 namespace faq::timing {
@@ -20,7 +21,11 @@ constexpr int post_latency(const AcceleratorConfig& config) { return lane_latenc
 // Clock edges from the one that captures an activation line into the array to the one that registers its
 // output line: one input register, r skew stages and c right moves to reach PE (r, c), rows down, cols - c
 // de-skew stages; a precision-scalable PE registers its products' sum before accumulating (one stage more).
-constexpr int array_latency(const AcceleratorConfig& config) { return config.rows + config.cols + 1 + (config.scalable ? 1 : 0); }
+// With adder_tree: the input register, the pairs' register and one per level of the tree over ceil(rows / 2) pairs.
+constexpr int array_latency(const AcceleratorConfig& config) {
+  if (config.adder_tree) return 2 + static_cast<int>(std::bit_width(static_cast<unsigned>((config.rows + 1) / 2 - 1)));
+  return config.rows + config.cols + 1 + (config.scalable ? 1 : 0);
+}
 
 // Cycles after its last line enters the array until a MATMUL's results may be used: the array, then the
 // accumulator read-modify-write, after which the scoreboard sees the completion.

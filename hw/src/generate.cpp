@@ -182,6 +182,25 @@ Module pe_module(const AcceleratorConfig& config) {
 
 namespace {
 
+// The array's ports, the same for every kind of column (the mode only with scalable PEs).
+struct ArrayPorts {
+  Signal clk, mode, a_line, a_valid, a_bank, w_line, w_shift, w_bank, out_line, out_valid;
+};
+ArrayPorts array_ports(Module& m, const AcceleratorConfig& config, const Widths& w) {
+  ArrayPorts p;
+  p.clk = m.input("clk");
+  if (config.scalable) p.mode = m.input("mode", kScalableModeBits);
+  p.a_line = m.input("a_line", config.rows * w.act);
+  p.a_valid = m.input("a_valid");
+  p.a_bank = m.input("a_bank");
+  p.w_line = m.input("w_line", config.cols * w.weight);
+  p.w_shift = m.input("w_shift");
+  p.w_bank = m.input("w_bank");
+  p.out_line = m.output("out_line", config.cols * w.psum);
+  p.out_valid = m.output("out_valid");
+  return p;
+}
+
 // adder_tree (docs/hw.md, "Adder-tree array"): the activation line, its valid and bank bits are registered once
 // and reach every PE of their row in the same cycle; in each column PEs 2j and 2j + 1 form a pair (2j's sum feeds
 // 2j + 1's psum_in), whose sum is registered, and a tree of registered adders sums the pairs. A sum of n products
@@ -191,15 +210,7 @@ Module tree_array_module(const AcceleratorConfig& config) {
   const Widths w(config);
   const int R = config.rows, C = config.cols, P = w.psum;
   Module m("faq_array", fmt::format("{}x{} weight-stationary array, each column's products summed by a pipelined adder tree", R, C));
-  const auto clk = m.input("clk");
-  const auto a_line = m.input("a_line", R * w.act);
-  const auto a_valid = m.input("a_valid");
-  const auto a_bank = m.input("a_bank");
-  const auto w_line = m.input("w_line", C * w.weight);
-  const auto w_shift = m.input("w_shift");
-  const auto w_bank = m.input("w_bank");
-  const auto out_line = m.output("out_line", C * P);
-  const auto out_valid = m.output("out_valid");
+  const auto [clk, mode, a_line, a_valid, a_bank, w_line, w_shift, w_bank, out_line, out_valid] = array_ports(m, config, w);
   auto bits = [&](int n) {  // of a sum of n products
     return std::min(P, config.act_bits + config.weight_bits + static_cast<int>(std::bit_width(static_cast<unsigned>(n - 1))));
   };
@@ -284,16 +295,7 @@ Module array_module(const AcceleratorConfig& config) {
   const int R = config.rows, C = config.cols;
   Module m("faq_array", fmt::format("{}x{} weight-stationary systolic array{} with input skew and output de-skew", R, C,
                                     scalable ? " of precision-scalable PEs" : ""));
-  const auto clk = m.input("clk");
-  const Signal mode = scalable ? m.input("mode", kScalableModeBits) : Signal{};
-  const auto a_line = m.input("a_line", R * w.act);
-  const auto a_valid = m.input("a_valid");
-  const auto a_bank = m.input("a_bank");
-  const auto w_line = m.input("w_line", C * w.weight);
-  const auto w_shift = m.input("w_shift");
-  const auto w_bank = m.input("w_bank");
-  const auto out_line = m.output("out_line", C * w.psum);
-  const auto out_valid = m.output("out_valid");
+  const auto [clk, mode, a_line, a_valid, a_bank, w_line, w_shift, w_bank, out_line, out_valid] = array_ports(m, config, w);
   // Horizontal nets: a/valid/bank entering PE (r, c) from the left; column C is the right edge (unused).
   m.lint_off("UNUSEDSIGNAL");
   const auto a_h = m.wire("a_h", R * (C + 1) * w.act);

@@ -182,6 +182,13 @@ Module pe_module(const AcceleratorConfig& config) {
 
 namespace {
 
+// The bits a sum of n products needs: an activation lies in [-2^(act_bits-1), 2^act_bits - 1] (a signed or an
+// unsigned lane), a weight is a signed weight_bits one, so a product's magnitude is below 2^(act_bits + weight_bits
+// - 1) and n of them fit act_bits + weight_bits + ceil(log2 n) bits; at most the accumulator's (sums wrap there).
+int sum_bits(const AcceleratorConfig& config, int n) {
+  return std::min(config.acc_bits, config.act_bits + config.weight_bits + static_cast<int>(std::bit_width(static_cast<unsigned>(n - 1))));
+}
+
 // The array's ports, the same for every kind of column (the mode only with scalable PEs).
 struct ArrayPorts {
   Signal clk, mode, a_line, a_valid, a_bank, w_line, w_shift, w_bank, out_line, out_valid;
@@ -211,9 +218,7 @@ Module tree_array_module(const AcceleratorConfig& config) {
   const int R = config.rows, C = config.cols, P = w.psum;
   Module m("faq_array", fmt::format("{}x{} weight-stationary array, each column's products summed by a pipelined adder tree", R, C));
   const auto [clk, mode, a_line, a_valid, a_bank, w_line, w_shift, w_bank, out_line, out_valid] = array_ports(m, config, w);
-  auto bits = [&](int n) {  // of a sum of n products
-    return std::min(P, config.act_bits + config.weight_bits + static_cast<int>(std::bit_width(static_cast<unsigned>(n - 1))));
-  };
+  auto bits = [&](int n) { return sum_bits(config, n); };
   m.comment("the input register: the line reaches every PE of its row in the next cycle");
   const auto a_q = m.reg("a_q", R * w.act), v_q = m.reg("v_q"), b_q = m.reg("b_q");
   m.always_ff(clk, [&](Block& b) { b.assign(a_q, a_line).assign(v_q, a_valid).assign(b_q, a_bank); });
@@ -312,9 +317,7 @@ Module array_module(const AcceleratorConfig& config) {
   // two or four narrower products (W8A8 PEs: at most 2 x 15 x 128 for W4A8). The sum then needs
   // act_bits + weight_bits + ceil(log2(r + 1)) bits (at most the accumulator's). Row r + 1 takes only those low
   // bits, sign-extended, so that synthesis keeps no more of each PE's register and adder than its row needs.
-  auto row_bits = [&](int r) {
-    return std::min(w.psum, config.act_bits + config.weight_bits + static_cast<int>(std::bit_width(static_cast<unsigned>(r))));
-  };
+  auto row_bits = [&](int r) { return sum_bits(config, r + 1); };  // the sum leaving row r
   const auto p_in = m.wire("p_in", R * C * w.psum);
   {
     m.comment("each row's partial sums in, from the low bits the row above needs (sign-extended)");

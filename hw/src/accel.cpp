@@ -1090,10 +1090,12 @@ Module accel_module(const AcceleratorConfig& cfg) {
   });
 
   // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
-  // kinds: 0 STORE, 1 VADD, 2 POOL
+  // kinds: 0 STORE, 1 VADD, 2 POOL. DRAM addresses: st_out is where the next output line goes (every kind); st_a
+  // and st_b the lines VADD reads next (POOL: st_a its source); STORE keeps its row's first address in st_b, so
+  // that one register addresses the lanes' output whatever the kind and no kind has registers of its own for it
   Regs st_regs = {
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy1", 10}, {"st_cx2", 10}, {"st_xend", 1}, {"st_xone", 1}, {"st_none", 1}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
-           {"st_asy", std::min(12, acc_aw)}, {"st_row_dram", AW}, {"st_col_dram", AW}, {"st_dstride", DW}, {"st_pending", 6},
+           {"st_asy", std::min(12, acc_aw)}, {"st_dstride", DW}, {"st_pending", 6},
            {"st_a", AW}, {"st_b", AW}, {"st_out", AW}, {"st_count", 16}, {"st_n", 16}, {"st_which", 1},
            {"st_beat", beat_w}};
   if (pool)  // POOL's window and its walk
@@ -1263,7 +1265,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
   m.assign(feed_y, unpack_b);
   m.assign(feed_add, "vadd_feed");
   m.assign(feed_bypass, pool ? "pool_feed && !st_avg" : "1'b0");  // max pooling's values bypass the lanes
-  m.assign(feed_addr, "store_feed ? st_col_dram : st_out");
+  m.assign(feed_addr, "st_out");
   m.assign(feed_last, "store_feed ? st_last_line : head[4]");
   // the PPU: cols lanes, parameters from PARAM line st_param
   const auto param_line = m.wire("st_param_line", param.width);
@@ -1495,7 +1497,7 @@ Module accel_module(const AcceleratorConfig& cfg) {
                     x.assign("st_xone", field(Opcode::Store, "count_x") + " == 10'd1").assign("st_xend", field(Opcode::Store, "count_x") + " == 10'd1");
                     x.assign("st_none", fmt::format("{} == 10'd0 || {} == 10'd0", field(Opcode::Store, "count_y"), field(Opcode::Store, "count_x")));
                     x.assign("st_row_acc", st_afirst).assign("st_asy", field(Opcode::Store, "acc_stride_y", acc_aw));
-                    x.assign("st_row_dram", field(Opcode::Store, "dram_addr", AW)).assign("st_col_dram", field(Opcode::Store, "dram_addr", AW));
+                    x.assign("st_b", field(Opcode::Store, "dram_addr", AW)).assign("st_out", field(Opcode::Store, "dram_addr", AW));
                     x.assign("st_dstride", field(Opcode::Store, "dram_stride_y", DW));
                   }},
                  {fmt::format("6'd{}", static_cast<int>(Opcode::Vadd)),
@@ -1526,9 +1528,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
         t.if_("st_xend", [&](Block& x) {
           x.assign("st_x", "10'd0").assign("st_y", "st_y + 10'd1").assign("st_xend", "st_xone");
           x.assign("st_row_acc", "st_row_acc + " + fit("st_asy", std::min(12, acc_aw), acc_aw));
-          x.assign("st_row_dram", "st_row_dram + " + fit("st_dstride", DW, AW)).assign("st_col_dram", "st_row_dram + " + fit("st_dstride", DW, AW));
+          x.assign("st_b", "st_b + " + fit("st_dstride", DW, AW)).assign("st_out", "st_b + " + fit("st_dstride", DW, AW));
         }, [&](Block& x) {
-          x.assign("st_x", "st_x + 10'd1").assign("st_col_dram", "st_col_dram + " + fit("out_stride", SW, AW)).assign("st_xend", "st_x == st_cx2");
+          x.assign("st_x", "st_x + 10'd1").assign("st_out", "st_out + " + fit("out_stride", SW, AW)).assign("st_xend", "st_x == st_cx2");
         });
       });
       // VADD / POOL: walk the requests

@@ -1090,9 +1090,9 @@ Module accel_module(const AcceleratorConfig& cfg) {
   });
 
   // ---- ST: STORE, VADD, POOL ----------------------------------------------------------------------------------------
-  // kinds: 0 STORE, 1 VADD, 2 POOL. DRAM addresses: st_out is where the next output line goes (every kind); st_a
-  // and st_b the lines VADD reads next (POOL: st_a its source); STORE keeps its row's first address in st_b, so
-  // that one register addresses the lanes' output whatever the kind and no kind has registers of its own for it
+  // kinds: 0 STORE, 1 VADD, 2 POOL (one at a time). DRAM addresses: st_out, where the next output line goes, for
+  // every kind; st_a and st_b, the lines VADD reads next (POOL reads from st_a); STORE keeps its current row's first
+  // address in st_b. So the lanes' output is addressed by one register, without a multiplexer between kinds.
   Regs st_regs = {
            {"st_kind", 2}, {"st_feeding", 1}, {"st_y", 10}, {"st_x", 10}, {"st_cy1", 10}, {"st_cx2", 10}, {"st_xend", 1}, {"st_xone", 1}, {"st_none", 1}, {"st_row_acc", acc_aw}, {"st_acc", acc_aw},
            {"st_asy", std::min(12, acc_aw)}, {"st_dstride", DW}, {"st_pending", 6},

@@ -69,6 +69,7 @@ void AcceleratorConfig::validate(std::string_view origin) const {
     bad("scalable", fmt::format("precision-scalable PEs are built for weight_bits = act_bits = 8 (got {} and {})", weight_bits, act_bits));
   if (scalable && pe_booth) bad("pe_booth", "precision-scalable PEs have their own multipliers (pe_booth is for the fixed PE)");
   if (scalable && adder_tree) bad("adder_tree", "precision-scalable PEs pass their partial sums down the column (adder_tree is for the fixed PE)");
+  if (parallel_pairs && !adder_tree) bad("parallel_pairs", "the pairs are an adder tree's (set adder_tree)");
   if (spad_line_bits() % 8 != 0)
     bad("rows", fmt::format("rows x act_bits = {} bits is not a whole number of bytes", spad_line_bits()));
   if (wbuf_line_bits() % 8 != 0 || (cols * act_bits) % 8 != 0)
@@ -103,13 +104,14 @@ void AcceleratorConfig::validate(std::string_view origin) const {
 std::string AcceleratorConfig::canonical() const {
   return fmt::format(
       "rows={};cols={};weight_bits={};act_bits={};acc_bits={};spad_kib={};wbuf_kib={};acc_kib={};param_kib={};"
-      "mem_port_bits={};dataflow={};{}{}{}{}{}{}{}{}{}{}isa={}",
+      "mem_port_bits={};dataflow={};{}{}{}{}{}{}{}{}{}{}{}isa={}",
       rows, cols, weight_bits, act_bits, acc_bits, spad_kib, wbuf_kib, acc_kib, param_kib, mem_port_bits,
       to_string(dataflow), post_lane_count() != cols ? fmt::format("post_lanes={};", post_lane_count()) : "",
       scalable ? "scalable=1;" : "", dram_addr_bits != 32 ? fmt::format("dram_addr_bits={};", dram_addr_bits) : "",
       pool_unit ? "" : "pool_unit=0;", serial_issue ? "serial_issue=1;" : "",
       post_mult_cycles != 1 ? fmt::format("post_mult_cycles={};", post_mult_cycles) : "", post_dsp16 ? "post_dsp16=1;" : "",
-      delay_memory ? "delay_memory=1;" : "", pe_booth ? "pe_booth=1;" : "", adder_tree ? "adder_tree=1;" : "", faq::hash_hex(isa::signature_hash()));
+      delay_memory ? "delay_memory=1;" : "", pe_booth ? "pe_booth=1;" : "", adder_tree ? "adder_tree=1;" : "",
+      parallel_pairs ? "parallel_pairs=1;" : "", faq::hash_hex(isa::signature_hash()));
 }
 
 std::uint64_t AcceleratorConfig::hash() const { return fnv1a64(canonical()); }
@@ -130,6 +132,7 @@ nlohmann::json AcceleratorConfig::to_json() const {
   if (delay_memory) j["delay_memory"] = true;
   if (pe_booth) j["pe_booth"] = true;
   if (adder_tree) j["adder_tree"] = true;
+  if (parallel_pairs) j["parallel_pairs"] = true;
   return j;
 }
 
@@ -148,7 +151,7 @@ AcceleratorConfig AcceleratorConfig::from_json(const nlohmann::json& j, std::str
       {"scalable", &AcceleratorConfig::scalable}, {"pool_unit", &AcceleratorConfig::pool_unit},
       {"serial_issue", &AcceleratorConfig::serial_issue}, {"post_dsp16", &AcceleratorConfig::post_dsp16},
       {"delay_memory", &AcceleratorConfig::delay_memory}, {"pe_booth", &AcceleratorConfig::pe_booth},
-      {"adder_tree", &AcceleratorConfig::adder_tree}};
+      {"adder_tree", &AcceleratorConfig::adder_tree}, {"parallel_pairs", &AcceleratorConfig::parallel_pairs}};
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string()) fail_input("{}: field 'name': must be a string", origin);

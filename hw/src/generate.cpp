@@ -131,14 +131,17 @@ std::string booth_sum(Module& m, const std::string& a, const std::string& valid,
 Module pe_module(const AcceleratorConfig& config) {
   if (config.scalable) return scalable_pe_module(config);
   const Widths w(config);
-  const bool tree = config.adder_tree;  // the array registers the sums: the PE is its MAC and its weights
-  Module m("faq_pe", tree ? "processing element: weight-stationary multiply-add for a column's adder tree, two weight banks"
-                          : "processing element: weight-stationary MAC, two weight banks");
+  const bool tree = config.adder_tree;  // the array registers the sums: the PE is combinational but for its weights
+  const bool alone = tree && config.parallel_pairs;  // the PE makes its product alone: the array adds the pair
+  Module m("faq_pe", alone  ? "processing element: weight-stationary product for a column's adder tree, two weight banks"
+                     : tree ? "processing element: weight-stationary multiply-add for a column's adder tree, two weight banks"
+                            : "processing element: weight-stationary MAC, two weight banks");
   const auto clk = m.input("clk");
   const auto a_in = m.input("a_in", w.act, true);
   const auto a_valid_in = m.input("a_valid_in");
   const auto a_bank_in = m.input("a_bank_in");
-  const auto psum_in = m.input("psum_in", w.psum, true);
+  const Signal psum_in = alone ? Signal{} : m.input("psum_in", w.psum, true);
+  const std::string psum = alone ? lit(w.psum, 0, true) : psum_in.name;
   const auto w_in0 = m.input("w_in0", w.weight, true), w_in1 = m.input("w_in1", w.weight, true);
   const auto w_shift = m.input("w_shift");
   const auto w_bank = m.input("w_bank");
@@ -158,14 +161,14 @@ Module pe_module(const AcceleratorConfig& config) {
   // keeps its low bits where it is wider).
   std::string next_psum;
   if (config.pe_booth) {
-    next_psum = booth_sum(m, a_in.name, a_valid_in.name, weight.name, psum_in.name, w);
+    next_psum = booth_sum(m, a_in.name, a_valid_in.name, weight.name, psum, w);
   } else {
     const auto product = m.wire("product", product_width, true);
     m.assign(product, fmt::format("{} ? {} * {} : {}", a_valid_in.name, a_in.name, weight.name, lit(product_width, 0, true)));
     const auto extended = m.wire("product_ext", w.psum, true);
     m.assign(extended, product_width >= w.psum ? fmt::format("{}[{}:0]", product.name, w.psum - 1)
                                                 : widen(product.name, product_width, w.psum));
-    next_psum = fmt::format("{} + {}", psum_in.name, extended.name);
+    next_psum = alone ? extended.name : fmt::format("{} + {}", psum, extended.name);
   }
   if (tree) m.assign(psum_out, next_psum);
   m.always_ff(clk, [&](Block& b) {
@@ -210,7 +213,8 @@ ArrayPorts array_ports(Module& m, const AcceleratorConfig& config, const Widths&
 
 // adder_tree (docs/hw.md, "Adder-tree array"): the activation line, its valid and bank bits are registered once
 // and reach every PE of their row in the same cycle; in each column PEs 2j and 2j + 1 form a pair (2j's sum feeds
-// 2j + 1's psum_in), whose sum is registered, and a tree of registered adders sums the pairs. A sum of n products
+// 2j + 1's psum_in; with parallel_pairs each makes its product alone and the array adds the two), whose sum is
+// registered, and a tree of registered adders sums the pairs. A sum of n products
 // needs act_bits + weight_bits + ceil(log2 n) bits (at most acc_bits): each register keeps those. The output line
 // leaves array_latency edges after its input line, every column together (no skew, no de-skew).
 Module tree_array_module(const AcceleratorConfig& config) {
@@ -219,6 +223,7 @@ Module tree_array_module(const AcceleratorConfig& config) {
   Module m("faq_array", fmt::format("{}x{} weight-stationary array, each column's products summed by a pipelined adder tree", R, C));
   const auto [clk, mode, a_line, a_valid, a_bank, w_line, w_shift, w_bank, out_line, out_valid] = array_ports(m, config, w);
   auto bits = [&](int n) { return sum_bits(config, n); };
+  const bool parallel = config.parallel_pairs;
   m.comment("the input register: the line reaches every PE of its row in the next cycle");
   const auto a_q = m.reg("a_q", R * w.act), v_q = m.reg("v_q"), b_q = m.reg("b_q");
   m.always_ff(clk, [&](Block& b) { b.assign(a_q, a_line).assign(v_q, a_valid).assign(b_q, a_bank); });
@@ -233,25 +238,43 @@ Module tree_array_module(const AcceleratorConfig& config) {
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {
       const int i = r * C + c;
-      const std::string psum_in = r % 2 == 1 ? fmt::format("{}[{}+:{}]", p_pe.name, (i - C) * P, P) : lit(P, 0, true);
-      m.instance("faq_pe", fmt::format("pe_{}_{}", r, c),
-                 {{"clk", clk}, {"a_in", fmt::format("{}[{}+:{}]", a_q.name, r * w.act, w.act)}, {"a_valid_in", v_q}, {"a_bank_in", b_q},
-                  {"psum_in", psum_in}, {"w_in0", fmt::format("{}[{}+:{}]", w_v0.name, i * w.weight, w.weight)},
-                  {"w_in1", fmt::format("{}[{}+:{}]", w_v1.name, i * w.weight, w.weight)}, {"w_shift", w_shift}, {"w_bank", w_bank},
-                  {"psum_out", fmt::format("{}[{}+:{}]", p_pe.name, i * P, P)},
-                  {"w_out0", fmt::format("{}[{}+:{}]", w_v0.name, (i + C) * w.weight, w.weight)},
-                  {"w_out1", fmt::format("{}[{}+:{}]", w_v1.name, (i + C) * w.weight, w.weight)}});
+      std::vector<std::pair<std::string, std::string>> ports = {
+          {"clk", clk}, {"a_in", fmt::format("{}[{}+:{}]", a_q.name, r * w.act, w.act)}, {"a_valid_in", v_q}, {"a_bank_in", b_q}};
+      if (!parallel)  // a pair's second PE adds onto the first's sum
+        ports.push_back({"psum_in", r % 2 == 1 ? fmt::format("{}[{}+:{}]", p_pe.name, (i - C) * P, P) : lit(P, 0, true)});
+      ports.insert(ports.end(), {{"w_in0", fmt::format("{}[{}+:{}]", w_v0.name, i * w.weight, w.weight)},
+                                 {"w_in1", fmt::format("{}[{}+:{}]", w_v1.name, i * w.weight, w.weight)}, {"w_shift", w_shift}, {"w_bank", w_bank},
+                                 {"psum_out", fmt::format("{}[{}+:{}]", p_pe.name, i * P, P)},
+                                 {"w_out0", fmt::format("{}[{}+:{}]", w_v0.name, (i + C) * w.weight, w.weight)},
+                                 {"w_out1", fmt::format("{}[{}+:{}]", w_v1.name, (i + C) * w.weight, w.weight)}});
+      m.instance("faq_pe", fmt::format("pe_{}_{}", r, c), ports);
     }
-  // level 0: the pairs' sums (a last row alone when rows is odd), each of the products it holds
+  // level 0: the pairs' sums (a last row alone when rows is odd), each of the products it holds (with
+  // parallel_pairs a product needs sum_bits(1) of its PE's bits, the pair's sum sum_bits(2))
   struct Node {
     std::string value;  // an expression of `width` bits
     int width, products;
   };
   std::vector<std::vector<Node>> level(static_cast<std::size_t>(C));
-  for (int c = 0; c < C; ++c)
-    for (int r = 1; r < R + 1; r += 2) {
+  for (int c = 0; c < C && !parallel; ++c)
+    for (int r = 1; r < R + 1; r += 2) {  // the pair's sum is its second PE's (the last row's own when rows is odd)
       const int last = std::min(r, R - 1), n = last == r ? 2 : 1;
       level[static_cast<std::size_t>(c)].push_back({fmt::format("{}[{}+:{}]", p_pe.name, (last * C + c) * P, bits(n)), bits(n), n});
+    }
+  for (int c = 0; c < C && parallel; ++c)
+    for (int r = 0; r < R; r += 2) {
+      auto product = [&](int row) {  // a named wire, so that it can be sign-extended by a bit select
+        const auto x = m.wire(fmt::format("product_{}_{}", row, c), bits(1), true);
+        m.assign(x, fmt::format("{}[{}+:{}]", p_pe.name, (row * C + c) * P, bits(1)));
+        return x.name;
+      };
+      const std::string first = product(r);
+      if (r + 1 == R) {  // a last row alone
+        level[static_cast<std::size_t>(c)].push_back({first, bits(1), 1});
+        continue;
+      }
+      const std::string second = product(r + 1);
+      level[static_cast<std::size_t>(c)].push_back({fmt::format("{} + {}", widen(first, bits(1), bits(2)), widen(second, bits(1), bits(2))), bits(2), 2});
     }
   std::string valid = v_q.name;
   for (int stage = 0;; ++stage) {

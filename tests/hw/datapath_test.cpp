@@ -13,6 +13,8 @@
 #include "Vfaq_array_edge.h"
 #include "Vfaq_array_tree_5x4_w8a8_acc20.h"
 #include "Vfaq_array_tree_booth_16x2_w4a4.h"
+#include "Vfaq_array_pairs_5x4_w8a8_acc16.h"
+#include "Vfaq_array_pairs_booth_6x2_w4a4_acc10.h"
 #include "Vfaq_array_tiny.h"
 #include "Vfaq_array_scalable_3x2_acc20.h"
 #include "Vfaq_array_tiny_scalable.h"
@@ -333,6 +335,12 @@ TEST(HwArray, BoothW2A16WrapsAt18Bits) { check_array<Vfaq_array_booth_4x4_w2a16_
 // adder trees (adder_tree): the same sums, array_latency() edges later (shorter than the systolic array's)
 TEST(HwArray, TreeOddRowsWrapsAt20Bits) { check_array<Vfaq_array_tree_5x4_w8a8_acc20>(FAQ_TEST_CONFIGS "/tree_5x4_w8a8_acc20.json", 15); }
 TEST(HwArray, TreeOfBoothPesMatchesDotProducts) { check_array<Vfaq_array_tree_booth_16x2_w4a4>(FAQ_TEST_CONFIGS "/tree_booth_16x2_w4a4.json", 16); }
+// parallel_pairs: each PE's product alone, the pair added by the array; acc_bits = weight_bits + act_bits (a product's
+// own width: the pair's sum wraps there too) and 10 bits for sums of 6 W4A4 products (11 bits exact)
+TEST(HwArray, ParallelPairsWrapAt16Bits) { check_array<Vfaq_array_pairs_5x4_w8a8_acc16>(FAQ_TEST_CONFIGS "/pairs_5x4_w8a8_acc16.json", 17); }
+TEST(HwArray, ParallelPairsOfBoothPesWrapAt10Bits) {
+  check_array<Vfaq_array_pairs_booth_6x2_w4a4_acc10>(FAQ_TEST_CONFIGS "/pairs_booth_6x2_w4a4_acc10.json", 18);
+}
 
 std::int64_t post_reference(bool add, std::int64_t x, std::int64_t y, std::int64_t a, std::int64_t b, int shift, std::int64_t lo, std::int64_t hi) {
   const std::int64_t v = add ? x * a + y * b : arith::wrap(x + a, 32) * b;

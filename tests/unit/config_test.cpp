@@ -79,6 +79,7 @@ TEST(Config, ValidationNamesTheField) {
   expect_rejected([](auto& j) { j["scalable"] = true; j["weight_bits"] = 4; j["acc_bits"] = 16; }, "scalable");  // needs W8A8
   expect_rejected([](auto& j) { j["scalable"] = true; j["pe_booth"] = true; }, "pe_booth");  // its PE has its own multipliers
   expect_rejected([](auto& j) { j["scalable"] = true; j["adder_tree"] = true; }, "adder_tree");
+  expect_rejected([](auto& j) { j["parallel_pairs"] = true; }, "parallel_pairs");
 }
 
 TEST(Config, Scalable) {
@@ -195,6 +196,17 @@ TEST(Config, AdderTree) {
     tree.rows = rows;
     EXPECT_EQ(timing::array_latency(tree), latency) << rows << " rows";
   }
+}
+
+TEST(Config, ParallelPairs) {
+  // false (absent): the second PE of a pair adds its product onto the first's sum, every older hash kept; true: the
+  // two products side by side, added by the array; only with adder_tree
+  AcceleratorConfig base = AcceleratorConfig::load("edge");
+  base.adder_tree = true;
+  AcceleratorConfig parallel = base;
+  parallel.parallel_pairs = true;
+  expect_optional_field(base, parallel, "parallel_pairs", "parallel_pairs=1;", {0, 1});
+  EXPECT_EQ(timing::array_latency(parallel), timing::array_latency(base));
 }
 
 TEST(Config, RejectsMissingFileAndBadJson) {

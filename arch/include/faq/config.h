@@ -40,6 +40,9 @@ struct AcceleratorConfig {
   bool adder_tree = false;      // each column sums its PEs' products in a pipelined adder tree instead of passing
                                 // partial sums down a systolic chain: no input skew or output de-skew, a shorter
                                 // array latency (timing::array_latency); tall arrays on FPGAs (docs/hw.md)
+  bool parallel_pairs = false;  // with adder_tree: the two PEs of a pair make their products side by side and the
+                                // array adds them (a carry chain fewer on the pair's path, more logic) instead of
+                                // the second PE adding its product onto the first's sum (docs/hw.md)
   bool delay_memory = false;    // the delay lines beside the array and the lanes (the ACC line, the DRAM address
                                 // and flags that travel with a line) in memory, not flip-flops: block RAM on an FPGA
   bool scalable = false;        // precision-scalable PEs (W8A8 only): per layer, a PE multiplies one 8x8 pair, or

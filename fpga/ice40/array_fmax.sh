@@ -44,14 +44,15 @@ yosys -q -l "$out/yosys_array.log" -p "read_verilog -sv $rtl; synth_ice40 $synth
   || { echo "array_fmax: yosys failed on faq_array, see $out/yosys_array.log" >&2; exit 1; }
 yosys -q -l "$out/yosys.log" -p "read_verilog -sv $rtl $out/harness.v; synth_ice40 $synth -top faq_array_harness -json $out/harness.json;
   tee -q -o $out/stat.txt stat" >/dev/null 2>&1 || { echo "array_fmax: yosys failed, see $out/yosys.log" >&2; exit 1; }
-pids=()
-for seed in $seeds; do
+pids=() seed_list=($seeds)
+for seed in "${seed_list[@]}"; do
   nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/harness.json" --freq "$freq" --seed "$seed" ${NEXTPNR_OPTS:-} \
     --timing-allow-fail --report "$out/report_seed$seed.json" >"$out/nextpnr_seed$seed.log" 2>&1 &
   pids+=($!)
 done
 for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || { seed=$(echo $seeds | cut -d' ' -f$((i + 1))); echo "array_fmax: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
+  seed=${seed_list[$i]}
+  wait "${pids[$i]}" || { echo "array_fmax: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
 done
 python3 - "$out" "$config" "$chip" "$freq" $seeds <<'PY'
 import json, re, sys

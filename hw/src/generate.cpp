@@ -256,26 +256,29 @@ Module tree_array_module(const AcceleratorConfig& config) {
     int width, products;
   };
   std::vector<std::vector<Node>> level(static_cast<std::size_t>(C));
-  for (int c = 0; c < C && !parallel; ++c)
-    for (int r = 1; r < R + 1; r += 2) {  // the pair's sum is its second PE's (the last row's own when rows is odd)
-      const int last = std::min(r, R - 1), n = last == r ? 2 : 1;
-      level[static_cast<std::size_t>(c)].push_back({fmt::format("{}[{}+:{}]", p_pe.name, (last * C + c) * P, bits(n)), bits(n), n});
-    }
-  for (int c = 0; c < C && parallel; ++c)
+  for (int c = 0; c < C; ++c) {
+    auto& nodes = level[static_cast<std::size_t>(c)];
     for (int r = 0; r < R; r += 2) {
+      const bool alone = r + 1 == R;  // a last row alone when rows is odd
+      if (!parallel) {  // the pair's sum is its second PE's
+        const int last = alone ? r : r + 1, n = alone ? 1 : 2;
+        nodes.push_back({fmt::format("{}[{}+:{}]", p_pe.name, (last * C + c) * P, bits(n)), bits(n), n});
+        continue;
+      }
       auto product = [&](int row) {  // a named wire, so that it can be sign-extended by a bit select
         const auto x = m.wire(fmt::format("product_{}_{}", row, c), bits(1), true);
         m.assign(x, fmt::format("{}[{}+:{}]", p_pe.name, (row * C + c) * P, bits(1)));
         return x.name;
       };
       const std::string first = product(r);
-      if (r + 1 == R) {  // a last row alone
-        level[static_cast<std::size_t>(c)].push_back({first, bits(1), 1});
+      if (alone) {
+        nodes.push_back({first, bits(1), 1});
         continue;
       }
       const std::string second = product(r + 1);
-      level[static_cast<std::size_t>(c)].push_back({fmt::format("{} + {}", widen(first, bits(1), bits(2)), widen(second, bits(1), bits(2))), bits(2), 2});
+      nodes.push_back({fmt::format("{} + {}", widen(first, bits(1), bits(2)), widen(second, bits(1), bits(2))), bits(2), 2});
     }
+  }
   std::string valid = v_q.name;
   for (int stage = 0;; ++stage) {
     // register this level (the pairs, then each sum of two nodes of the level before)
@@ -300,7 +303,7 @@ Module tree_array_module(const AcceleratorConfig& config) {
           continue;
         }
         const int n = nodes[j].products + nodes[j + 1].products, width = bits(n);
-        auto extend = [&](const Node& x) { return x.width == width ? x.value : widen(x.value, x.width, width); };
+        auto extend = [&](const Node& x) { return widen(x.value, x.width, width); };  // (as it is when as wide)
         next.push_back({fmt::format("{} + {}", extend(nodes[j]), extend(nodes[j + 1])), width, n});
       }
       nodes = next;
@@ -308,7 +311,7 @@ Module tree_array_module(const AcceleratorConfig& config) {
   }
   for (int c = 0; c < C; ++c) {
     const Node& sum = level[static_cast<std::size_t>(c)][0];
-    m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * P, P), sum.width == P ? sum.value : widen(sum.value, sum.width, P));
+    m.assign(fmt::format("{}[{}+:{}]", out_line.name, c * P, P), widen(sum.value, sum.width, P));
   }
   m.assign(out_valid, valid);
   return m;

@@ -14,7 +14,7 @@ packages=(
   # RTL simulation
   verilator libsystemc-dev iverilog
   # synthesis, timing and FPGA
-  yosys nextpnr-ice40 fpga-icestorm qflow-tech-osu018 opensta
+  yosys nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb qflow-tech-osu018 opensta
   # report plots (SVG to PNG)
   librsvg2-bin
 )

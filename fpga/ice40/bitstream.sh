@@ -2,13 +2,15 @@
 # An iCE40 bitstream of the accelerator with its board top level (fpga/ice40/faq_board.v), docs/fpga.md.
 #   [BOARD=icebreaker|hx8k] fpga/ice40/bitstream.sh [CONFIG] [OUT]      (make bitstream BOARD=... CONFIG=...)
 # BOARD icebreaker: iCE40 UP5K (SG48), memory in its four SPRAMs (CONFIG's dram_addr_bits 17), multipliers in its
-#   DSPs; default CONFIG fpga/configs/ice40_4x2.json, FREQ_MHZ 28.5 (nextpnr with --opt-timing).
+#   DSPs; default CONFIG fpga/configs/ice40_4x2.json, FREQ_MHZ 27 (nextpnr with --opt-timing).
 # BOARD hx8k: the iCE40-HX8K breakout board (CT256), memory in 8 block RAMs (dram_addr_bits 12), no multipliers
 #   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_20x2.json, FREQ_MHZ 63.
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output (nextpnr's target is the
 # frequency the PLL achieves for it, icepll's).
-# Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr) and prints
-# a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
+# Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr, with its
+# routes), OUT/dsp_paths.json (the paths through DSP multipliers, which nextpnr does not time, bounded by
+# fpga/ice40/dsp_paths.py: the build fails unless they meet the clock) and prints a summary. Needs faq-hwgen
+# (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
 # SEEDS="2 3": also places and routes the same netlist with these nextpnr seeds (timing only: OUT/report_seedN.json,
 # OUT/nextpnr_seedN.log) and prints each one's Fmax, since one seed's Fmax varies by a few % with the placement.
 set -euo pipefail
@@ -16,7 +18,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 board=${BOARD:-icebreaker}
 case $board in
   icebreaker) chip="iCE40 UP5K"; device="--up5k --package sg48"; pcf=icebreaker.pcf; addr_bits=17; memory="the board's 128 KiB of SPRAM"
-              top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_4x2; default_freq=28.5
+              top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_4x2; default_freq=27
               pnr="--opt-timing" ;;
   hx8k)       chip="iCE40 HX8K"; device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
               top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_20x2; default_freq=63
@@ -54,7 +56,7 @@ yosys -q -l "$out/yosys.log" -p "read_verilog -sv $out/rtl/*.v; read_verilog $ro
 # nextpnr at the PLL's clock: place_and_route SEED REPORT LOG [options]
 place_and_route() {
   nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$achieved" --seed "$1" \
-    --report "$2" $pnr "${@:4}" >"$3" 2>&1
+    --report "$2" --detailed-timing-report $pnr "${@:4}" >"$3" 2>&1
 }
 # a configuration the device cannot hold is bad input (exit 2, naming the first resource it overflows); any other
 # nextpnr failure is the flow's (exit 1)
@@ -69,16 +71,34 @@ place_and_route 1 "$out/report.json" "$out/nextpnr.log" --asc "$out/faq_board.as
   exit 1
 }
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
-python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" <<'PY'
+# the paths through DSP multipliers, which nextpnr-ice40 does not time: bounded from its routes (fpga/ice40/dsp_paths.py)
+period=$(python3 -c "print(1000 / $achieved)")
+dsp=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/faq_board.json" "$out/report.json" "$period") \
+  || { echo "bitstream: the DSP blocks' paths do not meet the clock (fpga/ice40/dsp_paths.py, docs/fpga.md)" >&2; exit 1; }
+echo "$dsp" >"$out/dsp_paths.json"
+python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" "$out/dsp_paths.json" <<'PY'
 import json, os, sys
 r = json.load(open(sys.argv[1]))
 util = {k: f"{v['used']}/{v['available']}" for k, v in r["utilization"].items() if v["used"]}
 fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
-print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}")
+d = json.load(open(sys.argv[4]))
+dsp = f"; paths through DSP multipliers: {d['paths_through_multipliers']}, at most {d['bound_ns']} ns" if d["dsp_blocks"] else ""
+print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}{dsp}")
 PY
 for seed in ${SEEDS:-}; do
   place_and_route "$seed" "$out/report_seed$seed.json" "$out/nextpnr_seed$seed.log" --timing-allow-fail \
     || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
-  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()})' \
-    "$out/report_seed$seed.json" "$seed"
+  # (a seed whose DSP paths miss the clock fails like one whose Fmax does: reported, not fatal)
+  bound=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/faq_board.json" "$out/report_seed$seed.json" "$period" 2>&1 | tail -1) || true
+  python3 - "$out/report_seed$seed.json" "$seed" "$bound" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
+try:
+    d = json.loads(sys.argv[3])
+    dsp = f"; paths through DSP multipliers at most {d['bound_ns']} ns" if d["dsp_blocks"] else ""
+except ValueError:
+    dsp = f"; {sys.argv[3]}"
+print(f"seed {sys.argv[2]}: Fmax {fmax}{dsp}")
+PY
 done

@@ -436,7 +436,7 @@ Module array_module(const AcceleratorConfig& config) {
 Module post_module(int mult_cycles, bool dsp16) {
   const int D = mult_cycles, w = 32 / D;  // digit-serial (D > 1): w bits of q and s per cycle, most significant first
   Module m("faq_post", fmt::format("post-processing lane: requantize (STORE, average POOL) or residual add (VADD), {} stages{}{}",
-                                   timing::lane_latency(D), D == 1 ? "" : fmt::format(", digit-serial: an element every {} cycles (`load`)", D),
+                                   timing::lane_latency(D, dsp16), D == 1 ? "" : fmt::format(", digit-serial: an element every {} cycles (`load`)", D),
                                    dsp16 ? ", products shaped for 16 x 16 DSP blocks" : ""));
   const auto clk = m.input("clk");
   if (D > 1) m.input("load");
@@ -466,13 +466,33 @@ Module post_module(int mult_cycles, bool dsp16) {
   const auto s2_sum = m.reg("s2_sum", 64, true);
   // (a digit-serial lane's products at their own width, (w + 1)-bit digits: sign-extended where they are summed)
   const int qw = D == 1 ? 32 : w + 1;
-  const auto product_1 = m.wire("product_1", pb + qw, true), product_2 = m.wire("product_2", vb + qw, true);
   // the second product at its place in the sum (wide: the name of the flag that places it 16 bits up)
   auto placed = [&](const std::string& product, const std::string& wide) {
     const std::string sum = widen(product, vb + qw, 64);
     return dsp16 ? sum : fmt::format("({} ? ({} <<< 16) : {})", wide, sum, sum);
   };
-  if (D == 1) {
+  // With dsp16 (one element per cycle) both products are taken in 16 x 16 pieces, each registered (pp_*: the DSP
+  // blocks' own output registers, one stage more) before stage 2 sums them: p x q as p's and q's low (unsigned)
+  // and high (signed) halves, four pieces; r x s, r 17-bit, as r's low half times s in two pieces, less r's sign
+  // bit times s placed 16 bits up (pp_c2, in logic). A path through a block's multiplier would not be timed by
+  // nextpnr-ice40, which treats every DSP port as a register's (docs/fpga.md).
+  const bool pieces = D == 1 && dsp16;
+  const Signal product_1 = pieces ? Signal{} : m.wire("product_1", pb + qw, true);
+  const Signal product_2 = pieces ? Signal{} : m.wire("product_2", vb + qw, true);
+  auto half = [](const std::string& v, bool high) {  // a 32-bit value's 16-bit half, extended to 32 bits as signed
+    return high ? fmt::format("$signed({{{{16{{{0}[31]}}}}, {0}[31:16]}})", v) : fmt::format("$signed({{16'd0, {}[15:0]}})", v);
+  };
+  if (pieces) {
+    for (const char* piece : {"pp_ll1", "pp_ll2"}) m.reg(piece, 32);
+    for (const char* piece : {"pp_lh1", "pp_hl1", "pp_hh1", "pp_lh2", "pp_c2"}) m.reg(piece, 32, true);
+    m.reg("pp_shift", 6);
+    // lh1 + hl1 + lh2 - c2, 16 bits up in the sum: at 34 bits, sign-extended to the 48 bits above the sum's low 16
+    const auto mid = m.wire("pp_mid", 34, true), mid_sum = m.wire("pp_mid_sum", 48, true);
+    m.assign(mid, fmt::format("({} + {}) + ({} - {})", widen("pp_lh1", 32, 34), widen("pp_hl1", 32, 34), widen("pp_lh2", 32, 34),
+                              widen("pp_c2", 32, 34)));
+    m.assign(mid_sum, widen(mid.name, 34, 48));
+    m.assign(m.wire("pp_lo", 64), "{pp_hh1, pp_ll1} + {32'd0, pp_ll2}");
+  } else if (D == 1) {
     m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, a context of the product's width: exact
     m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));
   } else {
@@ -573,7 +593,20 @@ Module post_module(int mult_cycles, bool dsp16) {
       if (!dsp16) in.assign("s1_wide", fmt::format("!{}", mode_add.name));
       in.assign(s1_shift, shift);
     };
-    if (D == 1) {
+    if (pieces) {
+      operands(blk);
+      blk.assign("pp_ll1", fmt::format("{{16'd0, {}[15:0]}} * {{16'd0, {}[15:0]}}", s1_p.name, s1_q.name));
+      blk.assign("pp_lh1", fmt::format("{} * {}", half(s1_p.name, false), half(s1_q.name, true)));
+      blk.assign("pp_hl1", fmt::format("{} * {}", half(s1_p.name, true), half(s1_q.name, false)));
+      blk.assign("pp_hh1", fmt::format("{} * {}", half(s1_p.name, true), half(s1_q.name, true)));
+      blk.assign("pp_ll2", fmt::format("{{16'd0, {}[15:0]}} * {{16'd0, {}[15:0]}}", s1_r.name, s1_s.name));
+      blk.assign("pp_lh2", fmt::format("{} * {}", half(s1_r.name, false), half(s1_s.name, true)));
+      blk.assign("pp_c2", fmt::format("{}[16] ? {} : 32'sd0", s1_r.name, s1_s.name));
+      blk.assign("pp_shift", s1_shift);
+      // the pieces 16 bits up summed at their own widths (pp_mid) beside {hh1, ll1} + ll2 (pp_lo), then added above the
+      // low 16 bits: three carry chains in a path, not four
+      blk.assign(s2_sum, "{pp_lo[63:16] + pp_mid_sum, pp_lo[15:0]}");
+    } else if (D == 1) {
       operands(blk);
       blk.assign(s2_sum, fmt::format("{} + {}", widen(product_1.name, product_1.width, 64), placed(product_2.name, "s1_wide")));
     } else {
@@ -586,7 +619,7 @@ Module post_module(int mult_cycles, bool dsp16) {
       blk.assign(s2_sum, fmt::format("(pp_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, widen("pp_1", product_1.width, 64),
                                      placed("pp_2", "pp_wide")));
     }
-    const std::string before = D == 1 ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
+    const std::string before = D == 1 && !pieces ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
     blk.assign(s2_shift, before);
     blk.assign(s3_t, fmt::format("{}[{}:1] ^ {{{}{{{}}}}}", prev, tw, tw, sign.name)).assign(s3_round, fmt::format("{}[0] ^ {}", prev, sign.name));
     blk.assign(s3_beyond, beyond).assign(s3_sign, sign);

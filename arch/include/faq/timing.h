@@ -14,9 +14,13 @@ inline constexpr int kPostLatency = 4;
 
 // Clock edges from the one that captures an element into a lane to the one that registers its result: a
 // digit-serial lane (post_mult_cycles = n > 1) sums its products over n cycles instead of one, each digit's
-// products registered before they are summed (one stage more).
-constexpr int lane_latency(int mult_cycles) { return mult_cycles == 1 ? kPostLatency : kPostLatency + mult_cycles; }
-constexpr int post_latency(const AcceleratorConfig& config) { return lane_latency(config.post_mult_cycles); }
+// products registered before they are summed (one stage more); a lane whose products are shaped for 16 x 16 DSP
+// blocks (post_dsp16) registers their 16 x 16 pieces before it sums them (one stage more: the blocks' own output
+// registers, so that no path runs through a block's multiplier, which nextpnr-ice40 does not time).
+constexpr int lane_latency(int mult_cycles, bool dsp16 = false) {
+  return mult_cycles == 1 ? kPostLatency + (dsp16 ? 1 : 0) : kPostLatency + mult_cycles;
+}
+constexpr int post_latency(const AcceleratorConfig& config) { return lane_latency(config.post_mult_cycles, config.post_dsp16); }
 
 // Clock edges from the one that captures an activation line into the array to the one that registers its
 // output line: one input register, r skew stages and c right moves to reach PE (r, c), rows down, cols - c

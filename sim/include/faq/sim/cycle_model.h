@@ -27,7 +27,9 @@ std::string_view to_string(Unit u);
 
 struct TimingOptions {
   int mem_latency = 20;    // cycles from a DRAM read request to its data
-  int post_latency = timing::kPostLatency;  // pipeline depth of the post-processing unit (bias, requantize, clamp, pack)
+  // pipeline depth of the post-processing lanes (bias, requantize, clamp) after an element's last multiplier cycle;
+  // -1: the configuration's (timing::post_latency, less a digit-serial lane's cycles per element)
+  int post_latency = -1;
 };
 
 // Per-instruction timing: when it issued, how long its unit was occupied and when its results were complete.

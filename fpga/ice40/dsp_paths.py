@@ -6,8 +6,8 @@ usage: dsp_paths.py NETLIST.json REPORT.json PERIOD_NS
 nextpnr-ice40 (0.4) treats every SB_MAC16 port as a register's input or output, whatever the block's parameters, so
 a path that runs through a block's multiplier without a register in it (a multiplier fed from its pins, or read at a
 combinational output) is cut in two and its multiplier never counted. This check allows such a path only where it is
-one register-to-register hop: a multiplier fed from its pins must be fed by flip-flops, and a combinational output
-must drive flip-flops only; it then bounds the path as a flip-flop's clock-to-output, the routes nextpnr measured
+one register-to-register hop: a multiplier (or the block's adder) fed from its pins must be fed by flip-flops, and a
+combinational output must drive flip-flops only; it then bounds the path as a flip-flop's clock-to-output, the routes nextpnr measured
 (REPORT.json from --detailed-timing-report), the multiplier's delay and a logic cell's setup, and fails unless the
 bound fits the clock period. NETLIST.json is the synth_ice40 netlist the report was placed and routed from.
 Prints one line of JSON; exits 1 if a block breaks the rule or a bound exceeds PERIOD_NS, 2 on unreadable input.
@@ -81,7 +81,10 @@ def main():
     worst, untimed = 0.0, 0
     for name in dsps:
         cell = cells[name]
-        inputs_registered = param(cell, "A_REG") and param(cell, "B_REG")
+        # the operands (A, B) and the adder's addend (C, D) that reach the block's logic without its own register
+        open_inputs = [p for p in ("A", "B", "C", "D") if not param(cell, f"{p}_REG")
+                       and any(not isinstance(b, str) for b in cell["connections"].get(p, []))]
+        inputs_registered = not open_inputs
 
         def registered(half):
             select = param(cell, f"{half}OUTPUT_SELECT")
@@ -111,7 +114,7 @@ def main():
         if inputs_registered:
             start = CLOCK_TO_Q_NS
         else:
-            for port in ("A", "B"):
+            for port in open_inputs:
                 for i, b in enumerate(cell["connections"][port]):
                     if isinstance(b, str):
                         continue
@@ -119,9 +122,9 @@ def main():
                     if source is None or not is_ff(source[0]) or source[1] != "Q":
                         fail(f"DSP block {name}: input {port}[{i}] has no register in the block and is not driven by a "
                              "flip-flop: a path through its multiplier would not be timed by nextpnr-ice40")
-            if (name, "A") not in into or (name, "B") not in into:
-                fail(f"{sys.argv[2]}: no routes into DSP block {name} (a report of another netlist?)", 2)
-            start = CLOCK_TO_Q_NS + max(into[(name, "A")], into[(name, "B")])
+                if (name, port) not in into:
+                    fail(f"{sys.argv[2]}: no routes into DSP block {name} (a report of another netlist?)", 2)
+            start = CLOCK_TO_Q_NS + max(into[(name, port)] for port in open_inputs)
         for h in comb:
             if (name, h) not in out_of:
                 fail(f"{sys.argv[2]}: no routes out of DSP block {name} (a report of another netlist?)", 2)

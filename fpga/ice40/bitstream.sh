@@ -2,7 +2,7 @@
 # An iCE40 bitstream of the accelerator with its board top level (fpga/ice40/faq_board.v), docs/fpga.md.
 #   [BOARD=icebreaker|hx8k] fpga/ice40/bitstream.sh [CONFIG] [OUT]      (make bitstream BOARD=... CONFIG=...)
 # BOARD icebreaker: iCE40 UP5K (SG48), memory in its four SPRAMs (CONFIG's dram_addr_bits 17), multipliers in its
-#   DSPs; default CONFIG fpga/configs/ice40_4x2.json, FREQ_MHZ 27 (nextpnr with --opt-timing).
+#   DSPs; default CONFIG fpga/configs/ice40_4x2.json, FREQ_MHZ 28.5 (nextpnr with --opt-timing).
 # BOARD hx8k: the iCE40-HX8K breakout board (CT256), memory in 8 block RAMs (dram_addr_bits 12), no multipliers
 #   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_20x2.json, FREQ_MHZ 63.
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output (nextpnr's target is the
@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 board=${BOARD:-icebreaker}
 case $board in
   icebreaker) chip="iCE40 UP5K"; device="--up5k --package sg48"; pcf=icebreaker.pcf; addr_bits=17; memory="the board's 128 KiB of SPRAM"
-              top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_4x2; default_freq=27
+              top="-set SPRAM 1 -set LED_ACTIVE_LOW 1 -set PLL_PAD 1"; synth="-spram -dsp"; default_config=ice40_4x2; default_freq=28.5
               pnr="--opt-timing" ;;
   hx8k)       chip="iCE40 HX8K"; device="--hx8k --package ct256"; pcf=hx8k-breakout.pcf; addr_bits=12; memory="the board's 4 KiB of block RAM"
               top="-set SPRAM 0 -set LED_ACTIVE_LOW 0 -set PLL_PAD 0"; synth=""; default_config=hx8k_20x2; default_freq=63

@@ -471,8 +471,8 @@ Module post_module(int mult_cycles, bool dsp16) {
     const std::string sum = widen(product, vb + qw, 64);
     return dsp16 ? sum : fmt::format("({} ? ({} <<< 16) : {})", wide, sum, sum);
   };
-  // With dsp16 (one element per cycle) both products are taken in 16 x 16 pieces, each registered (pp_*: the DSP
-  // blocks' own output registers, one stage more) before stage 2 sums them: p x q as p's and q's low (unsigned)
+  // With dsp16 (one element per cycle) both products are taken in 16 x 16 pieces, each registered (pp_*, one stage
+  // more, registers that Yosys places in the DSP blocks) before s2_sum adds them: p x q as p's and q's low (unsigned)
   // and high (signed) halves, four pieces; r x s, r 17-bit, as r's low half times s in two pieces, less r's sign
   // bit times s placed 16 bits up (pp_c2, in logic). A path through a block's multiplier would not be timed by
   // nextpnr-ice40, which treats every DSP port as a register's (docs/fpga.md).

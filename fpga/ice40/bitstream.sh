@@ -76,29 +76,28 @@ period=$(python3 -c "print(1000 / $achieved)")
 dsp=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/faq_board.json" "$out/report.json" "$period") \
   || { echo "bitstream: the DSP blocks' paths do not meet the clock (fpga/ice40/dsp_paths.py, docs/fpga.md)" >&2; exit 1; }
 echo "$dsp" >"$out/dsp_paths.json"
-python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" "$out/dsp_paths.json" <<'PY'
+# a summary's ending for dsp_paths.py's result: its JSON (nothing without DSP blocks) or its error
+dsp_note() {
+  python3 -c 'import json, sys
+try:
+    d = json.loads(sys.argv[1])
+    n, bound = d["paths_through_multipliers"], d["bound_ns"]
+    print(f"; paths through DSP multipliers: {n}, at most {bound} ns" if d["dsp_blocks"] else "")
+except ValueError:
+    print(f"; {sys.argv[1]}")' "$1"
+}
+python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" "$(dsp_note "$dsp")" <<'PY'
 import json, os, sys
 r = json.load(open(sys.argv[1]))
 util = {k: f"{v['used']}/{v['available']}" for k, v in r["utilization"].items() if v["used"]}
 fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
-d = json.load(open(sys.argv[4]))
-dsp = f"; paths through DSP multipliers: {d['paths_through_multipliers']}, at most {d['bound_ns']} ns" if d["dsp_blocks"] else ""
-print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}{dsp}")
+print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}{sys.argv[4]}")
 PY
 for seed in ${SEEDS:-}; do
   place_and_route "$seed" "$out/report_seed$seed.json" "$out/nextpnr_seed$seed.log" --timing-allow-fail \
     || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
   # (a seed whose DSP paths miss the clock fails like one whose Fmax does: reported, not fatal)
   bound=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/faq_board.json" "$out/report_seed$seed.json" "$period" 2>&1 | tail -1) || true
-  python3 - "$out/report_seed$seed.json" "$seed" "$bound" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
-try:
-    d = json.loads(sys.argv[3])
-    dsp = f"; paths through DSP multipliers at most {d['bound_ns']} ns" if d["dsp_blocks"] else ""
-except ValueError:
-    dsp = f"; {sys.argv[3]}"
-print(f"seed {sys.argv[2]}: Fmax {fmax}{dsp}")
-PY
+  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}, end=sys.argv[3] + "\n")' \
+    "$out/report_seed$seed.json" "$seed" "$(dsp_note "$bound")"
 done

@@ -20,10 +20,7 @@ std::string_view to_string(Unit u) {
 }
 
 CycleModel::CycleModel(const AcceleratorConfig& config, TimingOptions options) : config_(config), options_(options) {
-  // the lanes' depth after an element's last multiplier cycle: a digit-serial lane's cycles per element are counted
-  // with the cycles a line spends in the lanes (lane_cycles, below)
-  if (options_.post_latency < 0)
-    options_.post_latency = timing::post_latency(config) - (config.post_mult_cycles > 1 ? config.post_mult_cycles : 0);
+  if (options_.post_latency < 0) options_.post_latency = timing::post_drain_latency(config);
 }
 
 std::uint64_t CycleModel::beats(std::uint64_t bytes) const {

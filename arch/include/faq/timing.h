@@ -21,6 +21,11 @@ constexpr int lane_latency(int mult_cycles, bool dsp16 = false) {
   return mult_cycles == 1 ? kPostLatency + (dsp16 ? 1 : 0) : kPostLatency + mult_cycles;
 }
 constexpr int post_latency(const AcceleratorConfig& config) { return lane_latency(config.post_mult_cycles, config.post_dsp16); }
+// The lanes' depth after an element's last multiplier cycle: the cycle model counts a digit-serial lane's cycles per
+// element with the cycles a line spends in the lanes (docs/cycle-model.md), the rest of post_latency after them.
+constexpr int post_drain_latency(const AcceleratorConfig& config) {
+  return post_latency(config) - (config.post_mult_cycles > 1 ? config.post_mult_cycles : 0);
+}
 
 // Clock edges from the one that captures an activation line into the array to the one that registers its
 // output line: one input register, r skew stages and c right moves to reach PE (r, c), rows down, cols - c

@@ -28,7 +28,7 @@ std::string_view to_string(Unit u);
 struct TimingOptions {
   int mem_latency = 20;    // cycles from a DRAM read request to its data
   // pipeline depth of the post-processing lanes (bias, requantize, clamp) after an element's last multiplier cycle;
-  // -1: the configuration's (timing::post_latency, less a digit-serial lane's cycles per element)
+  // -1: the configuration's (timing::post_drain_latency)
   int post_latency = -1;
 };
 

@@ -7,12 +7,14 @@
 #   (a digit-serial post-processing lane: post_mult_cycles); default CONFIG fpga/configs/hx8k_20x2.json, FREQ_MHZ 63.
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output (nextpnr's target is the
 # frequency the PLL achieves for it, icepll's).
-# Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr, with its
-# routes), OUT/dsp_paths.json (the paths through DSP multipliers, which nextpnr does not time, bounded by
-# fpga/ice40/dsp_paths.py: the build fails unless they meet the clock) and prints a summary. Needs faq-hwgen
-# (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack and icepll.
+# Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr),
+# OUT/routes.json (the routed design's timing graph, fpga/ice40/net_delays.py), OUT/dsp_paths.json (the design timed
+# again with its DSP blocks, which nextpnr mistimes, by fpga/ice40/dsp_paths.py: the build fails unless it meets the
+# clock) and prints a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack,
+# icepll and icestorm's timing model (fpga-icestorm-chipdb).
 # SEEDS="2 3": also places and routes the same netlist with these nextpnr seeds (timing only: OUT/report_seedN.json,
-# OUT/nextpnr_seedN.log) and prints each one's Fmax, since one seed's Fmax varies by a few % with the placement.
+# OUT/routes_seedN.json, OUT/nextpnr_seedN.log) and prints each one's Fmax, since one seed's Fmax varies by a few %
+# with the placement.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 board=${BOARD:-icebreaker}
@@ -53,10 +55,10 @@ yosys -q -l "$out/yosys.log" -p "read_verilog -sv $out/rtl/*.v; read_verilog $ro
   hierarchy -top faq_board; proc; cd faq_accel; select -set ff w:perf_* %ci1 c:* %i; delete @ff; cd; opt_clean;
   synth_ice40 -top faq_board $synth -json $out/faq_board.json; tee -q -o $out/stat.txt stat" >/dev/null 2>&1 \
   || { echo "bitstream: yosys failed, see $out/yosys.log" >&2; exit 1; }
-# nextpnr at the PLL's clock: place_and_route SEED REPORT LOG [options]
+# nextpnr at the PLL's clock, writing the routed timing graph: place_and_route SEED REPORT LOG ROUTES [options]
 place_and_route() {
-  nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$achieved" --seed "$1" \
-    --report "$2" --detailed-timing-report $pnr "${@:4}" >"$3" 2>&1
+  FAQ_NET_DELAYS=$4 nextpnr-ice40 $device --pcf "$root/fpga/ice40/$pcf" --json "$out/faq_board.json" --freq "$achieved" \
+    --seed "$1" --report "$2" --post-route "$root/fpga/ice40/net_delays.py" $pnr "${@:5}" >"$3" 2>&1
 }
 # a configuration the device cannot hold is bad input (exit 2, naming the first resource it overflows); any other
 # nextpnr failure is the flow's (exit 1)
@@ -64,25 +66,25 @@ does_not_fit() {
   sed -n 's/^Info:[[:space:]]*\([A-Z_0-9]*\):[[:space:]]*\([0-9]*\)\/[[:space:]]*\([0-9]*\).*/\1 \2 \3/p' "$out/nextpnr.log" \
     | awk '$2 > $3 { printf "%d %s needed, %d there\n", $2, $1, $3; exit }'
 }
-place_and_route 1 "$out/report.json" "$out/nextpnr.log" --asc "$out/faq_board.asc" || {
+place_and_route 1 "$out/report.json" "$out/nextpnr.log" "$out/routes.json" --asc "$out/faq_board.asc" || {
   over=$(does_not_fit)
   [[ -z $over ]] || { echo "bitstream: $config does not fit the $chip: $over (see $out/nextpnr.log)" >&2; exit 2; }
   { echo "bitstream: nextpnr-ice40 failed, see $out/nextpnr.log"; grep -E "ICESTORM_LC|ERROR" "$out/nextpnr.log" | head -5; } >&2
   exit 1
 }
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
-# the paths through DSP multipliers, which nextpnr-ice40 does not time: bounded from its routes (fpga/ice40/dsp_paths.py)
+# the design timed again with its DSP blocks, which nextpnr-ice40 mistimes (fpga/ice40/dsp_paths.py)
 period=$(python3 -c "print(1000 / $achieved)")
-dsp=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/faq_board.json" "$out/report.json" "$period") \
-  || { echo "bitstream: the DSP blocks' paths do not meet the clock (fpga/ice40/dsp_paths.py, docs/fpga.md)" >&2; exit 1; }
+dsp=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/routes.json" "$period") \
+  || { echo "bitstream: with its DSP blocks timed the design does not meet the clock (fpga/ice40/dsp_paths.py, docs/fpga.md)" >&2; exit 1; }
 echo "$dsp" >"$out/dsp_paths.json"
 # a summary's ending for dsp_paths.py's result: its JSON (nothing without DSP blocks) or its error
 dsp_note() {
   python3 -c 'import json, sys
 try:
     d = json.loads(sys.argv[1])
-    n, bound = d["paths_through_multipliers"], d["bound_ns"]
-    print(f"; paths through DSP multipliers: {n}, at most {bound} ns" if d["dsp_blocks"] else "")
+    worst, dsp = d["critical_path_ns"], d["dsp_paths_ns"]
+    print(f"; with the DSP blocks timed (dsp_paths.py): worst path {worst} ns, through DSP blocks {dsp} ns" if d["dsp_blocks"] else "")
 except ValueError:
     print(f"; {sys.argv[1]}")' "$1"
 }
@@ -94,10 +96,10 @@ fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
 print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}{sys.argv[4]}")
 PY
 for seed in ${SEEDS:-}; do
-  place_and_route "$seed" "$out/report_seed$seed.json" "$out/nextpnr_seed$seed.log" --timing-allow-fail \
+  place_and_route "$seed" "$out/report_seed$seed.json" "$out/nextpnr_seed$seed.log" "$out/routes_seed$seed.json" --timing-allow-fail \
     || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
-  # (a seed whose DSP paths miss the clock fails like one whose Fmax does: reported, not fatal)
-  bound=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/faq_board.json" "$out/report_seed$seed.json" "$period" 2>&1 | tail -1) || true
+  # (a seed that misses the clock with its DSP blocks timed fails like one whose Fmax does: reported, not fatal)
+  bound=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/routes_seed$seed.json" "$period" 2>&1 | tail -1) || true
   python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}, end=sys.argv[3] + "\n")' \
     "$out/report_seed$seed.json" "$seed" "$(dsp_note "$bound")"
 done

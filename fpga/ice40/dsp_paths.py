@@ -1,27 +1,33 @@
 #!/usr/bin/env python3
-"""The paths through the iCE40 DSP blocks that nextpnr-ice40 does not time, bounded (docs/fpga.md).
+"""The routed iCE40 design timed again where nextpnr-ice40 mistimes its DSP blocks (docs/fpga.md).
 
-usage: dsp_paths.py NETLIST.json REPORT.json PERIOD_NS
+usage: dsp_paths.py ROUTES.json PERIOD_NS
 
-nextpnr-ice40 (0.4) treats every SB_MAC16 port as a register's input or output, whatever the block's parameters, so
-a path that runs through a block's multiplier without a register in it (a multiplier fed from its pins, or read at a
-combinational output) is cut in two and its multiplier never counted. This check allows such a path only where it is
-one register-to-register hop: a multiplier (or the block's adder) fed from its pins must be fed by flip-flops, and a
-combinational output must drive flip-flops only; it then bounds the path as a flip-flop's clock-to-output, the routes nextpnr measured
-(REPORT.json from --detailed-timing-report), the multiplier's delay and a logic cell's setup, and fails unless the
-bound fits the clock period. NETLIST.json is the synth_ice40 netlist the report was placed and routed from.
-Prints one line of JSON; exits 1 if a block breaks the rule or a bound exceeds PERIOD_NS, 2 on unreadable input.
+nextpnr-ice40 (0.4) treats every SB_MAC16 port as a register's input or output, whatever the block's parameters,
+with 0.1 ns from the clock to an output. So a path through a block's multiplier with no register in it is cut in
+two and the multiplier never counted, and a path out of a block's output register starts 0.1 ns after the clock,
+where icestorm's timing model of the UP5K (fpga-icestorm-chipdb: timings_up5k.txt, from which nextpnr's logic-cell
+delays come too) puts it up to about 2 ns after. This script times every register-to-register path of the design
+again: the routes as nextpnr measured them (ROUTES.json, written in the same run by the post-route script
+fpga/ice40/net_delays.py), the logic cells, block RAMs and SPRAMs as that model gives them, and the DSP blocks as
+the model's worst over every mode: per output bit from the clock where the bit is read from a register, the
+multiplier (about 9 ns) from its pins or input registers where it is not, the model's setup into input registers.
+A design without DSP blocks is left to nextpnr (its timing is right there). Prints one line of JSON: the design's
+worst path (critical_path_ns) and the worst of those that start or end in a DSP block (dsp_paths_ns); exits 1 if
+the worst path exceeds PERIOD_NS, 2 on unreadable input.
 """
 import json
+import os
+import re
 import sys
 
-# Delays (ns) of the UP5K: the 16 x 16 multiplier from a pin to its output with no register, as icetime's timing
-# model of SB_MAC16 (MUL_U_16X16_BYPASS, fpga-icestorm) gives it, 8.96 from B to O; a logic cell's clock-to-output
-# and its setup through a LUT input, as nextpnr-ice40's critical-path reports of the UP5K give them (1.39; 0.82 to
-# 1.15); all rounded up.
-MULTIPLIER_NS = 9.0
-CLOCK_TO_Q_NS = 1.4
-SETUP_NS = 1.2
+TIMINGS = os.environ.get("FAQ_ICE40_TIMINGS", "/usr/share/fpga-icestorm/chipdb/timings_up5k.txt")
+# a logic cell's ports in nextpnr and in the timing model
+LC_PIN = {"I0": "in0", "I1": "in1", "I2": "in2", "I3": "in3", "CIN": "carryin", "CEN": "ce", "SR": "sr"}
+LC_OUT = {"O": "lcout", "LO": "ltout", "COUT": "carryout"}
+MODEL_CELL = {"ICESTORM_RAM": "SB_RAM40_4K", "ICESTORM_SPRAM": "SB_SPRAM256KA", "SB_GB": "ICE_GB"}
+CLOCK_PINS = {"CLK", "RCLK", "WCLK", "CLOCK"}
+NONE = float("-inf")  # no synchronous path: a pin, a constant, a clock
 
 
 def fail(message, code=1):
@@ -29,111 +35,192 @@ def fail(message, code=1):
     sys.exit(code)
 
 
-def param(cell, name):
-    value = cell["parameters"].get(name, "0")
+def load_model(path):
+    """icestorm's timing model: per cell, the worst (max corner, either edge) delay of each arc and setup, in ns."""
+    model, cell = {}, None
     try:
-        return int(value, 2) if isinstance(value, str) else int(value)
-    except ValueError:
-        return 0
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        fail(f"cannot read the iCE40 timing model {path} (Debian fpga-icestorm-chipdb): {e}", 2)
+    # "min:typ:max" in ps, "*" where the model has none
+    worst = lambda fields: max((float(v.split(":")[2]) for v in fields if not v.startswith("*")), default=0.0) / 1000.0
+    for line in lines:
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "CELL":
+            cell = model.setdefault(f[1], {"arc": {}, "setup": {}})
+        elif f[0] == "IOPATH" and cell is not None:
+            key = (f[1].split(":")[-1], re.sub(r"\[\d+\]$", "", f[2]) if not f[2].startswith("O[") else f[2])
+            cell["arc"][key] = max(cell["arc"].get(key, 0.0), worst(f[3:5]))
+        elif f[0] == "SETUP" and cell is not None:
+            pin = re.sub(r"\[\d+\]$", "", f[1].split(":")[-1])
+            cell["setup"][pin] = max(cell["setup"].get(pin, 0.0), worst(f[3:4]))
+    for needed in ("LogicCell40", "SB_RAM40_4K", "SB_SPRAM256KA", "ICE_GB"):
+        if needed not in model:
+            fail(f"{path}: no {needed} in the timing model", 2)
+    return model
 
 
 def main():
-    if len(sys.argv) != 4:
-        fail("usage: dsp_paths.py NETLIST.json REPORT.json PERIOD_NS", 2)
+    if len(sys.argv) != 3:
+        fail("usage: dsp_paths.py ROUTES.json PERIOD_NS", 2)
     try:
-        netlist = json.load(open(sys.argv[1]))
-        report = json.load(open(sys.argv[2]))
-        period = float(sys.argv[3])
-    except (OSError, ValueError) as e:
-        fail(f"cannot read the input: {e}", 2)
-    if "detailed_net_timings" not in report:
-        fail(f"{sys.argv[2]}: no detailed_net_timings (nextpnr-ice40 --detailed-timing-report)", 2)
-    top = next((m for m in netlist["modules"].values() if m.get("attributes", {}).get("top")), None)
-    if top is None:
-        fail(f"{sys.argv[1]}: no top module", 2)
-    cells = top["cells"]
-    # bit -> the cells and ports that read it, and the cell and port that drive it
-    readers, driver = {}, {}
-    for name, cell in cells.items():
-        for port, bits in cell["connections"].items():
-            for b in bits:
-                if isinstance(b, str):
-                    continue
-                if cell["port_directions"].get(port) == "output":
-                    driver[b] = (name, port)
-                else:
-                    readers.setdefault(b, []).append((name, port))
-    is_ff = lambda name: cells[name]["type"].startswith("SB_DFF")
+        routes = json.load(open(sys.argv[1]))
+        period = float(sys.argv[2])
+        cells, nets = routes["cells"], routes["nets"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        fail(f"cannot read the input ({sys.argv[1]}: fpga/ice40/net_delays.py's): {e}", 2)
+    dsps = {n for n, c in cells.items() if c["type"] == "ICESTORM_DSP"}
+    if not dsps:
+        print(json.dumps({"dsp_blocks": 0, "critical_path_ns": None, "dsp_paths_ns": 0.0, "period_ns": period}))
+        return
+    model = load_model(TIMINGS)
+    lc = model["LogicCell40"]
+    # a DSP block's timing: the worst over the model's modes of its kind (8 x 8 or not, MODE_8x8): per output bit
+    # from the clock, from a pin to an output (the multiplier), into an input register
+    mac = {}
+    for small in (0, 1):
+        kinds = {k: v for k, v in model.items() if k.startswith("SB_MAC16") and ("8X8" in k) == bool(small)}
+        clk_to_o, comb = {}, 0.0
+        for m in kinds.values():
+            for (src, dst), d in m["arc"].items():
+                if dst.startswith("O["):
+                    if src == "CLK":
+                        clk_to_o[int(dst[2:-1])] = max(clk_to_o.get(int(dst[2:-1]), 0.0), d)
+                    else:
+                        comb = max(comb, d)
+        setups = [m["setup"] for k, m in kinds.items() if k.endswith("ALL_PIPELINE")]
+        mac[small] = {"clk_to_o": clk_to_o, "comb": comb, "setups": setups,
+                      "reg": max(clk_to_o.values())}  # an input register's output into the multiplier: the worst
 
-    # the routes nextpnr measured: into each DSP pin (worst), out of each DSP output pin (worst over its endpoints)
-    into, out_of = {}, {}
-    for net in report["detailed_net_timings"]:
-        for e in net["endpoints"]:
-            if e["cell"].endswith("_DSP"):
-                key = (e["cell"][:-4], e["port"].split("_")[0])
-                into[key] = max(into.get(key, 0.0), e["delay"])
-        if net["driver"].endswith("_DSP") and net["endpoints"]:
-            bit = int(net["port"].split("_")[1]) if "_" in net["port"] else 0
-            key = (net["driver"][:-4], "TOP" if bit >= 16 else "BOT")
-            out_of[key] = max(out_of.get(key, 0.0), max(e["delay"] for e in net["endpoints"]))
+    readers, source = {}, {}
+    for net in nets:
+        driver = tuple(net["driver"])
+        for cell, port, ns in net["users"]:
+            if cell not in cells or driver[0] not in cells:
+                fail(f"{sys.argv[1]}: net {net.get('net')} names a cell that is not in the design", 2)
+            if port in CLOCK_PINS:
+                continue
+            readers.setdefault(driver, []).append((cell, port, ns))
+            source[(cell, port)] = (driver, ns)
+    base = lambda port: re.sub(r"_\d+$", "", port)
+    param = lambda name, key: int(cells[name]["params"].get(key, "0") or "0", 2)
+    is_ff = lambda name: cells[name]["type"] == "ICESTORM_LC" and param(name, "DFF_ENABLE")
+    block = lambda name: mac[1 if param(name, "MODE_8x8") else 0]
 
-    dsps = [n for n, c in cells.items() if c["type"] == "SB_MAC16"]
-    worst, untimed = 0.0, 0
-    for name in dsps:
-        cell = cells[name]
-        # the operands (A, B) and the adder's addend (C, D) that reach the block's logic without its own register
-        open_inputs = [p for p in ("A", "B", "C", "D") if not param(cell, f"{p}_REG")
-                       and any(not isinstance(b, str) for b in cell["connections"].get(p, []))]
-        inputs_registered = not open_inputs
+    def reg_setup(name, port):
+        """a block's input register, or its output register at the end of the multiplier (port None)"""
+        found = [m[base(port)] for m in block(name)["setups"] if port and base(port) in m]
+        return max(found) if found else max(d for m in block(name)["setups"] for d in m.values())
 
-        def registered(half):
-            select = param(cell, f"{half}OUTPUT_SELECT")
-            if select == 1:
-                return True  # the accumulator register
-            if select == 3:
-                return bool(param(cell, "PIPELINE_16x16_MULT_REG1") or param(cell, "PIPELINE_16x16_MULT_REG2"))
-            if select == 2:
-                return bool(param(cell, f"{half}_8x8_MULT_REG"))
+    def registered_out(name, port):
+        m = re.fullmatch(r"O_(\d+)", port)
+        if m is None:
             return False
+        half = "TOP" if int(m.group(1)) >= 16 else "BOT"
+        select = param(name, f"{half}OUTPUT_SELECT")
+        if select == 1:
+            return True  # the accumulator register
+        if select == 3:
+            return bool(param(name, "PIPELINE_16x16_MULT_REG1") or param(name, "PIPELINE_16x16_MULT_REG2"))
+        return select == 2 and bool(param(name, f"{half}_8x8_MULT_REG"))
 
-        used = {"TOP": False, "BOT": False}
-        for i, b in enumerate(cell["connections"]["O"]):
-            if not isinstance(b, str) and readers.get(b):
-                half = "TOP" if i >= 16 else "BOT"
-                used[half] = True
-                if not registered(half):
-                    for reader, port in readers[b]:
-                        if not (is_ff(reader) and port == "D"):
-                            fail(f"DSP block {name}: output O[{i}] has no register in the block and drives {reader}.{port}, "
-                                 "not a flip-flop: a path through its multiplier would not be timed by nextpnr-ice40")
-        comb = [h for h in ("TOP", "BOT") if used[h] and not registered(h)]
-        if inputs_registered and not comb:
-            continue  # register to register inside the block: the block's own pipelined mode
-        untimed += 1
-        start = 0.0
-        if inputs_registered:
-            start = CLOCK_TO_Q_NS
+    def open_pin(name, port):
+        """an operand (A, B) or addend (C, D) pin that reaches the block's logic without its own register"""
+        return base(port) in ("A", "B", "C", "D") and not param(name, f"{base(port)}_REG")
+
+    def setup(name, port):
+        kind = cells[name]["type"]
+        if kind == "ICESTORM_LC":  # through the LUT into the flip-flop, or its enable and reset
+            if not is_ff(name) or port in ("I0", "I1", "I2", "I3") and not depends(name, "O", port):
+                return None
+            return lc["setup"].get(LC_PIN.get(port))
+        if kind == "ICESTORM_DSP":
+            if open_pin(name, port):
+                return None  # through the multiplier: the block's outputs
+            return reg_setup(name, port)
+        if kind in MODEL_CELL and kind != "SB_GB":
+            found = model[MODEL_CELL[kind]]["setup"]
+            return found.get(base(port), max(found.values()))
+        return None  # a package pin's, asynchronous
+
+    def depends(name, out, pin):
+        """whether a logic cell's output can change with that input: its LUT's function, its carry's use"""
+        if out == "COUT":
+            return bool(param(name, "CARRY_ENABLE")) and pin in ("I1", "I2", "CIN")
+        if pin not in ("I0", "I1", "I2", "I3"):
+            return False
+        init, k = param(name, "LUT_INIT"), int(pin[1])
+        return any((init >> x & 1) != (init >> (x ^ 1 << k) & 1) for x in range(16))
+
+    memo = {}
+    sys.setrecursionlimit(1000000)
+
+    def arrival(node):
+        """(the latest time an output settles after the clock, the latest over paths that start in a DSP block)"""
+        if node in memo:
+            return memo[node]
+        memo[node] = (NONE, NONE)  # a loop would read this
+        name, port = node
+        kind = cells[name]["type"]
+        if kind == "ICESTORM_LC":
+            if port == "O" and is_ff(name):
+                t = (lc["arc"][("clk", "lcout")], NONE)
+            else:
+                t = (NONE, NONE)
+                for pin, model_pin in LC_PIN.items():
+                    arc = lc["arc"].get((model_pin, LC_OUT.get(port)))
+                    if arc is not None and depends(name, port, pin):
+                        a = pin_arrival(name, pin)
+                        t = (max(t[0], a[0] + arc), max(t[1], a[1] + arc))
+        elif kind == "ICESTORM_DSP":
+            if registered_out(name, port):
+                t = (block(name)["clk_to_o"][int(port[2:])],) * 2
+            else:  # the multiplier, from its open pins or its input registers
+                pins = [p for (n, p) in source if n == name and base(p) in ("A", "B", "C", "D")]
+                latest = max((pin_arrival(name, p)[0] if open_pin(name, p) else block(name)["reg"] for p in pins),
+                             default=NONE)
+                t = (latest + block(name)["comb"],) * 2
+        elif kind == "SB_GB":
+            a = pin_arrival(name, "USER_SIGNAL_TO_GLOBAL_BUFFER")
+            d = max(model["ICE_GB"]["arc"].values())
+            t = (a[0] + d, a[1] + d)
+        elif kind in MODEL_CELL:
+            t = (max(model[MODEL_CELL[kind]]["arc"].values()), NONE)  # a block RAM's or an SPRAM's read register
         else:
-            for port in open_inputs:
-                for i, b in enumerate(cell["connections"][port]):
-                    if isinstance(b, str):
-                        continue
-                    source = driver.get(b)
-                    if source is None or not is_ff(source[0]) or source[1] != "Q":
-                        fail(f"DSP block {name}: input {port}[{i}] has no register in the block and is not driven by a "
-                             "flip-flop: a path through its multiplier would not be timed by nextpnr-ice40")
-                if (name, port) not in into:
-                    fail(f"{sys.argv[2]}: no routes into DSP block {name} (a report of another netlist?)", 2)
-            start = CLOCK_TO_Q_NS + max(into[(name, port)] for port in open_inputs)
-        for h in comb:
-            if (name, h) not in out_of:
-                fail(f"{sys.argv[2]}: no routes out of DSP block {name} (a report of another netlist?)", 2)
-        end = max(out_of[(name, h)] for h in comb) + SETUP_NS if comb else 0.0
-        worst = max(worst, start + MULTIPLIER_NS + end)
-    result = {"dsp_blocks": len(dsps), "paths_through_multipliers": untimed, "bound_ns": round(worst, 2), "period_ns": period}
+            t = (NONE, NONE)  # a package pin, a PLL, a constant
+        memo[node] = t
+        return t
+
+    def pin_arrival(name, port):
+        if (name, port) not in source:
+            return (NONE, NONE)
+        driver, ns = source[(name, port)]
+        a = arrival(driver)
+        return (a[0] + ns, a[1] + ns)
+
+    critical, dsp_worst = NONE, NONE
+    for (name, port) in source:
+        s = setup(name, port)
+        if s is None:
+            continue
+        a = pin_arrival(name, port)
+        critical = max(critical, a[0] + s)
+        dsp_worst = max(dsp_worst, (a[0] if name in dsps else a[1]) + s)
+    # into a block's output register through its multiplier
+    for name in dsps:
+        outs = [p for (n, p) in readers if n == name and registered_out(n, p)]
+        pins = [p for (n, p) in source if n == name and open_pin(n, p)]
+        if outs and pins:
+            t = max(pin_arrival(name, p)[0] for p in pins) + block(name)["comb"] + reg_setup(name, None)
+            critical, dsp_worst = max(critical, t), max(dsp_worst, t)
+    result = {"dsp_blocks": len(dsps), "critical_path_ns": round(critical, 2), "dsp_paths_ns": round(max(dsp_worst, 0.0), 2),
+              "period_ns": period}
     print(json.dumps(result))
-    if worst > period:
-        fail(f"a path through a DSP block's multiplier may take {worst:.2f} ns, more than the clock's {period:.2f} ns")
+    if critical > period:
+        fail(f"the worst path takes {critical:.2f} ns in icestorm's timing model with the DSP blocks timed, more than "
+             f"the clock's {period:.2f} ns")
 
 
 if __name__ == "__main__":

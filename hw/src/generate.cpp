@@ -472,7 +472,8 @@ Module post_module(int mult_cycles, bool dsp16) {
     return dsp16 ? sum : fmt::format("({} ? ({} <<< 16) : {})", wide, sum, sum);
   };
   // With dsp16 (one element per cycle) both products are taken in 16 x 16 pieces, each registered (pp_*, one stage
-  // more, registers that Yosys places in the DSP blocks) before s2_sum adds them: p x q as p's and q's low (unsigned)
+  // more, registers that Yosys places in the DSP blocks) and summed in two registered parts (ps_*, one stage more)
+  // before s2_sum adds them: p x q as p's and q's low (unsigned)
   // and high (signed) halves, four pieces; r x s, r 17-bit, as r's low half times s in two pieces, less r's sign
   // bit times s placed 16 bits up (pp_c2, in logic). A path through a block's multiplier would not be timed by
   // nextpnr-ice40, which treats every DSP port as a register's (docs/fpga.md).
@@ -486,12 +487,16 @@ Module post_module(int mult_cycles, bool dsp16) {
     for (const char* piece : {"pp_ll1", "pp_ll2"}) m.reg(piece, 32);
     for (const char* piece : {"pp_lh1", "pp_hl1", "pp_hh1", "pp_lh2", "pp_c2"}) m.reg(piece, 32, true);
     m.reg("pp_shift", 6);
-    // lh1 + hl1 + lh2 - c2, 16 bits up in the sum: at 34 bits, sign-extended to the 48 bits above the sum's low 16
-    const auto mid = m.wire("pp_mid", 34, true), mid_sum = m.wire("pp_mid_sum", 48, true);
-    m.assign(mid, fmt::format("({} + {}) + ({} - {})", widen("pp_lh1", 32, 34), widen("pp_hl1", 32, 34), widen("pp_lh2", 32, 34),
-                              widen("pp_c2", 32, 34)));
-    m.assign(mid_sum, widen(mid.name, 34, 48));
+    // lh1 + hl1 + lh2 - c2, 16 bits up in the sum, at 34 bits, and {hh1, ll1} + ll2, each registered (ps_mid, ps_lo:
+    // one stage more, so that no path runs from a block's output register through both sums' carry chains: icestorm's
+    // model puts that register's output up to 2 ns after the clock, docs/fpga.md)
+    m.assign(m.wire("pp_mid", 34, true), fmt::format("({} + {}) + ({} - {})", widen("pp_lh1", 32, 34), widen("pp_hl1", 32, 34),
+                                                     widen("pp_lh2", 32, 34), widen("pp_c2", 32, 34)));
     m.assign(m.wire("pp_lo", 64), "{pp_hh1, pp_ll1} + {32'd0, pp_ll2}");
+    m.reg("ps_mid", 34, true);
+    m.reg("ps_lo", 64);
+    m.reg("ps_shift", 6);
+    m.assign(m.wire("ps_mid_sum", 48, true), widen("ps_mid", 34, 48));  // sign-extended to the 48 bits above the low 16
   } else if (D == 1) {
     m.assign(product_1, fmt::format("{} * {}", s1_p.name, s1_q.name));  // signed operands, a context of the product's width: exact
     m.assign(product_2, fmt::format("{} * {}", s1_r.name, s1_s.name));
@@ -603,9 +608,10 @@ Module post_module(int mult_cycles, bool dsp16) {
       blk.assign("pp_lh2", fmt::format("{} * {}", half(s1_r.name, false), half(s1_s.name, true)));
       blk.assign("pp_c2", fmt::format("{}[16] ? {} : 32'sd0", s1_r.name, s1_s.name));
       blk.assign("pp_shift", s1_shift);
-      // the pieces 16 bits up summed at their own widths (pp_mid) beside {hh1, ll1} + ll2 (pp_lo), then added above the
-      // low 16 bits: three carry chains in a path, not four
-      blk.assign(s2_sum, "{pp_lo[63:16] + pp_mid_sum, pp_lo[15:0]}");
+      // the pieces 16 bits up summed at their own widths (pp_mid) beside {hh1, ll1} + ll2 (pp_lo), registered, then
+      // added above the low 16 bits
+      blk.assign("ps_mid", "pp_mid").assign("ps_lo", "pp_lo").assign("ps_shift", "pp_shift");
+      blk.assign(s2_sum, "{ps_lo[63:16] + ps_mid_sum, ps_lo[15:0]}");
     } else if (D == 1) {
       operands(blk);
       blk.assign(s2_sum, fmt::format("{} + {}", widen(product_1.name, product_1.width, 64), placed(product_2.name, "s1_wide")));
@@ -619,7 +625,7 @@ Module post_module(int mult_cycles, bool dsp16) {
       blk.assign(s2_sum, fmt::format("(pp_first ? 64'd0 : ({0} << {1})) + {2} + {3}", s2_sum.name, w, widen("pp_1", product_1.width, 64),
                                      placed("pp_2", "pp_wide")));
     }
-    const std::string before = D == 1 && !pieces ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
+    const std::string before = pieces ? "ps_shift" : D == 1 ? s1_shift.name : std::string("pp_shift");  // s2_shift's next value
     blk.assign(s2_shift, before);
     blk.assign(s3_t, fmt::format("{}[{}:1] ^ {{{}{{{}}}}}", prev, tw, tw, sign.name)).assign(s3_round, fmt::format("{}[0] ^ {}", prev, sign.name));
     blk.assign(s3_beyond, beyond).assign(s3_sign, sign);

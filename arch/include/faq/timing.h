@@ -16,9 +16,10 @@ inline constexpr int kPostLatency = 4;
 // digit-serial lane (post_mult_cycles = n > 1) sums its products over n cycles instead of one, each digit's
 // products registered before they are summed (one stage more); a lane whose products are shaped for 16 x 16 DSP
 // blocks (post_dsp16) registers their 16 x 16 pieces before it sums them (one stage more: the blocks' own output
-// registers, so that no path runs through a block's multiplier, which nextpnr-ice40 does not time).
+// registers, so that no path runs through a block's multiplier, which nextpnr-ice40 does not time) and the sum in two
+// registered parts (one stage more: no path from a block's output register through every carry chain of the sum).
 constexpr int lane_latency(int mult_cycles, bool dsp16 = false) {
-  return mult_cycles == 1 ? kPostLatency + (dsp16 ? 1 : 0) : kPostLatency + mult_cycles;
+  return mult_cycles == 1 ? kPostLatency + (dsp16 ? 2 : 0) : kPostLatency + mult_cycles;
 }
 constexpr int post_latency(const AcceleratorConfig& config) { return lane_latency(config.post_mult_cycles, config.post_dsp16); }
 // The lanes' depth after an element's last multiplier cycle: the cycle model counts a digit-serial lane's cycles per

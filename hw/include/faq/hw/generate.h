@@ -48,7 +48,8 @@ using timing::array_latency;
 // one every n cycles, and holds its result timing::post_latency = 4 + n edges later (each digit's products are
 // registered before the Horner sum: n cycles of digits plus that stage). Mode 0 splits wrap32(x + a) into 16-bit
 // halves so that both modes multiply two 17 x 32 products; with dsp16 (post_dsp16) it is one 32 x 32 product, for
-// 16 x 16 DSP blocks, whose pieces are registered before they are summed (5 stages: timing::lane_latency).
+// 16 x 16 DSP blocks, whose pieces are registered before they are summed, and the sum in two registered parts (6
+// stages: timing::lane_latency).
 Module post_module(int mult_cycles = 1, bool dsp16 = false);
 // CONFIG's out_range_bits is at most 16, so the saturation bounds lie in [-2^15, 2^16 - 1]: 18-bit signed values.
 inline constexpr int kSaturationBits = 18;

@@ -9,8 +9,8 @@
 # on the UP5K, 8x8 at 100 MHz on the HX8K). FREQ_MHZ is nextpnr's target (packing and placement aim at it).
 # NEXTPNR_OPTS: more nextpnr-ice40 options (none by default: `--opt-timing`, which bitstream.sh gives the UP5K's
 # whole design, made the 6x6 array slower at every seed tried, docs/fpga.md).
-# Writes OUT/array_fmax.json (cells of the array alone and of the harness, Fmax per seed: nextpnr's, capped where
-# products map to DSP blocks, which nextpnr mistimes, by the worst path with them timed: fpga/ice40/dsp_paths.py) and
+# Writes OUT/array_fmax.json (cells of the array alone and of the harness, Fmax per seed: nextpnr's, capped by the
+# worst path timed again with icestorm's model, DSP blocks included, which nextpnr mistimes: fpga/ice40/sta.py) and
 # prints a summary.
 # Exit 2 on bad input, 1 when a tool fails or the harness lost part of the array.
 set -euo pipefail
@@ -57,11 +57,11 @@ for i in "${!pids[@]}"; do
   seed=${seed_list[$i]}
   wait "${pids[$i]}" || { echo "array_fmax: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
 done
-# an array whose products map to DSP blocks, which nextpnr mistimes: timed again with them (fpga/ice40/dsp_paths.py),
-# its worst path caps each seed's Fmax
+# timed again with icestorm's model, DSP blocks included, which nextpnr mistimes (fpga/ice40/sta.py): its worst path
+# caps each seed's Fmax
 for seed in "${seed_list[@]}"; do
-  python3 "$root/fpga/ice40/dsp_paths.py" "$out/routes_seed$seed.json" 1e9 >"$out/dsp_paths_seed$seed.json" \
-    || { echo "array_fmax: fpga/ice40/dsp_paths.py failed on seed $seed" >&2; exit 1; }
+  python3 "$root/fpga/ice40/sta.py" "$out/routes_seed$seed.json" 1e9 >"$out/sta_seed$seed.json" \
+    || { echo "array_fmax: fpga/ice40/sta.py failed on seed $seed" >&2; exit 1; }
 done
 python3 - "$out" "$config" "$chip" "$freq" $seeds <<'PY'
 import json, re, sys
@@ -76,15 +76,15 @@ lost = [k for k in array if whole[k] < array[k]]
 if lost:
     print(f"array_fmax: {config}: the harness has fewer {', '.join(lost)} cells than the array alone ({whole} < {array})", file=sys.stderr)
     sys.exit(1)
-fmax, dsp_ns, lc = {}, {}, None
+fmax, sta_ns, lc = {}, {}, None
 for seed in seeds:
     r = json.load(open(f"{out}/report_seed{seed}.json"))
-    dsp_ns[seed] = json.load(open(f"{out}/dsp_paths_seed{seed}.json"))["critical_path_ns"]
-    # nextpnr's Fmax, capped by the worst path with the DSP blocks timed (none without DSP blocks)
-    fmax[seed] = round(min([v["achieved"] for v in r["fmax"].values()] + ([1000 / dsp_ns[seed]] if dsp_ns[seed] else [])), 2)
+    sta_ns[seed] = json.load(open(f"{out}/sta_seed{seed}.json"))["critical_path_ns"]
+    # nextpnr's Fmax, capped by the worst path in icestorm's model with the DSP blocks timed
+    fmax[seed] = round(min([v["achieved"] for v in r["fmax"].values()] + [1000 / sta_ns[seed]]), 2)
     lc = r["utilization"]["ICESTORM_LC"]
 report = {"config": config, "device": chip, "target_mhz": freq, "array_cells": array, "harness_cells": whole,
-          "logic_cells": lc, "fmax_mhz": fmax, "dsp_timed_path_ns": dsp_ns}
+          "logic_cells": lc, "fmax_mhz": fmax, "sta_path_ns": sta_ns}
 json.dump(report, open(f"{out}/array_fmax.json", "w"), indent=2)
 met = sum(1 for f in fmax.values() if f >= freq)
 print(f"{config}: PE array alone on the {chip}: {array['lut4']} LUT4, {array['carry']} carry, {array['ff']} FF"

@@ -8,9 +8,9 @@
 # CONFIG: a preset or JSON file with mem_port_bits 16 or 32. FREQ_MHZ: the PLL's output (nextpnr's target is the
 # frequency the PLL achieves for it, icepll's).
 # Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr),
-# OUT/routes.json (the routed design's timing graph, fpga/ice40/net_delays.py), OUT/dsp_paths.json (the design timed
-# again with its DSP blocks, which nextpnr mistimes, by fpga/ice40/dsp_paths.py: the build fails unless it meets the
-# clock) and prints a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack,
+# OUT/routes.json (the routed design's timing graph, fpga/ice40/net_delays.py), OUT/sta.json (the design timed again
+# with icestorm's model, DSP blocks included, which nextpnr mistimes, by fpga/ice40/sta.py: the build fails unless it
+# meets the clock) and prints a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack,
 # icepll and icestorm's timing model (fpga-icestorm-chipdb).
 # SEEDS="2 3": also places and routes the same netlist with these nextpnr seeds (timing only: OUT/report_seedN.json,
 # OUT/routes_seedN.json, OUT/nextpnr_seedN.log) and prints each one's Fmax, since one seed's Fmax varies by a few %
@@ -73,22 +73,22 @@ place_and_route 1 "$out/report.json" "$out/nextpnr.log" "$out/routes.json" --asc
   exit 1
 }
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
-# the design timed again with its DSP blocks, which nextpnr-ice40 mistimes (fpga/ice40/dsp_paths.py)
+# the design timed again with icestorm's model, DSP blocks included, which nextpnr-ice40 mistimes (fpga/ice40/sta.py)
 period=$(python3 -c "print(1000 / $achieved)")
-dsp=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/routes.json" "$period") \
-  || { echo "bitstream: with its DSP blocks timed the design does not meet the clock (fpga/ice40/dsp_paths.py, docs/fpga.md)" >&2; exit 1; }
-echo "$dsp" >"$out/dsp_paths.json"
-# a summary's ending for dsp_paths.py's result: its JSON (nothing without DSP blocks) or its error
-dsp_note() {
+sta=$(python3 "$root/fpga/ice40/sta.py" "$out/routes.json" "$period") \
+  || { echo "bitstream: timed with icestorm's model the design does not meet the clock (fpga/ice40/sta.py, docs/fpga.md)" >&2; exit 1; }
+echo "$sta" >"$out/sta.json"
+# a summary's ending for sta.py's result: its JSON or its error
+sta_note() {
   python3 -c 'import json, sys
 try:
     d = json.loads(sys.argv[1])
     worst, dsp = d["critical_path_ns"], d["dsp_paths_ns"]
-    print(f"; with the DSP blocks timed (dsp_paths.py): worst path {worst} ns, through DSP blocks {dsp} ns" if d["dsp_blocks"] else "")
+    print(f"; timed again (sta.py): worst path {worst} ns" + (f", through DSP blocks {dsp} ns" if d["dsp_blocks"] else ""))
 except ValueError:
     print(f"; {sys.argv[1]}")' "$1"
 }
-python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" "$(dsp_note "$dsp")" <<'PY'
+python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" "$(sta_note "$sta")" <<'PY'
 import json, os, sys
 r = json.load(open(sys.argv[1]))
 util = {k: f"{v['used']}/{v['available']}" for k, v in r["utilization"].items() if v["used"]}
@@ -98,8 +98,8 @@ PY
 for seed in ${SEEDS:-}; do
   place_and_route "$seed" "$out/report_seed$seed.json" "$out/nextpnr_seed$seed.log" "$out/routes_seed$seed.json" --timing-allow-fail \
     || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
-  # (a seed that misses the clock with its DSP blocks timed fails like one whose Fmax does: reported, not fatal)
-  bound=$(python3 "$root/fpga/ice40/dsp_paths.py" "$out/routes_seed$seed.json" "$period" 2>&1 | tail -1) || true
+  # (a seed that misses the clock in sta.py's timing fails like one whose Fmax does: reported, not fatal)
+  bound=$(python3 "$root/fpga/ice40/sta.py" "$out/routes_seed$seed.json" "$period" 2>&1 | tail -1) || true
   python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}, end=sys.argv[3] + "\n")' \
-    "$out/report_seed$seed.json" "$seed" "$(dsp_note "$bound")"
+    "$out/report_seed$seed.json" "$seed" "$(sta_note "$bound")"
 done

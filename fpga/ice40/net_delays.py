@@ -1,6 +1,6 @@
-# nextpnr-ice40 --post-route script: writes the routed design's timing graph for fpga/ice40/dsp_paths.py (docs/fpga.md).
+# nextpnr-ice40 --post-route script: writes the routed design's timing graph for fpga/ice40/sta.py (docs/fpga.md).
 #   FAQ_NET_DELAYS=OUT.json nextpnr-ice40 ... --post-route fpga/ice40/net_delays.py
-# OUT.json: {"cells": {name: {"type", "params"}}, "nets": [{"driver": [cell, port], "users": [[cell, port, ns]]}]},
+# OUT.json: {"chip", "cells": {name: {"type", "params"}}, "nets": [{"driver": [cell, port], "users": [[cell, port, ns]]}]},
 # each user's delay the sum of the routed pips' delays from the driver to that pin, as nextpnr's own timing
 # analysis counts a route; a user with no wire of its own (a package pin) has none.
 import json
@@ -46,4 +46,4 @@ for name, net in ctx.nets:
             users.append([user.cell.name, user.port, round(ns, 4)])
     nets.append({"net": name, "driver": [net.driver.cell.name, net.driver.port], "users": users})
 with open(os.environ["FAQ_NET_DELAYS"], "w") as f:
-    json.dump({"cells": cells, "nets": nets}, f)
+    json.dump({"chip": ctx.getChipName(), "cells": cells, "nets": nets}, f)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# fpga/ice40/dsp_paths.py on small designs placed and routed on the UP5K with fpga/ice40/net_delays.py: a product read
+# fpga/ice40/sta.py on small designs placed and routed on the UP5K with fpga/ice40/net_delays.py: a product read
 # from a combinational DSP block into logic is timed through its multiplier, which nextpnr leaves out; a path out of a
 # block's output register starts at the register's clock-to-output of icestorm's model, not nextpnr's 0.1 ns; with
 # that 0.1 ns put back in the model, its timing of the routed design agrees with nextpnr's; a period the worst path
-# exceeds fails (exit 1); a design without DSP blocks is left to nextpnr; unreadable input is bad input (exit 2).
-# Seconds. Usage: test_dsp_paths.sh WORKDIR
+# exceeds fails (exit 1); a design without DSP blocks is timed as nextpnr times it; unreadable input is bad input
+# (exit 2).
+# Seconds. Usage: test_sta.sh WORKDIR
 set -u
 work=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
-check=$root/fpga/ice40/dsp_paths.py
+check=$root/fpga/ice40/sta.py
 model=/usr/share/fpga-icestorm/chipdb/timings_up5k.txt
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 # `into_logic`: 16 x 16 products of registers with a synchronous reset (which a DSP block's registers lack, so the
@@ -46,37 +47,40 @@ done
 awk '/^CELL/ { c = $2 } { if (c ~ /^SB_MAC16/ && $1 == "IOPATH" && $2 == "posedge:CLK") print $1, $2, $3, "100:100:100", "100:100:100"; else print }' \
   "$model" > nextpnr_dsp.txt
 
-result() {  # result NAME PERIOD [ENV...]: dsp_paths.py's line, exit 0 expected
+result() {  # result NAME PERIOD [ENV...]: sta.py's line, exit 0 expected
   local top=$1 period=$2; shift 2
   out=$(env "$@" python3 "$check" "$top.routes.json" "$period" 2>&1); rc=$?
   [ $rc -eq 0 ] || { echo "FAIL: $top at $period ns: exit $rc: $out"; exit 1; }
   echo "$out"
 }
 python3 - "$(result into_logic 50)" "$(result pipelined 50)" "$(result pipelined 50 FAQ_ICE40_TIMINGS=nextpnr_dsp.txt)" \
-  "$(result no_dsp 50)" into_logic.report.json pipelined.report.json pipelined.routes.json <<'PY' || exit 1
+  "$(result no_dsp 50)" into_logic.report.json pipelined.report.json no_dsp.report.json pipelined.routes.json <<'PY' || exit 1
 import json, sys
 logic, piped, piped_as_nextpnr, none = (json.loads(a) for a in sys.argv[1:5])
-nextpnr = {n: 1000 / list(json.load(open(f))["fmax"].values())[0]["achieved"] for n, f in zip(("logic", "piped"), sys.argv[5:7])}
+nextpnr = {n: 1000 / list(json.load(open(f))["fmax"].values())[0]["achieved"] for n, f in zip(("logic", "piped", "none"), sys.argv[5:8])}
 print(f"into_logic {logic['critical_path_ns']} ns (nextpnr {nextpnr['logic']:.2f}); pipelined {piped['critical_path_ns']} ns, "
-      f"with nextpnr's 0.1 ns {piped_as_nextpnr['critical_path_ns']} (nextpnr {nextpnr['piped']:.2f})")
+      f"with nextpnr's 0.1 ns {piped_as_nextpnr['critical_path_ns']} (nextpnr {nextpnr['piped']:.2f}); "
+      f"no DSP block {none['critical_path_ns']} (nextpnr {nextpnr['none']:.2f})")
 # through the combinational block: its multiplier (about 9 ns) on top of what nextpnr counts
 assert logic["dsp_blocks"] == 1 and logic["critical_path_ns"] == logic["dsp_paths_ns"] > nextpnr["logic"] + 8, (logic, nextpnr)
 # the pipelined block reads its product from its output register
-dsp = [c for c in json.load(open(sys.argv[7]))["cells"].values() if c["type"] == "ICESTORM_DSP"]
+dsp = [c for c in json.load(open(sys.argv[8]))["cells"].values() if c["type"] == "ICESTORM_DSP"]
 assert len(dsp) == 1 and dsp[0]["params"].get("PIPELINE_16x16_MULT_REG1") == "1", dsp
 # out of that register: the model's clock-to-output (about 2 ns) instead of nextpnr's 0.1
 assert piped["dsp_paths_ns"] > nextpnr["piped"] + 1.0, (piped, nextpnr)
 # with nextpnr's 0.1 ns the same routes and cells agree with nextpnr (its logic cells' setups differ a little)
 assert abs(piped_as_nextpnr["dsp_paths_ns"] - nextpnr["piped"]) < 0.3, (piped_as_nextpnr, nextpnr)
-assert none == {"dsp_blocks": 0, "critical_path_ns": None, "dsp_paths_ns": 0.0, "period_ns": 50.0}, none
+# without DSP blocks the model is nextpnr's
+assert none["dsp_blocks"] == 0 and none["dsp_paths_ns"] == 0 and abs(none["critical_path_ns"] - nextpnr["none"]) < 0.3, (none, nextpnr)
+assert piped["chip"] == "Lattice iCE40UP5K", piped
 PY
 msg=$(python3 "$check" into_logic.routes.json 10 2>&1); rc=$?
 [ $rc -eq 1 ] && [[ $msg == *"more than the clock's 10.00 ns"* ]] || { echo "FAIL: a 10 ns period: exit $rc: $msg"; exit 1; }
 echo "too slow: ${msg##*$'\n'}"
 msg=$(python3 "$check" into_logic.report.json 50 2>&1); rc=$?
-[ $rc -eq 2 ] && [[ $msg == "dsp_paths: cannot read the input (into_logic.report.json"* ]] || { echo "FAIL: a report for routes: exit $rc: $msg"; exit 1; }
+[ $rc -eq 2 ] && [[ $msg == "sta: cannot read the input (into_logic.report.json"* ]] || { echo "FAIL: a report for routes: exit $rc: $msg"; exit 1; }
 echo "bad input: $msg"
 msg=$(FAQ_ICE40_TIMINGS=missing.txt python3 "$check" into_logic.routes.json 50 2>&1); rc=$?
-[ $rc -eq 2 ] && [[ $msg == "dsp_paths: cannot read the iCE40 timing model missing.txt"* ]] || { echo "FAIL: no model: exit $rc: $msg"; exit 1; }
+[ $rc -eq 2 ] && [[ $msg == "sta: cannot read the iCE40 timing model missing.txt"* ]] || { echo "FAIL: no model: exit $rc: $msg"; exit 1; }
 echo "bad input: $msg"
-echo "dsp_paths: combinational and pipelined blocks timed, agreement with nextpnr, period and bad input checked"
+echo "sta: combinational and pipelined blocks timed, agreement with nextpnr, period and bad input checked"

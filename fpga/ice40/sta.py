@@ -1,27 +1,28 @@
 #!/usr/bin/env python3
-"""The routed iCE40 design timed again where nextpnr-ice40 mistimes its DSP blocks (docs/fpga.md).
+"""The routed iCE40 design timed again with icestorm's timing model, DSP blocks included (docs/fpga.md).
 
-usage: dsp_paths.py ROUTES.json PERIOD_NS
+usage: sta.py ROUTES.json PERIOD_NS
 
 nextpnr-ice40 (0.4) treats every SB_MAC16 port as a register's input or output, whatever the block's parameters,
 with 0.1 ns from the clock to an output. So a path through a block's multiplier with no register in it is cut in
 two and the multiplier never counted, and a path out of a block's output register starts 0.1 ns after the clock,
-where icestorm's timing model of the UP5K (fpga-icestorm-chipdb: timings_up5k.txt, from which nextpnr's logic-cell
-delays come too) puts it up to about 2 ns after. This script times every register-to-register path of the design
-again: the routes as nextpnr measured them (ROUTES.json, written in the same run by the post-route script
-fpga/ice40/net_delays.py), the logic cells, block RAMs and SPRAMs as that model gives them, and the DSP blocks as
-the model's worst over every mode: per output bit from the clock where the bit is read from a register, the
-multiplier (about 9 ns) from its pins or input registers where it is not, the model's setup into input registers.
-A design without DSP blocks is left to nextpnr (its timing is right there). Prints one line of JSON: the design's
-worst path (critical_path_ns) and the worst of those that start or end in a DSP block (dsp_paths_ns); exits 1 if
-the worst path exceeds PERIOD_NS, 2 on unreadable input.
+where icestorm's timing model (fpga-icestorm-chipdb: timings_up5k.txt for the UP5K, from which nextpnr's logic-cell
+delays come too) puts it up to about 2 ns after; nextpnr also takes 0.1 ns for a block RAM's write-enable setup,
+where the model has up to 0.5. This script times every register-to-register path of the design again: the routes as
+nextpnr measured them (ROUTES.json, written in the same run by the post-route script fpga/ice40/net_delays.py), the
+logic cells, block RAMs, SPRAMs and global buffers as the model of the design's device gives them, and the DSP
+blocks as the model's worst over every mode of their kind: per output bit from the clock where the bit is read from
+a register, the multiplier (about 9 ns) from its pins or input registers where it is not, the model's setup into
+input registers. Prints one line of JSON: the design's worst path (critical_path_ns) and the worst of those that
+start or end in a DSP block (dsp_paths_ns, 0 without DSP blocks); exits 1 if the worst path exceeds PERIOD_NS, 2 on
+unreadable input. FAQ_ICE40_TIMINGS names another model file.
 """
 import json
 import os
 import re
 import sys
 
-TIMINGS = os.environ.get("FAQ_ICE40_TIMINGS", "/usr/share/fpga-icestorm/chipdb/timings_up5k.txt")
+MODELS = "/usr/share/fpga-icestorm/chipdb"
 # a logic cell's ports in nextpnr and in the timing model
 LC_PIN = {"I0": "in0", "I1": "in1", "I2": "in2", "I3": "in3", "CIN": "carryin", "CEN": "ce", "SR": "sr"}
 LC_OUT = {"O": "lcout", "LO": "ltout", "COUT": "carryout"}
@@ -31,7 +32,7 @@ NONE = float("-inf")  # no synchronous path: a pin, a constant, a clock
 
 
 def fail(message, code=1):
-    print(f"dsp_paths: {message}", file=sys.stderr)
+    print(f"sta: {message}", file=sys.stderr)
     sys.exit(code)
 
 
@@ -56,7 +57,7 @@ def load_model(path):
         elif f[0] == "SETUP" and cell is not None:
             pin = re.sub(r"\[\d+\]$", "", f[1].split(":")[-1])
             cell["setup"][pin] = max(cell["setup"].get(pin, 0.0), worst(f[3:4]))
-    for needed in ("LogicCell40", "SB_RAM40_4K", "SB_SPRAM256KA", "ICE_GB"):
+    for needed in ("LogicCell40", "SB_RAM40_4K", "ICE_GB"):
         if needed not in model:
             fail(f"{path}: no {needed} in the timing model", 2)
     return model
@@ -64,18 +65,18 @@ def load_model(path):
 
 def main():
     if len(sys.argv) != 3:
-        fail("usage: dsp_paths.py ROUTES.json PERIOD_NS", 2)
+        fail("usage: sta.py ROUTES.json PERIOD_NS", 2)
     try:
         routes = json.load(open(sys.argv[1]))
         period = float(sys.argv[2])
-        cells, nets = routes["cells"], routes["nets"]
+        cells, nets, chip = routes["cells"], routes["nets"], routes["chip"]
     except (OSError, ValueError, KeyError, TypeError) as e:
         fail(f"cannot read the input ({sys.argv[1]}: fpga/ice40/net_delays.py's): {e}", 2)
+    device = re.fullmatch(r"Lattice iCE40([A-Z]+\d+K?)", chip)
+    if device is None:
+        fail(f"{sys.argv[1]}: chip '{chip}' is not an iCE40 with a timing model", 2)
+    model = load_model(os.environ.get("FAQ_ICE40_TIMINGS", f"{MODELS}/timings_{device.group(1).lower()}.txt"))
     dsps = {n for n, c in cells.items() if c["type"] == "ICESTORM_DSP"}
-    if not dsps:
-        print(json.dumps({"dsp_blocks": 0, "critical_path_ns": None, "dsp_paths_ns": 0.0, "period_ns": period}))
-        return
-    model = load_model(TIMINGS)
     lc = model["LogicCell40"]
     # a DSP block's timing: the worst over the model's modes of its kind (8 x 8 or not, MODE_8x8): per output bit
     # from the clock, from a pin to an output (the multiplier), into an input register
@@ -92,7 +93,7 @@ def main():
                         comb = max(comb, d)
         setups = [m["setup"] for k, m in kinds.items() if k.endswith("ALL_PIPELINE")]
         mac[small] = {"clk_to_o": clk_to_o, "comb": comb, "setups": setups,
-                      "reg": max(clk_to_o.values())}  # an input register's output into the multiplier: the worst
+                      "reg": max(clk_to_o.values(), default=0.0)}  # an input register's output into the multiplier: the worst
 
     readers, source = {}, {}
     for net in nets:
@@ -141,8 +142,7 @@ def main():
                 return None  # through the multiplier: the block's outputs
             return reg_setup(name, port)
         if kind in MODEL_CELL and kind != "SB_GB":
-            found = model[MODEL_CELL[kind]]["setup"]
-            return found.get(base(port), max(found.values()))
+            return model[MODEL_CELL[kind]]["setup"].get(base(port))  # none for a pin the model does not time
         return None  # a package pin's, asynchronous
 
     def depends(name, out, pin):
@@ -215,12 +215,12 @@ def main():
         if outs and pins:
             t = max(pin_arrival(name, p)[0] for p in pins) + block(name)["comb"] + reg_setup(name, None)
             critical, dsp_worst = max(critical, t), max(dsp_worst, t)
-    result = {"dsp_blocks": len(dsps), "critical_path_ns": round(critical, 2), "dsp_paths_ns": round(max(dsp_worst, 0.0), 2),
-              "period_ns": period}
+    result = {"chip": chip, "dsp_blocks": len(dsps), "critical_path_ns": round(critical, 2),
+              "dsp_paths_ns": round(max(dsp_worst, 0.0), 2), "period_ns": period}
     print(json.dumps(result))
     if critical > period:
-        fail(f"the worst path takes {critical:.2f} ns in icestorm's timing model with the DSP blocks timed, more than "
-             f"the clock's {period:.2f} ns")
+        fail(f"the worst path takes {critical:.2f} ns in icestorm's timing model, DSP blocks timed, more than the "
+             f"clock's {period:.2f} ns")
 
 
 if __name__ == "__main__":

@@ -83,8 +83,10 @@ sta_note() {
   python3 -c 'import json, sys
 try:
     d = json.loads(sys.argv[1])
-    worst, dsp = d["critical_path_ns"], d["dsp_paths_ns"]
-    print(f"; timed again (sta.py): worst path {worst} ns" + (f", through DSP blocks {dsp} ns" if d["dsp_blocks"] else ""))
+    worst, dsp, path = d["critical_path_ns"], d["dsp_paths_ns"], d["critical_path"]
+    start, end, cells = path["from"], path["to"], path["cells"]
+    print(f"; timed again (sta.py): worst path {worst} ns ({start} to {end}, {cells} cells)"
+          + (f", through DSP blocks {dsp} ns" if d["dsp_blocks"] else ""))
 except ValueError:
     print(f"; {sys.argv[1]}")' "$1"
 }

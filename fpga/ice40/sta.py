@@ -13,9 +13,10 @@ nextpnr measured them (ROUTES.json, written in the same run by the post-route sc
 logic cells, block RAMs, SPRAMs and global buffers as the model of the design's device gives them, and the DSP
 blocks as the model's worst over every mode of their kind: per output bit from the clock where the bit is read from
 a register, the multiplier (about 9 ns) from its pins or input registers where it is not, the model's setup into
-input registers. Prints one line of JSON: the design's worst path (critical_path_ns) and the worst of those that
-start or end in a DSP block (dsp_paths_ns, 0 without DSP blocks); exits 1 if the worst path exceeds PERIOD_NS, 2 on
-unreadable input. FAQ_ICE40_TIMINGS names another model file.
+input registers. Prints one line of JSON: the design's worst path (critical_path_ns; critical_path: the pin it starts
+from, the pin it ends at and its cells) and the worst of those that start or end in a DSP block (dsp_paths_ns, 0
+without DSP blocks); exits 1 if the worst path exceeds PERIOD_NS, 2 on unreadable input. FAQ_ICE40_TIMINGS names
+another model file.
 """
 import json
 import os
@@ -32,6 +33,7 @@ NONE = float("-inf")  # no synchronous path: a pin, a constant, a clock
 
 
 def fail(message, code=1):
+    sys.stdout.flush()  # the JSON line first, then the error
     print(f"sta: {message}", file=sys.stderr)
     sys.exit(code)
 
@@ -154,7 +156,7 @@ def main():
         init, k = param(name, "LUT_INIT"), int(pin[1])
         return any((init >> x & 1) != (init >> (x ^ 1 << k) & 1) for x in range(16))
 
-    memo = {}
+    memo, came = {}, {}  # came[node]: the input pin the latest arrival at a cell's output came through
     sys.setrecursionlimit(1000000)
 
     def arrival(node):
@@ -173,16 +175,21 @@ def main():
                     arc = lc["arc"].get((model_pin, LC_OUT.get(port)))
                     if arc is not None and depends(name, port, pin):
                         a = pin_arrival(name, pin)
+                        if a[0] + arc > t[0]:
+                            came[node] = pin
                         t = (max(t[0], a[0] + arc), max(t[1], a[1] + arc))
         elif kind == "ICESTORM_DSP":
             if registered_out(name, port):
                 t = (block(name)["clk_to_o"][int(port[2:])],) * 2
             else:  # the multiplier, from its open pins or its input registers
                 pins = [p for (n, p) in source if n == name and base(p) in ("A", "B", "C", "D")]
-                latest = max((pin_arrival(name, p)[0] if open_pin(name, p) else block(name)["reg"] for p in pins),
-                             default=NONE)
+                times = {p: pin_arrival(name, p)[0] if open_pin(name, p) else block(name)["reg"] for p in pins}
+                latest = max(times.values(), default=NONE)
+                if times and open_pin(name, max(times, key=times.get)):
+                    came[node] = max(times, key=times.get)
                 t = (latest + block(name)["comb"],) * 2
         elif kind == "SB_GB":
+            came[node] = "USER_SIGNAL_TO_GLOBAL_BUFFER"
             a = pin_arrival(name, "USER_SIGNAL_TO_GLOBAL_BUFFER")
             d = max(model["ICE_GB"]["arc"].values())
             t = (a[0] + d, a[1] + d)
@@ -200,23 +207,37 @@ def main():
         a = arrival(driver)
         return (a[0] + ns, a[1] + ns)
 
-    critical, dsp_worst = NONE, NONE
+    critical, dsp_worst, end = NONE, NONE, None
     for (name, port) in source:
         s = setup(name, port)
         if s is None:
             continue
         a = pin_arrival(name, port)
-        critical = max(critical, a[0] + s)
+        if a[0] + s > critical:
+            critical, end = a[0] + s, (name, port)
         dsp_worst = max(dsp_worst, (a[0] if name in dsps else a[1]) + s)
     # into a block's output register through its multiplier
     for name in dsps:
         outs = [p for (n, p) in readers if n == name and registered_out(n, p)]
         pins = [p for (n, p) in source if n == name and open_pin(n, p)]
         if outs and pins:
-            t = max(pin_arrival(name, p)[0] for p in pins) + block(name)["comb"] + reg_setup(name, None)
-            critical, dsp_worst = max(critical, t), max(dsp_worst, t)
+            latest = max(pins, key=lambda p: pin_arrival(name, p)[0])
+            t = pin_arrival(name, latest)[0] + block(name)["comb"] + reg_setup(name, None)
+            if t > critical:
+                critical, end = t, (name, latest)
+            dsp_worst = max(dsp_worst, t)
+    # the worst path's cells, from where it starts to the pin it ends at
+    path, pin = [], end
+    while pin is not None and pin in source and len(path) < 10000:
+        path.append(f"{pin[0]}.{pin[1]}")
+        driver = source[pin][0]
+        pin = (driver[0], came[driver]) if driver in came else None
+        if pin is None:
+            path.append(f"{driver[0]}.{driver[1]}")
     result = {"chip": chip, "dsp_blocks": len(dsps), "critical_path_ns": round(critical, 2),
-              "dsp_paths_ns": round(max(dsp_worst, 0.0), 2), "period_ns": period}
+              "dsp_paths_ns": round(max(dsp_worst, 0.0), 2), "period_ns": period,
+              "critical_path": {"from": path[-1] if path else None, "to": path[0] if path else None,
+                                "cells": len({p.rsplit(".", 1)[0] for p in path})}}
     print(json.dumps(result))
     if critical > period:
         fail(f"the worst path takes {critical:.2f} ns in icestorm's timing model, DSP blocks timed, more than the "

@@ -3,8 +3,8 @@
 # from a combinational DSP block into logic is timed through its multiplier, which nextpnr leaves out; a path out of a
 # block's output register starts at the register's clock-to-output of icestorm's model, not nextpnr's 0.1 ns; with
 # that 0.1 ns put back in the model, its timing of the routed design agrees with nextpnr's; a period the worst path
-# exceeds fails (exit 1); a design without DSP blocks is timed as nextpnr times it; unreadable input is bad input
-# (exit 2).
+# exceeds fails (exit 1); a design without DSP blocks is timed as nextpnr times it; the worst path is named by its
+# ends; unreadable input is bad input (exit 2).
 # Seconds. Usage: test_sta.sh WORKDIR
 set -u
 work=$1
@@ -63,6 +63,9 @@ print(f"into_logic {logic['critical_path_ns']} ns (nextpnr {nextpnr['logic']:.2f
       f"no DSP block {none['critical_path_ns']} (nextpnr {nextpnr['none']:.2f})")
 # through the combinational block: its multiplier (about 9 ns) on top of what nextpnr counts
 assert logic["dsp_blocks"] == 1 and logic["critical_path_ns"] == logic["dsp_paths_ns"] > nextpnr["logic"] + 8, (logic, nextpnr)
+# the worst path named from its start to its end: a register, the block, logic, a register; out of the block
+assert logic["critical_path"]["from"].endswith("LC.O") and logic["critical_path"]["cells"] >= 3, logic
+assert "_DSP.O_" in piped["critical_path"]["from"] and piped["critical_path"]["to"].rsplit(".", 1)[1] in ("I0", "I1", "I2", "I3"), piped
 # the pipelined block reads its product from its output register
 dsp = [c for c in json.load(open(sys.argv[8]))["cells"].values() if c["type"] == "ICESTORM_DSP"]
 assert len(dsp) == 1 and dsp[0]["params"].get("PIPELINE_16x16_MULT_REG1") == "1", dsp

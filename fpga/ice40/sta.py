@@ -108,6 +108,9 @@ def main():
             readers.setdefault(driver, []).append((cell, port, ns))
             source[(cell, port)] = (driver, ns)
     base = lambda port: re.sub(r"_\d+$", "", port)
+    # each DSP block's driven input pins and read outputs, gathered once
+    dsp_in = {name: [p for (n, p) in source if n == name] for name in dsps}
+    dsp_out = {name: [p for (n, p) in readers if n == name] for name in dsps}
     param = lambda name, key: int(cells[name]["params"].get(key, "0") or "0", 2)
     is_ff = lambda name: cells[name]["type"] == "ICESTORM_LC" and param(name, "DFF_ENABLE")
     block = lambda name: mac[1 if param(name, "MODE_8x8") else 0]
@@ -182,7 +185,7 @@ def main():
             if registered_out(name, port):
                 t = (block(name)["clk_to_o"][int(port[2:])],) * 2
             else:  # the multiplier, from its open pins or its input registers
-                pins = [p for (n, p) in source if n == name and base(p) in ("A", "B", "C", "D")]
+                pins = [p for p in dsp_in[name] if base(p) in ("A", "B", "C", "D")]
                 times = {p: pin_arrival(name, p)[0] if open_pin(name, p) else block(name)["reg"] for p in pins}
                 latest = max(times.values(), default=NONE)
                 if times and open_pin(name, max(times, key=times.get)):
@@ -218,8 +221,8 @@ def main():
         dsp_worst = max(dsp_worst, (a[0] if name in dsps else a[1]) + s)
     # into a block's output register through its multiplier
     for name in dsps:
-        outs = [p for (n, p) in readers if n == name and registered_out(n, p)]
-        pins = [p for (n, p) in source if n == name and open_pin(n, p)]
+        outs = [p for p in dsp_out[name] if registered_out(name, p)]
+        pins = [p for p in dsp_in[name] if open_pin(name, p)]
         if outs and pins:
             latest = max(pins, key=lambda p: pin_arrival(name, p)[0])
             t = pin_arrival(name, latest)[0] + block(name)["comb"] + reg_setup(name, None)

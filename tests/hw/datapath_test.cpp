@@ -349,7 +349,7 @@ std::int64_t post_reference(bool add, std::int64_t x, std::int64_t y, std::int64
 
 // One lane on random operands of the contract's ranges. A digit-serial lane (`cycles` = post_mult_cycles > 1) takes an
 // element with `load` and then `cycles` - 1 cycles in which its inputs carry other values (it must hold its own).
-// dsp16: the lane's products in registered 16 x 16 pieces (post_dsp16: one stage more).
+// dsp16: the lane's products in registered 16 x 16 pieces, summed in two registered parts (post_dsp16: two stages more).
 template <class Model>
 void check_post(int cycles, std::uint64_t seed, bool dsp16 = false) {
   std::mt19937_64 rng(seed);

@@ -10,11 +10,13 @@
 # Writes OUT/faq_board.{json,asc,bin}, OUT/nextpnr.log, OUT/report.json (utilization and Fmax from nextpnr),
 # OUT/routes.json (the routed design's timing graph, fpga/ice40/net_delays.py), OUT/sta.json (the design timed again
 # with icestorm's model, DSP blocks included, which nextpnr mistimes, by fpga/ice40/sta.py: the build fails unless it
-# meets the clock) and prints a summary. Needs faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack,
-# icepll and icestorm's timing model (fpga-icestorm-chipdb).
+# meets the clock; OUT/timing.md its report: the worst path pin by pin, the worst paths by register pair, the endpoints
+# by path length), OUT/cells.json (the logic cells by part, fpga/ice40/cells.py) and prints a summary. Needs
+# faq-hwgen (build/hw/faq-hwgen or FAQ_HWGEN), Yosys, nextpnr-ice40, icepack, icepll and icestorm's timing model
+# (fpga-icestorm-chipdb).
 # SEEDS="2 3": also places and routes the same netlist with these nextpnr seeds (timing only: OUT/report_seedN.json,
-# OUT/routes_seedN.json, OUT/nextpnr_seedN.log) and prints each one's Fmax, since one seed's Fmax varies by a few %
-# with the placement.
+# OUT/routes_seedN.json, OUT/timing_seedN.md, OUT/nextpnr_seedN.log) and prints each one's Fmax, since one seed's
+# Fmax varies by a few % with the placement.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 board=${BOARD:-icebreaker}
@@ -75,9 +77,12 @@ place_and_route 1 "$out/report.json" "$out/nextpnr.log" "$out/routes.json" --asc
 icepack "$out/faq_board.asc" "$out/faq_board.bin"
 # the design timed again with icestorm's model, DSP blocks included, which nextpnr-ice40 mistimes (fpga/ice40/sta.py)
 period=$(python3 -c "print(1000 / $achieved)")
-sta=$(python3 "$root/fpga/ice40/sta.py" "$out/routes.json" "$period") \
+sta=$(python3 "$root/fpga/ice40/sta.py" "$out/routes.json" "$period" --report "$out/timing.md") \
   || { echo "bitstream: timed with icestorm's model the design does not meet the clock (fpga/ice40/sta.py, docs/fpga.md)" >&2; exit 1; }
 echo "$sta" >"$out/sta.json"
+# where the logic cells go: the PE array, the lanes, the accelerator's control, the board top level (fpga/ice40/cells.py)
+python3 "$root/fpga/ice40/cells.py" "$out/routes.json" >"$out/cells.json" \
+  || { echo "bitstream: fpga/ice40/cells.py failed on $out/routes.json" >&2; exit 1; }
 # a summary's ending for sta.py's result: its JSON or its error
 sta_note() {
   python3 -c 'import json, sys
@@ -90,18 +95,20 @@ try:
 except ValueError:
     print(f"; {sys.argv[1]}")' "$1"
 }
-python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" "$(sta_note "$sta")" <<'PY'
+python3 - "$out/report.json" "$out/faq_board.bin" "$achieved" "$(sta_note "$sta")" "$out/cells.json" <<'PY'
 import json, os, sys
 r = json.load(open(sys.argv[1]))
 util = {k: f"{v['used']}/{v['available']}" for k, v in r["utilization"].items() if v["used"]}
 fmax = {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}
-print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}{sys.argv[4]}")
+parts = ", ".join(f"{k} {v}" for k, v in json.load(open(sys.argv[5]))["by_part"].items())
+print(f"{sys.argv[2]}: {os.path.getsize(sys.argv[2])} bytes; clock {sys.argv[3]} MHz; Fmax {fmax}; {util}{sys.argv[4]}; "
+      f"logic cells: {parts}")
 PY
 for seed in ${SEEDS:-}; do
   place_and_route "$seed" "$out/report_seed$seed.json" "$out/nextpnr_seed$seed.log" "$out/routes_seed$seed.json" --timing-allow-fail \
     || { echo "bitstream: nextpnr-ice40 failed at seed $seed, see $out/nextpnr_seed$seed.log" >&2; exit 1; }
   # (a seed that misses the clock in sta.py's timing fails like one whose Fmax does: reported, not fatal)
-  bound=$(python3 "$root/fpga/ice40/sta.py" "$out/routes_seed$seed.json" "$period" 2>&1 | tail -1) || true
+  bound=$(python3 "$root/fpga/ice40/sta.py" "$out/routes_seed$seed.json" "$period" --report "$out/timing_seed$seed.md" 2>&1 | tail -1) || true
   python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"seed {sys.argv[2]}: Fmax", {k: round(v["achieved"], 1) for k, v in r["fmax"].items()}, end=sys.argv[3] + "\n")' \
     "$out/report_seed$seed.json" "$seed" "$(sta_note "$bound")"
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The routed iCE40 design timed again with icestorm's timing model, DSP blocks included (docs/fpga.md).
 
-usage: sta.py ROUTES.json PERIOD_NS
+usage: sta.py ROUTES.json PERIOD_NS [--report REPORT.md]
 
 nextpnr-ice40 (0.4) treats every SB_MAC16 port as a register's input or output, whatever the block's parameters,
 with 0.1 ns from the clock to an output. So a path through a block's multiplier with no register in it is cut in
@@ -15,8 +15,11 @@ blocks as the model's worst over every mode of their kind: per output bit from t
 a register, the multiplier (about 9 ns) from its pins or input registers where it is not, the model's setup into
 input registers. Prints one line of JSON: the design's worst path (critical_path_ns; critical_path: the pin it starts
 from, the pin it ends at and its cells) and the worst of those that start or end in a DSP block (dsp_paths_ns, 0
-without DSP blocks); exits 1 if the worst path exceeds PERIOD_NS, 2 on unreadable input. FAQ_ICE40_TIMINGS names
-another model file.
+without DSP blocks), how many paths end beyond 90 % of the period (near_critical, of endpoints) and the worst paths grouped by the
+registers they run between (worst_groups: from, to, endpoints, worst ns; a register is named by the signal its
+flip-flops drive, a block RAM or DSP block by its cell). --report writes the same as markdown, with the worst path
+pin by pin (route and cell delays, arrival) and the endpoints by path length. Exits 1 if the worst path exceeds
+PERIOD_NS, 2 on unreadable input. FAQ_ICE40_TIMINGS names another model file.
 """
 import json
 import os
@@ -66,11 +69,15 @@ def load_model(path):
 
 
 def main():
-    if len(sys.argv) != 3:
-        fail("usage: sta.py ROUTES.json PERIOD_NS", 2)
+    args = sys.argv[1:]
+    report = None
+    if len(args) == 4 and args[2] == "--report":
+        report = args[3]
+    elif len(args) != 2:
+        fail("usage: sta.py ROUTES.json PERIOD_NS [--report REPORT.md]", 2)
     try:
-        routes = json.load(open(sys.argv[1]))
-        period = float(sys.argv[2])
+        routes = json.load(open(args[0]))
+        period = float(args[1])
         cells, nets, chip = routes["cells"], routes["nets"], routes["chip"]
     except (OSError, ValueError, KeyError, TypeError) as e:
         fail(f"cannot read the input ({sys.argv[1]}: fpga/ice40/net_delays.py's): {e}", 2)
@@ -97,9 +104,10 @@ def main():
         mac[small] = {"clk_to_o": clk_to_o, "comb": comb, "setups": setups,
                       "reg": max(clk_to_o.values(), default=0.0)}  # an input register's output into the multiplier: the worst
 
-    readers, source = {}, {}
+    readers, source, driven = {}, {}, {}
     for net in nets:
         driver = tuple(net["driver"])
+        driven.setdefault(driver, net["net"])
         for cell, port, ns in net["users"]:
             if cell not in cells or driver[0] not in cells:
                 fail(f"{sys.argv[1]}: net {net.get('net')} names a cell that is not in the design", 2)
@@ -210,12 +218,14 @@ def main():
         a = arrival(driver)
         return (a[0] + ns, a[1] + ns)
 
-    critical, dsp_worst, end = NONE, NONE, None
+    critical, dsp_worst, end, ends = NONE, NONE, None, []
     for (name, port) in source:
         s = setup(name, port)
         if s is None:
             continue
         a = pin_arrival(name, port)
+        if a[0] > NONE:
+            ends.append((a[0] + s, name, port))
         if a[0] + s > critical:
             critical, end = a[0] + s, (name, port)
         dsp_worst = max(dsp_worst, (a[0] if name in dsps else a[1]) + s)
@@ -226,25 +236,85 @@ def main():
         if outs and pins:
             latest = max(pins, key=lambda p: pin_arrival(name, p)[0])
             t = pin_arrival(name, latest)[0] + block(name)["comb"] + reg_setup(name, None)
+            ends.append((t, name, latest))
             if t > critical:
                 critical, end = t, (name, latest)
             dsp_worst = max(dsp_worst, t)
-    # the worst path's cells, from where it starts to the pin it ends at
-    path, pin = [], end
-    while pin is not None and pin in source and len(path) < 10000:
-        path.append(f"{pin[0]}.{pin[1]}")
-        driver = source[pin][0]
-        pin = (driver[0], came[driver]) if driver in came else None
-        if pin is None:
-            path.append(f"{driver[0]}.{driver[1]}")
+    def trace(pin):
+        """a path's pins from the one it ends at back to the output it starts from"""
+        pins = []
+        while pin is not None and pin in source and len(pins) < 10000:
+            pins.append(pin)
+            driver = source[pin][0]
+            pin = (driver[0], came[driver]) if driver in came else None
+            if pin is None:
+                pins.append(driver)
+        return pins
+
+    def register(cell, port=None):
+        """a flip-flop by the signal it drives (a path's start: the output given), a block by its cell"""
+        name = driven.get((cell, port or "O")) if cells[cell]["type"] == "ICESTORM_LC" else cell
+        name = re.sub(r"\[\d+\]$", "", name or cell)
+        # a flip-flop with no name of its own, which Yosys names after the logic it feeds: that logic's signal and *
+        return name.split("_SB_")[0] + ("*" if "_SB_" in name and cells[cell]["type"] == "ICESTORM_LC" else "")
+
+    path = trace(end)
+    groups = {}
+    for t, name, port in ends:
+        pins = trace((name, port))
+        key = (register(*pins[-1]) if pins else name, register(name))
+        count, worst = groups.get(key, (0, NONE))
+        groups[key] = (count + 1, max(worst, t))
+    worst_groups = sorted(groups.items(), key=lambda g: -g[1][1])
     result = {"chip": chip, "dsp_blocks": len(dsps), "critical_path_ns": round(critical, 2),
               "dsp_paths_ns": round(max(dsp_worst, 0.0), 2), "period_ns": period,
-              "critical_path": {"from": path[-1] if path else None, "to": path[0] if path else None,
-                                "cells": len({p.rsplit(".", 1)[0] for p in path})}}
+              "critical_path": {"from": ".".join(path[-1]) if path else None, "to": ".".join(path[0]) if path else None,
+                                "cells": len({p[0] for p in path})},
+              "endpoints": len(ends), "near_critical": sum(t > 0.9 * period for t, _, _ in ends),
+              "worst_groups": [[a, b, n, round(w, 2)] for (a, b), (n, w) in worst_groups[:10]]}
     print(json.dumps(result))
+    if report:
+        write_report(report, args[0], result, [(p, pin_arrival(*p)[0] if p in source else arrival(p)[0],
+                                                source[p][1] if p in source else None) for p in reversed(path)],
+                     worst_groups, sorted(t for t, _, _ in ends))
     if critical > period:
         fail(f"the worst path takes {critical:.2f} ns in icestorm's timing model, DSP blocks timed, more than the "
              f"clock's {period:.2f} ns")
+
+
+def write_report(path, routes, result, pins, groups, times):
+    """the timing as markdown: the worst path pin by pin, the paths by register pair, the endpoints by length"""
+    period = result["period_ns"]
+    lines = [f"# Timing of `{routes}` ({result['chip']}, icestorm's model, DSP blocks timed: fpga/ice40/sta.py)", "",
+             f"Clock period {period:.2f} ns ({1000 / period:.2f} MHz). Worst path **{result['critical_path_ns']} ns** "
+             f"({1000 / result['critical_path_ns']:.2f} MHz) over {result['critical_path']['cells']} cells; "
+             f"{result['endpoints']} timed endpoints, {result['near_critical']} of them beyond 90 % of the period.", "",
+             "## The worst path, pin by pin", "",
+             "| pin | through the cell above (ns) | route (ns) | arrival (ns) |", "|---|---:|---:|---:|"]
+    before = None
+    for (cell, port), at, route in pins:
+        cell_ns = "" if before is None or route is None else f"{max(at - route - before, 0.0):.2f}"
+        lines.append(f"| `{cell}.{port}` | {cell_ns} | {'' if route is None else f'{route:.2f}'} | {at:.2f} |")
+        before = at
+    lines.append(f"| setup | {max(result['critical_path_ns'] - before, 0.0):.2f} | | {result['critical_path_ns']:.2f} |")
+    lines += ["", "## The worst paths by the registers they run between", "",
+              "A register is named by the signal its flip-flops drive (`*`: a flip-flop Yosys named after the logic it "
+              "feeds), a block RAM, SPRAM or DSP block by its cell.", "",
+              "| from | to | endpoints | worst (ns) |", "|---|---|---:|---:|"]
+    for (a, b), (n, w) in groups[:25]:
+        lines.append(f"| `{a}` | `{b}` | {n} | {w:.2f} |")
+    lines += ["", "## Endpoints by the length of their worst path", "", "| path, share of the period | endpoints |",
+              "|---|---:|"]
+    edges = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    for lo, hi in zip([0.0] + edges, edges + [float("inf")]):
+        n = sum(lo * period < t <= hi * period for t in times)
+        label = f"over {lo:.0%}" if hi == float("inf") else f"up to {hi:.0%}" if lo == 0 else f"{lo:.0%} to {hi:.0%}"
+        lines.append(f"| {label} | {n} |")
+    try:
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    except OSError as e:
+        fail(f"cannot write the report {path}: {e}", 2)
 
 
 if __name__ == "__main__":

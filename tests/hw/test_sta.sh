@@ -4,7 +4,8 @@
 # block's output register starts at the register's clock-to-output of icestorm's model, not nextpnr's 0.1 ns; with
 # that 0.1 ns put back in the model, its timing of the routed design agrees with nextpnr's; a period the worst path
 # exceeds fails (exit 1); a design without DSP blocks is timed as nextpnr times it; the worst path is named by its
-# ends; unreadable input is bad input (exit 2).
+# ends; the paths grouped by register pair cover every endpoint, and the report lists the worst path pin by pin;
+# unreadable input and an unwritable report are bad input (exit 2).
 # Seconds. Usage: test_sta.sh WORKDIR
 set -u
 work=$1
@@ -53,9 +54,10 @@ result() {  # result NAME PERIOD [ENV...]: sta.py's line, exit 0 expected
   [ $rc -eq 0 ] || { echo "FAIL: $top at $period ns: exit $rc: $out"; exit 1; }
   echo "$out"
 }
-python3 - "$(result into_logic 50)" "$(result pipelined 50)" "$(result pipelined 50 FAQ_ICE40_TIMINGS=nextpnr_dsp.txt)" \
-  "$(result no_dsp 50)" into_logic.report.json pipelined.report.json no_dsp.report.json pipelined.routes.json <<'PY' || exit 1
-import json, sys
+logic=$(python3 "$check" into_logic.routes.json 50 --report into_logic.md 2>&1) || { echo "FAIL: into_logic with a report: $logic"; exit 1; }
+python3 - "$logic" "$(result pipelined 50)" "$(result pipelined 50 FAQ_ICE40_TIMINGS=nextpnr_dsp.txt)" \
+  "$(result no_dsp 50)" into_logic.report.json pipelined.report.json no_dsp.report.json pipelined.routes.json into_logic.md <<'PY' || exit 1
+import json, re, sys
 logic, piped, piped_as_nextpnr, none = (json.loads(a) for a in sys.argv[1:5])
 nextpnr = {n: 1000 / list(json.load(open(f))["fmax"].values())[0]["achieved"] for n, f in zip(("logic", "piped", "none"), sys.argv[5:8])}
 print(f"into_logic {logic['critical_path_ns']} ns (nextpnr {nextpnr['logic']:.2f}); pipelined {piped['critical_path_ns']} ns, "
@@ -76,6 +78,22 @@ assert abs(piped_as_nextpnr["dsp_paths_ns"] - nextpnr["piped"]) < 0.3, (piped_as
 # without DSP blocks the model is nextpnr's
 assert none["dsp_blocks"] == 0 and none["dsp_paths_ns"] == 0 and abs(none["critical_path_ns"] - nextpnr["none"]) < 0.3, (none, nextpnr)
 assert piped["chip"] == "Lattice iCE40UP5K", piped
+# the paths by register pair: every timed endpoint in one group, the worst group the worst path's, from an operand
+# register through the block into the product's register
+for d in (logic, piped, none):
+    groups = d["worst_groups"]
+    assert groups[0][3] == d["critical_path_ns"] and 0 <= d["near_critical"] <= d["endpoints"], d
+    assert len(groups) == 10 or sum(g[2] for g in groups) == d["endpoints"], d
+assert logic["worst_groups"][0][:2] in (["a", "p"], ["b", "p"]), logic["worst_groups"]
+# the report: the worst path pin by pin, arriving at the worst path's time, and every endpoint by length
+md = open(sys.argv[9]).read()
+assert f"Worst path **{logic['critical_path_ns']} ns**" in md, md
+rows = re.findall(r"^\| `([^`]+)` \| ([0-9.]*) \| ([0-9.]*) \| ([0-9.]+) \|$", md, re.M)
+assert len(rows) >= 3 and rows[0][0] == logic["critical_path"]["from"] and rows[-1][0] == logic["critical_path"]["to"], rows
+arrivals = [float(r[3]) for r in rows]
+assert arrivals == sorted(arrivals) and re.search(rf"^\| setup \| [0-9.]+ \| \| {logic['critical_path_ns']:.2f} \|$", md, re.M), md
+assert sum(int(n) for n in re.findall(r"^\| (?:up to|over|\d+%) [^|]*\| (\d+) \|$", md, re.M)) == logic["endpoints"], md
+print(f"into_logic's worst paths by register pair: {logic['worst_groups'][:2]}; report {len(md)} characters")
 PY
 msg=$(python3 "$check" into_logic.routes.json 10 2>&1); rc=$?
 [ $rc -eq 1 ] && [[ $msg == *"more than the clock's 10.00 ns"* ]] || { echo "FAIL: a 10 ns period: exit $rc: $msg"; exit 1; }
@@ -86,4 +104,7 @@ echo "bad input: $msg"
 msg=$(FAQ_ICE40_TIMINGS=missing.txt python3 "$check" into_logic.routes.json 50 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ $msg == "sta: cannot read the iCE40 timing model missing.txt"* ]] || { echo "FAIL: no model: exit $rc: $msg"; exit 1; }
 echo "bad input: $msg"
+msg=$(python3 "$check" into_logic.routes.json 50 --report missing/into_logic.md 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ $msg == *"sta: cannot write the report missing/into_logic.md"* ]] || { echo "FAIL: an unwritable report: exit $rc: $msg"; exit 1; }
+echo "bad input: ${msg##*$'\n'}"
 echo "sta: combinational and pipelined blocks timed, agreement with nextpnr, period and bad input checked"

@@ -5,7 +5,7 @@
 # that 0.1 ns put back in the model, its timing of the routed design agrees with nextpnr's; a period the worst path
 # exceeds fails (exit 1); a design without DSP blocks is timed as nextpnr times it; the worst path is named by its
 # ends; the paths grouped by register pair cover every endpoint, and the report lists the worst path pin by pin;
-# unreadable input and an unwritable report are bad input (exit 2).
+# unreadable input and an unwritable report are bad input (exit 2). fpga/ice40/cells.py counts every logic cell once.
 # Seconds. Usage: test_sta.sh WORKDIR
 set -u
 work=$1
@@ -107,4 +107,13 @@ echo "bad input: $msg"
 msg=$(python3 "$check" into_logic.routes.json 50 --report missing/into_logic.md 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ $msg == *"sta: cannot write the report missing/into_logic.md"* ]] || { echo "FAIL: an unwritable report: exit $rc: $msg"; exit 1; }
 echo "bad input: ${msg##*$'\n'}"
+# fpga/ice40/cells.py over the same routes: every logic cell nextpnr placed counted once; unreadable input exit 2
+cells=$(python3 "$root/fpga/ice40/cells.py" pipelined.routes.json) || { echo "FAIL: cells.py: $cells"; exit 1; }
+python3 -c 'import json, sys
+c, r = json.loads(sys.argv[1]), json.load(open(sys.argv[2]))
+assert c["logic_cells"] == sum(c["by_part"].values()) == r["utilization"]["ICESTORM_LC"]["used"] > 0, (c, r["utilization"])
+print("cells by part:", c["by_part"])' "$cells" pipelined.report.json || exit 1
+msg=$(python3 "$root/fpga/ice40/cells.py" pipelined.report.json 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ $msg == "cells: cannot read the input (pipelined.report.json"* ]] || { echo "FAIL: cells.py on a report: exit $rc: $msg"; exit 1; }
+echo "bad input: $msg"
 echo "sta: combinational and pipelined blocks timed, agreement with nextpnr, period and bad input checked"

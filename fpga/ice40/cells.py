@@ -11,7 +11,8 @@ accelerator is `accel` in the board top level), so a cell counts toward
   - "post-processing lanes": the lane modules (`accel.post_N.*`),
   - "accelerator control": the rest of the accelerator (fetch and issue, LD, EX, ST, the buffers' ports, FIFOs),
   - "board top level": the board's UART, command decoder, memory engine and cycle counter (`fpga/ice40/faq_board.v`),
-  - "carry feed-ins": cells nextpnr adds to bring a signal into a carry chain (named by nextpnr, not by the RTL).
+  - "carry feed-ins and feed-outs": cells nextpnr adds to bring a signal into a carry chain or a carry out of one
+    (named by nextpnr, not by the RTL).
 Prints one line of JSON: logic_cells, by_part {part: cells}, and by_signal (the accelerator control's cells by the
 first word of their signal's name, `st_out` under `st`, largest first). Exit 2 on unreadable input.
 """
@@ -20,7 +21,7 @@ import json
 import re
 import sys
 
-PARTS = ("PE array", "post-processing lanes", "accelerator control", "board top level", "carry feed-ins")
+PARTS = ("PE array", "post-processing lanes", "accelerator control", "board top level", "carry feed-ins and feed-outs")
 
 
 def fail(message, code=2):
@@ -36,8 +37,6 @@ def part_of(net):
     if net.startswith("accel."):
         word = re.match(r"accel\.\\?([A-Za-z]+\d*)", net)
         return PARTS[2], word.group(1) if word else net
-    if net.startswith("$nextpnr"):
-        return PARTS[4], None
     return PARTS[3], None
 
 
@@ -55,8 +54,8 @@ def main():
         fail(f"cannot read the input ({sys.argv[1]}: fpga/ice40/net_delays.py's): {e}")
     by_part, by_signal = collections.Counter({p: 0 for p in PARTS}), collections.Counter()
     for name in logic:
-        net = driven.get((name, "O")) or driven.get((name, "COUT")) or driven.get((name, "LO"))
-        part, word = part_of(net) if net else (PARTS[4] if name.startswith("$nextpnr") else PARTS[3], None)
+        net = driven.get((name, "O")) or driven.get((name, "COUT")) or driven.get((name, "LO")) or ""
+        part, word = (PARTS[4], None) if name.startswith("$nextpnr_ICESTORM_LC") else part_of(net)
         by_part[part] += 1
         if word:
             by_signal[word] += 1

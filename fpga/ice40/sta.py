@@ -14,12 +14,12 @@ logic cells, block RAMs, SPRAMs and global buffers as the model of the design's 
 blocks as the model's worst over every mode of their kind: per output bit from the clock where the bit is read from
 a register, the multiplier (about 9 ns) from its pins or input registers where it is not, the model's setup into
 input registers. Prints one line of JSON: the design's worst path (critical_path_ns; critical_path: the pin it starts
-from, the pin it ends at and its cells) and the worst of those that start or end in a DSP block (dsp_paths_ns, 0
-without DSP blocks), how many paths end beyond 90 % of the period (near_critical, of endpoints) and the worst paths grouped by the
-registers they run between (worst_groups: from, to, endpoints, worst ns; a register is named by the signal its
-flip-flops drive, a block RAM or DSP block by its cell). --report writes the same as markdown, with the worst path
-pin by pin (route and cell delays, arrival) and the endpoints by path length. Exits 1 if the worst path exceeds
-PERIOD_NS, 2 on unreadable input. FAQ_ICE40_TIMINGS names another model file.
+from, the pin it ends at and its cells), the worst of those that start or end in a DSP block (dsp_paths_ns, 0
+without DSP blocks), how many paths end beyond 90 % of the period (near_critical, of endpoints) and the worst paths
+grouped by the registers they run between (worst_groups: from, to, endpoints, worst ns; a register is named by the
+signal its flip-flops drive, a block RAM or DSP block by its cell). --report writes the same as markdown, with the
+worst path pin by pin (route and cell delays, arrival) and the endpoints by path length. Exits 1 if the worst path
+exceeds PERIOD_NS, 2 on unreadable input or an unwritable report. FAQ_ICE40_TIMINGS names another model file.
 """
 import json
 import os
@@ -296,7 +296,8 @@ def write_report(path, routes, result, pins, groups, times):
         cell_ns = "" if before is None or route is None else f"{max(at - route - before, 0.0):.2f}"
         lines.append(f"| `{cell}.{port}` | {cell_ns} | {'' if route is None else f'{route:.2f}'} | {at:.2f} |")
         before = at
-    lines.append(f"| setup | {max(result['critical_path_ns'] - before, 0.0):.2f} | | {result['critical_path_ns']:.2f} |")
+    if before is not None:
+        lines.append(f"| setup | {max(result['critical_path_ns'] - before, 0.0):.2f} | | {result['critical_path_ns']:.2f} |")
     lines += ["", "## The worst paths by the registers they run between", "",
               "A register is named by the signal its flip-flops drive (`*`: a flip-flop Yosys named after the logic it "
               "feeds), a block RAM, SPRAM or DSP block by its cell.", "",

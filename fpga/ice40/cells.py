@@ -18,8 +18,13 @@ first word of their signal's name, `st_out` under `st`, largest first). Exit 2 o
 """
 import collections
 import json
+import os
 import re
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sta import load_routes  # noqa: E402  (beside this script)
 
 PARTS = ("PE array", "post-processing lanes", "accelerator control", "board top level", "carry feed-ins and feed-outs")
 
@@ -43,15 +48,8 @@ def part_of(net):
 def main():
     if len(sys.argv) != 2:
         fail("usage: cells.py ROUTES.json")
-    try:
-        routes = json.load(open(sys.argv[1]))
-        cells, nets = routes["cells"], routes["nets"]
-        driven = {}
-        for net in nets:
-            driven.setdefault(tuple(net["driver"]), net["net"])
-        logic = [name for name, cell in cells.items() if cell["type"] == "ICESTORM_LC"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        fail(f"cannot read the input ({sys.argv[1]}: fpga/ice40/net_delays.py's): {e}")
+    cells, _, _, driven = load_routes(sys.argv[1], fail)
+    logic = [name for name, cell in cells.items() if cell["type"] == "ICESTORM_LC"]
     by_part, by_signal = collections.Counter({p: 0 for p in PARTS}), collections.Counter()
     for name in logic:
         net = driven.get((name, "O")) or driven.get((name, "COUT")) or driven.get((name, "LO")) or ""

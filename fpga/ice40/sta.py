@@ -68,6 +68,19 @@ def load_model(path):
     return model
 
 
+def load_routes(path, fail):
+    """fpga/ice40/net_delays.py's routed design: its cells, nets and chip, and the net each driving pin drives"""
+    try:
+        routes = json.load(open(path))
+        cells, nets, chip = routes["cells"], routes["nets"], routes["chip"]
+        driven = {}
+        for net in nets:
+            driven.setdefault(tuple(net["driver"]), net["net"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        fail(f"cannot read the input ({path}: fpga/ice40/net_delays.py's): {e}", 2)
+    return cells, nets, chip, driven
+
+
 def main():
     args = sys.argv[1:]
     report = None
@@ -76,11 +89,10 @@ def main():
     elif len(args) != 2:
         fail("usage: sta.py ROUTES.json PERIOD_NS [--report REPORT.md]", 2)
     try:
-        routes = json.load(open(args[0]))
         period = float(args[1])
-        cells, nets, chip = routes["cells"], routes["nets"], routes["chip"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        fail(f"cannot read the input ({sys.argv[1]}: fpga/ice40/net_delays.py's): {e}", 2)
+    except ValueError as e:
+        fail(f"cannot read the input ({args[0]}: fpga/ice40/net_delays.py's): {e}", 2)
+    cells, nets, chip, driven = load_routes(args[0], fail)
     device = re.fullmatch(r"Lattice iCE40([A-Z]+\d+K?)", chip)
     if device is None:
         fail(f"{sys.argv[1]}: chip '{chip}' is not an iCE40 with a timing model", 2)
@@ -104,10 +116,9 @@ def main():
         mac[small] = {"clk_to_o": clk_to_o, "comb": comb, "setups": setups,
                       "reg": max(clk_to_o.values(), default=0.0)}  # an input register's output into the multiplier: the worst
 
-    readers, source, driven = {}, {}, {}
+    readers, source = {}, {}
     for net in nets:
         driver = tuple(net["driver"])
-        driven.setdefault(driver, net["net"])
         for cell, port, ns in net["users"]:
             if cell not in cells or driver[0] not in cells:
                 fail(f"{sys.argv[1]}: net {net.get('net')} names a cell that is not in the design", 2)

@@ -474,8 +474,9 @@ Module post_module(int mult_cycles, bool dsp16) {
   // With dsp16 (one element per cycle) both products are taken in 16 x 16 pieces, each registered (pp_*, one stage
   // more, registers that Yosys places in the DSP blocks) and summed in two registered parts (ps_*, one stage more)
   // before s2_sum adds them: p x q as p's and q's low (unsigned) and high (signed) halves, four pieces; r x s, r
-  // 17-bit, as r's low half times s in two pieces, less r's sign bit times s placed 16 bits up (pp_c2, in logic). A path through a block's multiplier would not be timed by
-  // nextpnr-ice40, which treats every DSP port as a register's (docs/fpga.md).
+  // 17-bit, as r's low half times s in two pieces, less r's sign bit times s placed 16 bits up (pp_c2, in logic). A
+  // path through a block's multiplier would not be timed by nextpnr-ice40, which treats every DSP port as a
+  // register's (docs/fpga.md).
   const bool pieces = D == 1 && dsp16;
   const Signal product_1 = pieces ? Signal{} : m.wire("product_1", pb + qw, true);
   const Signal product_2 = pieces ? Signal{} : m.wire("product_2", vb + qw, true);
